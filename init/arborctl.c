@@ -1,0 +1,2 @@
+/* placeholder until the real arborctl lands */
+int main(void) { return 64; }

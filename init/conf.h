@@ -1,0 +1,130 @@
+/* conf: the supervision tree as read from INI files (inih), validated.
+ *
+ * conf_load() reads FILE and its includes into a tree of conf_node, in file
+ * order, and validates every key before anything starts. On a user error it
+ * returns -1 and fills err->msg with "FILE:LINE: [section]: key = value:
+ * expected ..." (plus "did you mean 'x'?" for a misspelt key). */
+#ifndef ARBOR_CONF_H
+#define ARBOR_CONF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+enum conf_strategy { STRAT_ONE_FOR_ONE, STRAT_ONE_FOR_ALL, STRAT_REST_FOR_ONE };
+enum conf_restart { RESTART_PERMANENT, RESTART_TRANSIENT, RESTART_TEMPORARY };
+enum conf_ready { READY_EXEC, READY_FD, READY_NOTIFY, READY_GENSERVER };
+enum conf_auto { AUTO_NEVER, AUTO_ANY_SIGNIFICANT, AUTO_ALL_SIGNIFICANT };
+enum conf_out { OUT_INHERIT, OUT_PREFIX, OUT_NULL, OUT_FILE };
+enum conf_logfmt { LOG_TEXT, LOG_JSON };
+
+#define CONF_INFINITY (-1L)	/* shutdown = infinity */
+#define CONF_NLIMITS 16		/* RLIMIT_NLIMITS on Linux */
+
+struct conf_rlimit {
+	bool set;
+	struct rlimit lim;
+};
+
+struct conf_output {
+	enum conf_out kind;
+	char *path;		/* OUT_FILE */
+};
+
+/* A worker's process set-up (issue: worker processes). Zero/NULL = unset. */
+struct conf_setup {
+	char *user;		/* name as written, NULL = run as arbor's uid */
+	uid_t uid;
+	gid_t gid;		/* from group =, else the user's primary group */
+	char *home;		/* the user's home, for HOME */
+	bool has_user, has_group;
+	gid_t *groups;		/* supplementary groups (groups = or the user's) */
+	size_t ngroups;
+	bool has_groups;
+	bool has_caps;		/* capabilities = given (possibly empty) */
+	int *caps;		/* CAP_* numbers */
+	size_t ncaps;
+	bool no_new_privs;
+	struct conf_rlimit rlimits[CONF_NLIMITS];
+	bool has_nice;
+	int nice;
+	bool has_oom;
+	int oom_score_adj;
+	bool has_umask;
+	mode_t umask;
+	char *cwd;
+	char **env;		/* "KEY=VALUE", NULL-terminated, env = lines in order */
+	char *env_file;		/* read at start: KEY=VALUE lines, # comments */
+	bool clear_env;
+	struct conf_output out, err;
+};
+
+struct conf_node {
+	char *path;		/* "" for the root, "web", "web/endpoint" */
+	const char *name;	/* last component of path (points into path) */
+	bool is_sup;		/* [supervisor ...] (or a pool, see instances) */
+	bool is_pool;		/* a [worker P] with instances = N: a supervisor
+				 * whose N children P/1..P/N share its worker keys */
+	struct conf_node *parent;
+	struct conf_node **kids;	/* in file (start) order */
+	size_t nkids;
+	char *file;		/* where its section begins */
+	int line;
+
+	/* as a child of its parent */
+	enum conf_restart restart;	/* default permanent */
+	long shutdown_ms;	/* 0 = brutal_kill, CONF_INFINITY; default 5000
+				 * for workers, infinity for supervisors */
+	int stop_signal;	/* default SIGTERM */
+	bool significant;
+
+	/* as a supervisor */
+	enum conf_strategy strategy;	/* default one_for_one */
+	int intensity;		/* default 1 */
+	long period_ms;		/* default 5000 */
+	enum conf_auto auto_shutdown;	/* default never */
+
+	/* as a worker */
+	char **argv;		/* command split like a shell, NULL-terminated */
+	bool genserver;
+	enum conf_ready ready;	/* default exec (genserver when genserver = yes) */
+	int ready_fd;		/* READY_FD: N of fd:N */
+	long start_timeout_ms;	/* default 30000; CONF_INFINITY = none */
+	size_t max_message;	/* default 1 MiB */
+	int instances;		/* 0 = not a pool */
+	struct conf_setup setup;
+
+	void *rt;		/* the supervisor's run-time state; conf.c leaves it */
+};
+
+struct conf {
+	char *file;		/* the top file as given */
+	char *control_socket;	/* NULL: $ARBOR_SOCKET, else /run/arbor.sock */
+	char *control_group;	/* NULL or a group name */
+	gid_t control_gid;
+	enum conf_logfmt log_format;
+	struct conf_node *root;	/* always present */
+};
+
+struct conf_err {
+	char msg[2048];
+};
+
+/* Reads and validates FILE. 0 and *out, or -1 with err->msg set. */
+int conf_load(const char *file, struct conf **out, struct conf_err *err);
+/* An empty tree (only the root, OTP defaults), for `arbor -- CMD`. */
+struct conf *conf_empty(void);
+void conf_free(struct conf *c);
+/* The node at PATH ("" is the root), or NULL. */
+struct conf_node *conf_find(const struct conf *c, const char *path);
+/* Prints the tree as `arbor check` shows it. */
+void conf_print(const struct conf *c, FILE *f);
+/* Splits a command line like a POSIX shell splits words (quotes, backslashes),
+ * without expansion. 0 and *argv (NULL-terminated), or -1 with a reason. */
+int conf_split(const char *line, char ***argv, const char **why);
+/* Two nodes' own keys (not their children) are the same: reload's "changed". */
+bool conf_node_same(const struct conf_node *a, const struct conf_node *b);
+
+#endif

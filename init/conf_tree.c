@@ -1,0 +1,297 @@
+/* conf_tree: the tree once read: building, finding, comparing, printing and
+ * freeing nodes. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf_int.h"
+
+/* OTP's defaults, and arbor's where OTP has none. */
+struct conf_node *conf_node_new(bool is_sup)
+{
+	struct conf_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->is_sup = is_sup;
+	n->restart = RESTART_PERMANENT;
+	n->shutdown_ms = is_sup ? CONF_INFINITY : 5000;
+	n->stop_signal = SIGTERM;
+	n->strategy = STRAT_ONE_FOR_ONE;
+	n->intensity = 1;
+	n->period_ms = 5000;
+	n->auto_shutdown = AUTO_NEVER;
+	n->ready = READY_EXEC;
+	n->start_timeout_ms = 30000;
+	n->max_message = 1024 * 1024;
+	return n;
+}
+
+/* Frees n and its subtree. Members of a pool share the pool's argv and
+ * setup, which the pool frees. */
+void conf_node_free(struct conf_node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->nkids; i++)
+		conf_node_free(n->kids[i]);
+	free(n->kids);
+	if (!(n->parent && n->parent->is_pool)) {
+		conf_argv_free(n->argv);
+		conf_setup_free(&n->setup);
+	}
+	free(n->path);
+	free(n->file);
+	free(n);
+}
+
+int conf_node_adopt(struct conf_node *parent, struct conf_node *kid)
+{
+	struct conf_node **nk = realloc(parent->kids, (parent->nkids + 1) * sizeof(*nk));
+
+	if (!nk)
+		return -1;
+	parent->kids = nk;
+	nk[parent->nkids++] = kid;
+	kid->parent = parent;
+	return 0;
+}
+
+struct conf *conf_empty(void)
+{
+	struct conf *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->root = conf_node_new(true);
+	if (!c->root)
+		goto err_free_conf;
+	c->root->path = strdup("");
+	if (!c->root->path)
+		goto err_free_root;
+	c->root->name = c->root->path;
+	c->log_format = LOG_TEXT;
+	return c;
+
+err_free_root:
+	conf_node_free(c->root);
+err_free_conf:
+	free(c);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void conf_free(struct conf *c)
+{
+	if (!c)
+		return;
+	conf_node_free(c->root);
+	free(c->file);
+	free(c->control_socket);
+	free(c->control_group);
+	free(c);
+}
+
+/* Walks down one component at a time: trees are small and shallow. */
+struct conf_node *conf_find(const struct conf *c, const char *path)
+{
+	struct conf_node *n = c->root;
+	const char *s = path;
+
+	while (n && *s) {
+		size_t len = strcspn(s, "/");
+		struct conf_node *next = NULL;
+
+		for (size_t i = 0; i < n->nkids; i++) {
+			if (strlen(n->kids[i]->name) == len &&
+			    !strncmp(n->kids[i]->name, s, len)) {
+				next = n->kids[i];
+				break;
+			}
+		}
+		n = next;
+		s += len;
+		if (*s == '/' && !*++s)
+			return NULL;
+	}
+	return n;
+}
+
+static bool conf_str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool conf_argv_same(char *const *a, char *const *b)
+{
+	size_t n = conf_argv_len(a);
+
+	if (n != conf_argv_len(b))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+static bool conf_output_same(const struct conf_output *a, const struct conf_output *b)
+{
+	return a->kind == b->kind && conf_str_same(a->path, b->path);
+}
+
+static bool conf_setup_same(const struct conf_setup *a, const struct conf_setup *b)
+{
+	if (!conf_str_same(a->user, b->user) || a->uid != b->uid || a->gid != b->gid ||
+	    !conf_str_same(a->home, b->home) || a->has_user != b->has_user ||
+	    a->has_group != b->has_group || a->has_groups != b->has_groups ||
+	    a->ngroups != b->ngroups || a->has_caps != b->has_caps ||
+	    a->ncaps != b->ncaps || a->no_new_privs != b->no_new_privs ||
+	    a->has_nice != b->has_nice || a->nice != b->nice ||
+	    a->has_oom != b->has_oom || a->oom_score_adj != b->oom_score_adj ||
+	    a->has_umask != b->has_umask || a->umask != b->umask ||
+	    !conf_str_same(a->cwd, b->cwd) || !conf_argv_same(a->env, b->env) ||
+	    !conf_str_same(a->env_file, b->env_file) || a->clear_env != b->clear_env ||
+	    !conf_output_same(&a->out, &b->out) || !conf_output_same(&a->err, &b->err))
+		return false;
+	if (a->ngroups && memcmp(a->groups, b->groups, a->ngroups * sizeof(*a->groups)))
+		return false;
+	if (a->ncaps && memcmp(a->caps, b->caps, a->ncaps * sizeof(*a->caps)))
+		return false;
+	for (size_t i = 0; i < CONF_NLIMITS; i++) {
+		const struct conf_rlimit *x = &a->rlimits[i], *y = &b->rlimits[i];
+
+		if (x->set != y->set || (x->set && (x->lim.rlim_cur != y->lim.rlim_cur ||
+						    x->lim.rlim_max != y->lim.rlim_max)))
+			return false;
+	}
+	return true;
+}
+
+/* Where a node is in the file does not matter; what it runs and how does. */
+bool conf_node_same(const struct conf_node *a, const struct conf_node *b)
+{
+	return conf_str_same(a->path, b->path) && a->is_sup == b->is_sup &&
+	       a->is_pool == b->is_pool && a->restart == b->restart &&
+	       a->shutdown_ms == b->shutdown_ms && a->stop_signal == b->stop_signal &&
+	       a->significant == b->significant && a->strategy == b->strategy &&
+	       a->intensity == b->intensity && a->period_ms == b->period_ms &&
+	       a->auto_shutdown == b->auto_shutdown && conf_argv_same(a->argv, b->argv) &&
+	       a->genserver == b->genserver && a->ready == b->ready &&
+	       a->ready_fd == b->ready_fd && a->start_timeout_ms == b->start_timeout_ms &&
+	       a->max_message == b->max_message && a->instances == b->instances &&
+	       conf_setup_same(&a->setup, &b->setup);
+}
+
+static const char *const conf_strategy_names[] = { "one_for_one", "one_for_all", "rest_for_one" };
+static const char *const conf_restart_names[] = { "permanent", "transient", "temporary" };
+static const char *const conf_auto_names[] = { "never", "any_significant", "all_significant" };
+
+/* Prints a word so that conf_split would read it back the same. */
+static void conf_print_word(FILE *f, const char *w)
+{
+	if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789_-+=/.,:@%") == strlen(w)) {
+		fputs(w, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *w; w++) {
+		if (*w == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*w, f);
+	}
+	fputc('\'', f);
+}
+
+/* Milliseconds as the seconds one would write: 5000 is 5, 500 is 0.5. */
+static void conf_print_seconds(FILE *f, long ms)
+{
+	if (ms % 1000 == 0)
+		fprintf(f, "%ld", ms / 1000);
+	else if (ms % 100 == 0)
+		fprintf(f, "%ld.%ld", ms / 1000, ms % 1000 / 100);
+	else if (ms % 10 == 0)
+		fprintf(f, "%ld.%02ld", ms / 1000, ms % 1000 / 10);
+	else
+		fprintf(f, "%ld.%03ld", ms / 1000, ms % 1000);
+}
+
+static void conf_print_keys(FILE *f, const struct conf_node *n)
+{
+	if (n->is_pool)
+		fprintf(f, "pool instances=%d", n->instances);
+	else if (n->is_sup)
+		fprintf(f, "supervisor strategy=%s", conf_strategy_names[n->strategy]);
+	else
+		fprintf(f, "worker restart=%s", conf_restart_names[n->restart]);
+	if (n->is_sup) {
+		fprintf(f, " intensity=%d period=", n->intensity);
+		conf_print_seconds(f, n->period_ms);
+		if (n->auto_shutdown != AUTO_NEVER)
+			fprintf(f, " auto_shutdown=%s", conf_auto_names[n->auto_shutdown]);
+		if (!n->is_pool && n->parent && n->restart != RESTART_PERMANENT)
+			fprintf(f, " restart=%s", conf_restart_names[n->restart]);
+	}
+	if (n->significant)
+		fputs(" significant=yes", f);
+	if (!n->is_sup && n->genserver)
+		fputs(" genserver=yes", f);
+	if (!n->is_sup && n->argv) {
+		fputs(" command=", f);
+		for (char **a = n->argv; *a; a++) {
+			if (a != n->argv)
+				fputc(' ', f);
+			conf_print_word(f, *a);
+		}
+	}
+	fputc('\n', f);
+}
+
+static bool conf_is_last(const struct conf_node *n)
+{
+	return n->parent->kids[n->parent->nkids - 1] == n;
+}
+
+/* The columns left of a node: one per ancestor below the root, a bar where
+ * that ancestor has siblings still to come. */
+static void conf_print_cols(FILE *f, const struct conf_node *n)
+{
+	const struct conf_node *up = n->parent;
+
+	if (!up || !up->parent)
+		return;
+	conf_print_cols(f, up);
+	fputs(conf_is_last(up) ? "    " : "\u2502   ", f);
+}
+
+static void conf_print_node(FILE *f, const struct conf_node *n,
+			    size_t *sups, size_t *workers)
+{
+	if (n->parent) {
+		conf_print_cols(f, n);
+		fputs(conf_is_last(n) ? "\u2514\u2500\u2500 " : "\u251c\u2500\u2500 ", f);
+		fprintf(f, "%s: ", n->name);
+	} else {
+		fputs("root: ", f);
+	}
+	conf_print_keys(f, n);
+	if (n->is_sup)
+		++*sups;
+	else
+		++*workers;
+	for (size_t i = 0; i < n->nkids; i++)
+		conf_print_node(f, n->kids[i], sups, workers);
+}
+
+void conf_print(const struct conf *c, FILE *f)
+{
+	size_t sups = 0, workers = 0;
+
+	conf_print_node(f, c->root, &sups, &workers);
+	fprintf(f, "%s: ok (%zu supervisor%s, %zu worker%s)\n",
+		c->file ? c->file : "(no file)", sups, sups == 1 ? "" : "s",
+		workers, workers == 1 ? "" : "s");
+}

@@ -1,0 +1,250 @@
+/* log: one write(2) per line, so lines from several supervisor processes
+ * sharing stderr never interleave. */
+#include <ctype.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static enum conf_logfmt fmt_ = LOG_TEXT;
+static int verbose_;
+static bool quiet_;
+
+/* `arbor -- CMD` is as quiet as tini: events only with -v. */
+void log_quiet(bool q)
+{
+	quiet_ = q;
+}
+
+void log_init(enum conf_logfmt fmt, int verbose)
+{
+	fmt_ = fmt;
+	verbose_ = verbose;
+}
+
+bool log_verbose(void)
+{
+	return verbose_ > 0;
+}
+
+static const struct {
+	int sig;
+	const char *name;
+} sigs[] = {
+	{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
+	{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+	{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
+	{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+	{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+	{ SIGSTKFLT, "SIGSTKFLT" }, { SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" },
+	{ SIGSTOP, "SIGSTOP" }, { SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" },
+	{ SIGTTOU, "SIGTTOU" }, { SIGURG, "SIGURG" }, { SIGXCPU, "SIGXCPU" },
+	{ SIGXFSZ, "SIGXFSZ" }, { SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" },
+	{ SIGWINCH, "SIGWINCH" }, { SIGIO, "SIGIO" }, { SIGPWR, "SIGPWR" },
+	{ SIGSYS, "SIGSYS" },
+};
+
+const char *log_signame(int sig)
+{
+	static char buf[16];
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigs[i].sig == sig)
+			return sigs[i].name;
+	snprintf(buf, sizeof(buf), "SIG%d", sig);
+	return buf;
+}
+
+int log_signum(const char *name)
+{
+	char *end;
+	long n;
+
+	if (isdigit((unsigned char)*name)) {
+		n = strtol(name, &end, 10);
+		return (*end || n < 1 || n >= NSIG) ? -1 : (int)n;
+	}
+	if (!strncasecmp(name, "SIG", 3))
+		name += 3;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!strcasecmp(sigs[i].name + 3, name))
+			return sigs[i].sig;
+	return -1;
+}
+
+const char *log_wstatus(int ws)
+{
+	static char buf[48];
+
+	if (WIFSIGNALED(ws))
+		snprintf(buf, sizeof(buf), "signal=%s%s", log_signame(WTERMSIG(ws)),
+			 WCOREDUMP(ws) ? " core=yes" : "");
+	else
+		snprintf(buf, sizeof(buf), "status=%d", WEXITSTATUS(ws));
+	return buf;
+}
+
+static void emit(char *line, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, line, n);
+
+		if (w < 0)
+			return;
+		line += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Appends s to b as a JSON string body. */
+static size_t json_str(char *b, size_t at, size_t cap, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && at + 8 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			b[at++] = '\\';
+			b[at++] = (char)c;
+		} else if (c < 0x20) {
+			at += (size_t)snprintf(b + at, cap - at, "\\u%04x", c);
+		} else {
+			b[at++] = (char)c;
+		}
+	}
+	return at;
+}
+
+/* Turns `k=v k2="a b"` into ,"k":v,"k2":"a b" (numbers stay numbers). */
+static size_t json_kv(char *b, size_t at, size_t cap, const char *kv)
+{
+	while (*kv && at + 16 < cap) {
+		const char *k = kv, *eq, *v, *ve;
+		bool quoted, num = true;
+
+		while (*k == ' ')
+			k++;
+		eq = strchr(k, '=');
+		if (!*k || !eq)
+			break;
+		v = eq + 1;
+		quoted = *v == '"';
+		if (quoted) {
+			v++;
+			ve = strchr(v, '"');
+			if (!ve)
+				ve = v + strlen(v);
+			kv = *ve ? ve + 1 : ve;
+		} else {
+			ve = v + strcspn(v, " ");
+			kv = ve;
+		}
+		for (const char *p = v; p < ve; p++)
+			if (!isdigit((unsigned char)*p) && !(p == v && *p == '-'))
+				num = false;
+		if (v == ve || quoted)
+			num = false;
+		b[at++] = ',';
+		b[at++] = '"';
+		at = json_str(b, at, cap, k, (size_t)(eq - k));
+		b[at++] = '"';
+		b[at++] = ':';
+		if (!num)
+			b[at++] = '"';
+		at = json_str(b, at, cap, v, (size_t)(ve - v));
+		if (!num)
+			b[at++] = '"';
+	}
+	return at;
+}
+
+static size_t json_head(char *b, size_t cap, const char *event)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t at;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	at = strftime(b, cap, "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
+	at += (size_t)snprintf(b + at, cap - at, ".%03ldZ\",\"pid\":%d,\"event\":\"%s\"",
+			       ts.tv_nsec / 1000000, (int)getpid(), event);
+	return at;
+}
+
+void log_ev(const char *event, const char *path, const char *kv, ...)
+{
+	char d[1024] = "", b[2048];
+	size_t at;
+	va_list ap;
+
+	if (quiet_ && !verbose_)
+		return;
+	if (kv) {
+		va_start(ap, kv);
+		vsnprintf(d, sizeof(d), kv, ap);
+		va_end(ap);
+	}
+	if (fmt_ == LOG_JSON) {
+		at = json_head(b, sizeof(b) - 8, event);
+		at += (size_t)snprintf(b + at, sizeof(b) - at, ",\"path\":\"");
+		at = json_str(b, at, sizeof(b) - 8, path, strlen(path));
+		b[at++] = '"';
+		at = json_kv(b, at, sizeof(b) - 8, d);
+		b[at++] = '}';
+	} else {
+		at = (size_t)snprintf(b, sizeof(b) - 2, "arbor: %s %s%s%s", event,
+				      *path ? path : "/", *d ? " " : "", d);
+		if (at > sizeof(b) - 2)
+			at = sizeof(b) - 2;
+	}
+	b[at++] = '\n';
+	emit(b, at);
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	char m[1024], b[2100];
+	size_t at;
+
+	vsnprintf(m, sizeof(m), fmt, ap);
+	if (fmt_ == LOG_JSON) {
+		at = json_head(b, sizeof(b) - 8, "message");
+		at += (size_t)snprintf(b + at, sizeof(b) - at, ",\"message\":\"");
+		at = json_str(b, at, sizeof(b) - 8, m, strlen(m));
+		b[at++] = '"';
+		b[at++] = '}';
+	} else {
+		at = (size_t)snprintf(b, sizeof(b) - 2, "arbor: %s", m);
+		if (at > sizeof(b) - 2)
+			at = sizeof(b) - 2;
+	}
+	b[at++] = '\n';
+	emit(b, at);
+}
+
+void log_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose_)
+		return;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}

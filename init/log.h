@@ -1,0 +1,32 @@
+/* log: supervisor events, one line each on stderr, as text or JSON lines.
+ *
+ * An event has a name, the path of the node it concerns and key=value
+ * details: log_ev("exited", "web/api", "pid=%d signal=%s", pid, "SIGKILL")
+ * prints `arbor: exited web/api pid=123 signal=SIGKILL` as text, or
+ * {"time":"...","event":"exited","path":"web/api","pid":123,"signal":"SIGKILL"}
+ * as JSON. A value with spaces is written key="a b". */
+#ifndef ARBOR_LOG_H
+#define ARBOR_LOG_H
+
+#include <stdbool.h>
+#include "conf.h"
+
+void log_init(enum conf_logfmt fmt, int verbose);
+bool log_verbose(void);
+/* Events are printed only with -v (arbor -- CMD without -c). */
+void log_quiet(bool q);
+/* An event, see above. kv may be NULL. */
+void log_ev(const char *event, const char *path, const char *kv, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A plain message: "arbor: ..." (text) or {"event":"message",...}. */
+void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only with -v. */
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "SIGKILL" for 9, "SIG42" for what has no name. */
+const char *log_signame(int sig);
+/* The signal for "TERM", "SIGTERM", "term" or "15"; -1 if none. */
+int log_signum(const char *name);
+/* How a wait status reads: "status=1" or "signal=SIGKILL" (static buffer). */
+const char *log_wstatus(int wstatus);
+
+#endif

@@ -1,0 +1,208 @@
+/* relay: a worker's output, line by line, with "[path] " in front.
+ *
+ * One read of at most RELAY_LINE bytes per event, then back to the loop, so a
+ * flooding worker gets its turn like everyone else and never more memory.
+ * Each line (prefix, text, newline) leaves in one writev, and short lines are
+ * batched only up to PIPE_BUF, so a line never interleaves with what other
+ * writers put on the same pipe. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "relay.h"
+
+#define RELAY_IOV 64		/* iovecs in one batched writev */
+
+struct relay {
+	struct loop *loop;
+	int fd;			/* read end, non-blocking */
+	int dst;
+	struct relay *prev, *next;	/* every live relay, for relay_*_all */
+	char *prefix;		/* "[path] " */
+	size_t plen;
+	size_t len;		/* bytes waiting in buf */
+	char buf[RELAY_LINE + 1];	/* + 1: a full-length line's newline */
+};
+
+static struct relay *live;	/* one list per process, as the relays are */
+
+/* Writes the whole iovec, resuming after a short write. When the reader of
+ * dst cannot keep up and dst is non-blocking, the rest is dropped: arbor does
+ * not wait for its own stdout. */
+static void write_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+}
+
+/* Batches [prefix, line] pairs while they fit in PIPE_BUF together. */
+struct batch {
+	struct iovec iov[RELAY_IOV];
+	int n;
+	size_t bytes;
+};
+
+static void batch_flush(struct relay *r, struct batch *b)
+{
+	write_all(r->dst, b->iov, b->n);
+	b->n = 0;
+	b->bytes = 0;
+}
+
+/* Queues one piece of text; nl says whether a newline must be added. */
+static void batch_add(struct relay *r, struct batch *b, char *s, size_t n, bool nl)
+{
+	size_t total = r->plen + n + nl;
+
+	if (b->n && (b->bytes + total > PIPE_BUF || b->n + 3 > RELAY_IOV))
+		batch_flush(r, b);
+	b->iov[b->n++] = (struct iovec){ r->prefix, r->plen };
+	b->iov[b->n++] = (struct iovec){ s, n };
+	if (nl)
+		b->iov[b->n++] = (struct iovec){ "\n", 1 };
+	b->bytes += total;
+	if (b->bytes > PIPE_BUF)
+		batch_flush(r, b);
+}
+
+/* Sends every complete line in buf, and a RELAY_LINE piece of a longer one,
+ * keeping the rest for the next read. */
+static void relay_lines(struct relay *r)
+{
+	struct batch b = { .n = 0 };
+	size_t off = 0;
+	char *nl;
+
+	while ((nl = memchr(r->buf + off, '\n', r->len - off))) {
+		size_t n = (size_t)(nl - (r->buf + off)) + 1;
+
+		batch_add(r, &b, r->buf + off, n, false);
+		off += n;
+	}
+	if (r->len - off >= RELAY_LINE) {
+		batch_add(r, &b, r->buf + off, RELAY_LINE, true);
+		off += RELAY_LINE;
+	}
+	if (b.n)
+		batch_flush(r, &b);
+	memmove(r->buf, r->buf + off, r->len - off);
+	r->len -= off;
+}
+
+static void relay_readable(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct relay *r = data;
+	ssize_t n = read(fd, r->buf + r->len, sizeof(r->buf) - r->len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {		/* EOF: every writer is gone */
+		relay_free(r);
+		return;
+	}
+	r->len += (size_t)n;
+	relay_lines(r);
+}
+
+struct relay *relay_new(struct loop *l, const char *path, int dst_fd,
+			int *child_fd)
+{
+	struct relay *r = calloc(1, sizeof(*r));
+	int p[2];
+
+	if (!r)
+		return NULL;
+	if (asprintf(&r->prefix, "[%s] ", path) < 0)
+		goto err_free;
+	r->plen = strlen(r->prefix);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		goto err_free_prefix;
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    loop_add_fd(l, p[0], EPOLLIN, relay_readable, r) < 0)
+		goto err_close_pipe;
+	r->loop = l;
+	r->fd = p[0];
+	r->dst = dst_fd;
+	r->next = live;
+	if (live)
+		live->prev = r;
+	live = r;
+	*child_fd = p[1];
+	return r;
+
+err_close_pipe:
+	{
+		int e = errno;
+
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+	}
+err_free_prefix:
+	free(r->prefix);
+err_free:
+	free(r);
+	return NULL;
+}
+
+static void unlink_free(struct relay *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		live = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	close(r->fd);
+	free(r->prefix);
+	free(r);
+}
+
+void relay_free(struct relay *r)
+{
+	if (!r)
+		return;
+	if (r->len) {
+		struct batch b = { .n = 0 };
+
+		batch_add(r, &b, r->buf, r->len, r->buf[r->len - 1] != '\n');
+		batch_flush(r, &b);
+	}
+	loop_del_fd(r->loop, r->fd);
+	unlink_free(r);
+}
+
+void relay_free_all(void)
+{
+	while (live)
+		relay_free(live);
+}
+
+void relay_forget_all(void)
+{
+	while (live)
+		unlink_free(live);
+}

@@ -1,0 +1,205 @@
+/* spawn: fork+exec with an exec-report pipe (skalibs' cspawn, libuv's
+ * process.c): the child never returns into arbor's code, it execs or _exits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "setup.h"
+#include "spawn.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+extern char **environ;
+
+void spawn_reset_signals(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &sa, NULL);	/* fails harmlessly for KILL/STOP */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Reports a failure to the parent and leaves. Nothing here may allocate. */
+static void __attribute__((noreturn)) child_fail(int rep, int err, const char *why)
+{
+	char b[600];
+	int n = snprintf(b, sizeof(b), "%d:%s", err, why);
+
+	if (n > 0 && write(rep, b, (size_t)n < sizeof(b) ? (size_t)n : sizeof(b) - 1) < 0)
+		_exit(127);
+	_exit(err == EACCES || err == ENOEXEC || err == EISDIR ? 126 : 127);
+}
+
+/* Moves fd to a number above every target so the dup2s cannot collide. */
+static int lift(int fd)
+{
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 64);
+}
+
+static int place(int from, int to)
+{
+	if (from < 0)
+		return 0;
+	return dup2(from, to) < 0 ? -1 : 0;
+}
+
+/* Everything from 3 up is close-on-exec except the fds this child is given. */
+static void seal_fds(const struct spawn_opts *o)
+{
+	syscall(436 /* close_range */, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (o->genserver) {
+		fcntl(3, F_SETFD, 0);
+		fcntl(4, F_SETFD, 0);
+	}
+	if (o->ready_fd >= 0)
+		fcntl(o->ready_fd, F_SETFD, 0);
+}
+
+static char *const *child_env(const struct spawn_opts *o, int rep)
+{
+	char **env = NULL, why[512] = "", kv[PATH_MAX + 32];
+
+	if (o->node) {
+		if (setup_env(&o->node->setup, &env, why, sizeof(why)) < 0)
+			child_fail(rep, errno, why);
+	} else {
+		return environ;
+	}
+	if (o->genserver) {
+		setup_env_put(&env, "ARBOR_IN_FD=3");
+		setup_env_put(&env, "ARBOR_OUT_FD=4");
+		setup_env_put(&env, "ARBOR_PROTOCOL=1");
+		snprintf(kv, sizeof(kv), "ARBOR_MAX_MESSAGE=%zu", o->max_message);
+		setup_env_put(&env, kv);
+	}
+	snprintf(kv, sizeof(kv), "ARBOR_PATH=%s", o->path);
+	setup_env_put(&env, kv);
+	if (o->notify_socket) {
+		snprintf(kv, sizeof(kv), "NOTIFY_SOCKET=%s", o->notify_socket);
+		setup_env_put(&env, kv);
+	}
+	return env;
+}
+
+static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t parent,
+					    int rep, int gs_in, int gs_out, int rdy)
+{
+	char why[512] = "";
+	char *const *argv = o->argv ? o->argv : o->node->argv;
+	char *const *env;
+
+	if (o->own_pgrp)
+		setpgid(0, 0);
+	if (o->foreground && isatty(STDIN_FILENO)) {
+		sigset_t tt;
+
+		sigemptyset(&tt);
+		sigaddset(&tt, SIGTTOU);	/* a background group may take the tty */
+		sigprocmask(SIG_BLOCK, &tt, NULL);
+		tcsetpgrp(STDIN_FILENO, getpgrp());
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);	/* the supervisor died before we could see it */
+	spawn_reset_signals();
+
+	rep = lift(rep);
+	gs_in = lift(gs_in);
+	gs_out = lift(gs_out);
+	rdy = lift(rdy);
+	if (place(o->out_fd, STDOUT_FILENO) < 0 || place(o->err_fd, STDERR_FILENO) < 0 ||
+	    place(gs_in, 3) < 0 || place(gs_out, 4) < 0 ||
+	    (o->ready_fd >= 0 && place(rdy, o->ready_fd) < 0))
+		child_fail(rep, errno, "dup2");
+	env = child_env(o, rep);
+	if (o->node) {
+		if (setup_output(&o->node->setup, why, sizeof(why)) < 0 ||
+		    setup_apply(&o->node->setup, why, sizeof(why)) < 0)
+			child_fail(rep, errno, why);
+	}
+	if (!o->keep_inherited)
+		seal_fds(o);
+	if (o->search_path)
+		execvpe(argv[0], argv, env);
+	else
+		execve(argv[0], argv, env);
+	snprintf(why, sizeof(why), "%s", argv[0]);
+	child_fail(rep, errno, why);
+}
+
+int spawn_worker(const struct spawn_opts *o, struct spawn_res *r)
+{
+	int rep[2], in[2] = { -1, -1 }, out[2] = { -1, -1 }, rdy[2] = { -1, -1 };
+	pid_t parent = getpid();
+
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		return -1;
+	if (o->genserver && (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0))
+		goto err_close;
+	if (o->ready_fd >= 0 && pipe2(rdy, O_CLOEXEC) < 0)
+		goto err_close;
+	r->pid = fork();
+	if (r->pid < 0)
+		goto err_close;
+	if (r->pid == 0)
+		child(o, parent, rep[1], in[0], out[1], rdy[1]);
+	if (o->own_pgrp)
+		setpgid(r->pid, r->pid);	/* both sides: no race with kill(-pgid) */
+	close(rep[1]);
+	r->exec_fd = rep[0];
+	fcntl(r->exec_fd, F_SETFL, O_NONBLOCK);
+	r->to_child = in[1];
+	r->from_child = out[0];
+	r->ready_fd = rdy[0];
+	if (in[0] >= 0) {
+		close(in[0]);
+		close(out[1]);
+		fcntl(r->to_child, F_SETFL, O_NONBLOCK);
+		fcntl(r->from_child, F_SETFL, O_NONBLOCK);
+	}
+	if (rdy[1] >= 0) {
+		close(rdy[1]);
+		fcntl(r->ready_fd, F_SETFL, O_NONBLOCK);
+	}
+	return 0;
+
+err_close:
+	{
+		int e = errno;
+		int fds[] = { rep[0], rep[1], in[0], in[1], out[0], out[1], rdy[0], rdy[1] };
+
+		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		errno = e;
+	}
+	return -1;
+}
+
+int spawn_exec_result(int exec_fd, int *err, char *why, size_t len)
+{
+	char b[600];
+	ssize_t n = read(exec_fd, b, sizeof(b) - 1);
+	char *colon;
+
+	if (n < 0)
+		return errno == EAGAIN ? -1 : 0;
+	if (n == 0)
+		return 0;
+	b[n] = '\0';
+	*err = atoi(b);
+	colon = strchr(b, ':');
+	snprintf(why, len, "%s", colon ? colon + 1 : b);
+	return 1;
+}

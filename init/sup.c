@@ -1,0 +1,1144 @@
+/* sup: the supervisor's state machine.
+ *
+ * Each child moves through stopped -> starting -> running -> stopping ->
+ * stopped (or restarting while it waits for a plan). Everything a supervisor
+ * does to its children is a plan: a list of stops and starts run one at a
+ * time, each waiting for the child to be reaped or to be ready, exactly as an
+ * OTP supervisor terminates and starts children one by one. Exits that come
+ * while a plan runs wait in a queue, as EXIT messages wait in OTP's mailbox. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "relay.h"
+#include "spawn.h"
+#include "sup_int.h"
+
+static void plan_run(struct sup *s);
+static void plan_next(struct sup *s, int rc, const char *text);
+static void decide(struct sup *s, struct child *c, int ws);
+static int sup_loop(struct sup *s);
+
+const char *sup_state_name(enum cstate st)
+{
+	static const char *const n[] = { "stopped", "starting", "running",
+					 "stopping", "restarting" };
+	return n[st];
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- pid -> child, open addressing: finding a child by pid is O(1). --- */
+
+static size_t pid_slot(const struct pidmap *m, pid_t pid)
+{
+	return ((size_t)pid * 2654435761u) & (m->cap - 1);
+}
+
+static int pid_put(struct pidmap *m, pid_t pid, struct child *c)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		struct pidmap nm = { .cap = m->cap ? m->cap * 2 : 64 };
+
+		nm.slot = calloc(nm.cap, sizeof(*nm.slot));
+		if (!nm.slot)
+			return -1;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slot[i].pid > 0)
+				pid_put(&nm, m->slot[i].pid, m->slot[i].c);
+		free(m->slot);
+		*m = nm;
+	}
+	for (size_t i = pid_slot(m, pid);; i = (i + 1) & (m->cap - 1)) {
+		if (m->slot[i].pid <= 0) {
+			m->slot[i].pid = pid;
+			m->slot[i].c = c;
+			m->n++;
+			return 0;
+		}
+	}
+}
+
+static struct child *pid_get(struct pidmap *m, pid_t pid)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = pid_slot(m, pid); m->slot[i].pid; i = (i + 1) & (m->cap - 1))
+		if (m->slot[i].pid == pid)
+			return m->slot[i].c;
+	return NULL;
+}
+
+/* Deletes with backward shift so lookups need no tombstones. */
+static void pid_del(struct pidmap *m, pid_t pid)
+{
+	size_t i, j;
+
+	if (!m->cap)
+		return;
+	for (i = pid_slot(m, pid); m->slot[i].pid != pid; i = (i + 1) & (m->cap - 1))
+		if (!m->slot[i].pid)
+			return;
+	m->slot[i].pid = 0;
+	m->n--;
+	for (j = (i + 1) & (m->cap - 1); m->slot[j].pid; j = (j + 1) & (m->cap - 1)) {
+		size_t h = pid_slot(m, m->slot[j].pid);
+
+		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+			m->slot[i] = m->slot[j];
+			m->slot[j].pid = 0;
+			i = j;
+		}
+	}
+}
+
+/* --- events --- */
+
+void sup_event(struct sup *s, struct child *c)
+{
+	if (s->up && !c->is_cmd)
+		link_event_up(s, c->path, c->rt);
+}
+
+void sup_set_state(struct child *c, enum cstate st)
+{
+	c->state = st;
+	c->rt->state = st;
+	c->rt->pid = c->pid;
+	if (st == C_RUNNING)
+		c->rt->since = wall_ms();
+	sup_event(c->sup, c);
+}
+
+/* Marks every node below n as stopped: its supervisor is gone. */
+static void subtree_down(struct sup *s, struct conf_node *n)
+{
+	for (size_t i = 0; i < n->nkids; i++) {
+		struct rtstat *rt = n->kids[i]->rt;
+
+		if (rt && (rt->pid || rt->state != C_STOPPED)) {
+			rt->pid = 0;
+			rt->state = C_STOPPED;
+			rt->giving_up = false;
+			if (s->up)
+				link_event_up(s, n->kids[i]->path, rt);
+		}
+		subtree_down(s, n->kids[i]);
+	}
+}
+
+/* --- starting a child --- */
+
+static void child_close_fds(struct child *c)
+{
+	struct loop *l = c->sup->loop;
+	int *fds[] = { &c->exec_fd, &c->ready_fd, &c->notify_fd };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (*fds[i] >= 0) {
+			loop_del_fd(l, *fds[i]);
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+	}
+	loop_timer_del(l, c->timer);
+	c->timer = NULL;
+}
+
+/* Every readiness condition of the child's kind has been met. */
+static void maybe_ready(struct child *c)
+{
+	const struct conf_node *n = c->node;
+
+	if (c->state != C_STARTING || !c->exec_ok)
+		return;
+	if (c->is_sup || (n && n->ready == READY_GENSERVER)) {
+		if (!c->ln || !c->ln->ready)
+			return;
+	} else if (n && (n->ready == READY_FD || n->ready == READY_NOTIFY)) {
+		if (c->ready_fd >= 0 || c->notify_fd >= 0)
+			return;	/* closed once the ready line came */
+	}
+	sup_child_ready(c);
+}
+
+static void on_exec(struct loop *l, int fd, uint32_t ev, void *data)
+{
+	struct child *c = data;
+	int err = 0;
+	char why[512];
+	int r = spawn_exec_result(fd, &err, why, sizeof(why));
+
+	if (r < 0)
+		return;
+	loop_del_fd(l, fd);
+	close(fd);
+	c->exec_fd = -1;
+	if (r == 1) {
+		snprintf(c->start_err, sizeof(c->start_err), "%s: %s", why, strerror(err));
+		return;		/* the exit that follows fails the start */
+	}
+	c->exec_ok = true;
+	maybe_ready(c);
+}
+
+/* fd:N: ready when the child writes a newline (s6's notification-fd). */
+static void on_ready_fd(struct loop *l, int fd, uint32_t ev, void *data)
+{
+	struct child *c = data;
+	char b[256];
+	ssize_t n;
+
+	while ((n = read(fd, b, sizeof(b))) > 0) {
+		if (memchr(b, '\n', (size_t)n)) {
+			loop_del_fd(l, fd);
+			close(fd);
+			c->ready_fd = -1;
+			maybe_ready(c);
+			return;
+		}
+	}
+	if (n == 0) {		/* closed without a newline: never ready */
+		loop_del_fd(l, fd);
+		close(fd);
+		c->ready_fd = -1;
+		c->ready_fd = -2;	/* keeps maybe_ready waiting */
+	}
+}
+
+/* notify: ready on a datagram holding the line READY=1 (sd_notify). */
+static void on_notify(struct loop *l, int fd, uint32_t ev, void *data)
+{
+	struct child *c = data;
+	char b[4096];
+	ssize_t n;
+
+	while ((n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT)) >= 0) {
+		char *line, *save = NULL;
+
+		b[n] = '\0';
+		for (line = strtok_r(b, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (!strcmp(line, "READY=1")) {
+				loop_del_fd(l, fd);
+				close(fd);
+				c->notify_fd = -1;
+				maybe_ready(c);
+				return;
+			}
+		}
+	}
+}
+
+static void on_start_timeout(struct loop *l, void *data)
+{
+	struct child *c = data;
+
+	c->timer = NULL;
+	snprintf(c->start_err, sizeof(c->start_err),
+		 "not ready within start_timeout = %ld ms", c->node->start_timeout_ms);
+	kill(c->is_sup ? c->pid : -c->pid, SIGKILL);
+}
+
+/* An abstract datagram socket for NOTIFY_SOCKET, one per start. */
+static int notify_open(struct child *c, char *name, size_t len)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	size_t n;
+
+	if (fd < 0)
+		return -1;
+	snprintf(name, len, "@arbor/%d/%d", (int)getpid(), ++c->sup->notify_seq);
+	n = strlen(name);
+	memcpy(a.sun_path, name, n);
+	a.sun_path[0] = '\0';
+	if (bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int start_worker(struct child *c)
+{
+	struct sup *s = c->sup;
+	const struct conf_node *n = c->node;
+	struct spawn_opts o = { .node = n, .path = c->path, .ready_fd = -1,
+				.out_fd = -1, .err_fd = -1 };
+	struct spawn_res r;
+	char notify[64];
+	int e;
+
+	o.own_pgrp = true;
+	if (c->is_cmd) {
+		o.node = NULL;
+		o.argv = s->cmdopt.argv;
+		o.search_path = true;
+		o.keep_inherited = true;
+		o.foreground = s->cmdopt.foreground;
+	} else {
+		o.genserver = n->genserver;
+		o.max_message = n->max_message;
+		if (n->ready == READY_FD)
+			o.ready_fd = n->ready_fd;
+		if (n->setup.out.kind == OUT_PREFIX &&
+		    !relay_new(s->loop, c->path, STDOUT_FILENO, &o.out_fd))
+			goto err;
+		if (n->setup.err.kind == OUT_PREFIX &&
+		    !relay_new(s->loop, c->path, STDERR_FILENO, &o.err_fd))
+			goto err;
+		if (n->ready == READY_NOTIFY) {
+			c->notify_fd = notify_open(c, notify, sizeof(notify));
+			if (c->notify_fd < 0)
+				goto err;
+			o.notify_socket = notify;
+		}
+	}
+	if (spawn_worker(&o, &r) < 0)
+		goto err;
+	if (o.out_fd >= 0)
+		close(o.out_fd);
+	if (o.err_fd >= 0)
+		close(o.err_fd);
+	c->pid = r.pid;
+	c->exec_fd = r.exec_fd;
+	c->ready_fd = r.ready_fd;
+	pid_put(&s->pids, c->pid, c);
+	loop_add_fd(s->loop, c->exec_fd, EPOLLIN, on_exec, c);
+	if (c->ready_fd >= 0)
+		loop_add_fd(s->loop, c->ready_fd, EPOLLIN, on_ready_fd, c);
+	if (c->notify_fd >= 0)
+		loop_add_fd(s->loop, c->notify_fd, EPOLLIN, on_notify, c);
+	if (r.to_child >= 0)
+		c->ln = link_new(s, c, r.from_child, r.to_child, n->max_message);
+	if (!c->is_cmd && n->start_timeout_ms != CONF_INFINITY && n->ready != READY_EXEC)
+		c->timer = loop_timer_add(s->loop, n->start_timeout_ms, on_start_timeout, c);
+	return 0;
+
+err:
+	e = errno;
+	if (o.out_fd >= 0)
+		close(o.out_fd);
+	if (o.err_fd >= 0)
+		close(o.err_fd);
+	child_close_fds(c);
+	snprintf(c->start_err, sizeof(c->start_err), "fork %s: %s", c->path, strerror(e));
+	errno = e;
+	return -1;
+}
+
+/* Closes every fd from 3 up but the two given, which end up as 3 and 4. */
+static void keep_only(int *a, int *b)
+{
+	int x = fcntl(*a, F_DUPFD_CLOEXEC, 64), y = fcntl(*b, F_DUPFD_CLOEXEC, 64);
+
+	dup3(x, 3, O_CLOEXEC);
+	dup3(y, 4, O_CLOEXEC);
+	syscall(SYS_close_range, 5U, ~0U, 0U);
+	*a = 3;
+	*b = 4;
+}
+
+/* The nested supervisor's process: its own session (so that nothing of its
+ * subtree can outlive it unnoticed), dying with its parent, a subreaper for
+ * its workers' orphans, and the same loop as the root on its subtree. */
+static void __attribute__((noreturn)) nested_main(struct sup *parent, struct child *c,
+						  int rfd, int wfd, pid_t ppid)
+{
+	struct sup *s;
+	int code;
+
+	setsid();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != ppid)
+		_exit(1);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	keep_only(&rfd, &wfd);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		_exit(1);
+	s->conf = parent->conf;
+	s->conf_file = parent->conf_file;
+	s->node = c->node;
+	s->up = NULL;
+	/* The parent's loop, children and links are left behind: their fds are
+	 * closed and this process never returns to them. */
+	s->loop = loop_new();
+	if (!s->loop)
+		_exit(1);
+	s->up = link_new(s, NULL, rfd, wfd, FRAME_MAX_DEFAULT + 4096);
+	code = sup_loop(s);
+	_exit(code);
+}
+
+static int start_nested(struct child *c)
+{
+	struct sup *s = c->sup;
+	int down[2], up[2];
+	pid_t ppid = getpid();
+
+	if (pipe2(down, O_CLOEXEC) < 0)
+		goto err;
+	if (pipe2(up, O_CLOEXEC) < 0)
+		goto err_down;
+	c->pid = fork();
+	if (c->pid < 0)
+		goto err_up;
+	if (c->pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		nested_main(s, c, down[0], up[1], ppid);
+	}
+	close(down[0]);
+	close(up[1]);
+	fcntl(up[0], F_SETFL, O_NONBLOCK);
+	fcntl(down[1], F_SETFL, O_NONBLOCK);
+	c->exec_ok = true;
+	pid_put(&s->pids, c->pid, c);
+	c->ln = link_new(s, c, up[0], down[1], FRAME_MAX_DEFAULT + 4096);
+	return 0;
+
+err_up:
+	close(up[0]);
+	close(up[1]);
+err_down:
+	close(down[0]);
+	close(down[1]);
+err:
+	snprintf(c->start_err, sizeof(c->start_err), "fork %s: %s", c->path, strerror(errno));
+	return -1;
+}
+
+static int start_child(struct child *c)
+{
+	c->exec_ok = false;
+	c->start_err[0] = '\0';
+	c->stop_sig = 0;
+	c->pid = 0;
+	sup_set_state(c, C_STARTING);
+	if ((c->is_sup ? start_nested(c) : start_worker(c)) < 0) {
+		sup_set_state(c, C_STOPPED);
+		return -1;
+	}
+	c->rt->pid = c->pid;
+	log_debug("starting %s pid=%d", c->path, (int)c->pid);
+	return 0;
+}
+
+void sup_child_ready(struct child *c)
+{
+	struct sup *s = c->sup;
+
+	loop_timer_del(s->loop, c->timer);
+	c->timer = NULL;
+	sup_set_state(c, C_RUNNING);
+	log_ev("started", c->path, "pid=%d", (int)c->pid);
+	if (s->at < s->nplan && s->plan[s->at].c == c && s->plan[s->at].type == ACT_START)
+		plan_next(s, 0, "");
+}
+
+/* --- stopping a child --- */
+
+static void on_kill_deadline(struct loop *l, void *data)
+{
+	struct child *c = data;
+
+	c->timer = NULL;
+	log_ev("killing", c->path, "pid=%d reason=shutdown_timeout", (int)c->pid);
+	kill(c->is_sup ? c->pid : -c->pid, SIGKILL);
+}
+
+/* Sends the stop signal to the worker's whole group (the CMD's own pid
+ * unless -g), SIGCONT so a stopped process can act on it, and arms the
+ * SIGKILL deadline. */
+static void stop_child(struct child *c)
+{
+	struct sup *s = c->sup;
+	long ms = c->is_sup ? c->node->shutdown_ms : (c->node ? c->node->shutdown_ms : 5000);
+	int sig = c->stop_sig ? c->stop_sig : (c->node ? c->node->stop_signal : SIGTERM);
+	pid_t target = (c->is_sup || (c->is_cmd && !s->cmdopt.group)) ? c->pid : -c->pid;
+
+	if (c->state != C_RUNNING && c->state != C_STARTING)
+		return;
+	c->stop_sig = ms == 0 ? SIGKILL : sig;
+	loop_timer_del(s->loop, c->timer);
+	c->timer = NULL;
+	sup_set_state(c, C_STOPPING);
+	kill(target, c->stop_sig);
+	if (c->stop_sig != SIGKILL && c->stop_sig != SIGCONT)
+		kill(target, SIGCONT);
+	if (ms > 0)
+		c->timer = loop_timer_add(s->loop, ms, on_kill_deadline, c);
+}
+
+/* --- plans --- */
+
+/* Drops what is left of the plan; a request waiting on a dropped action
+ * is told why. */
+static void plan_reset(struct sup *s)
+{
+	for (size_t i = s->at; i < s->nplan; i++) {
+		struct pending *w = s->plan[i].waiter;
+
+		s->plan[i].waiter = NULL;
+		if (w)
+			pending_answer(s, w, 1, "interrupted: the supervisor is restarting or stopping", 53);
+	}
+	s->nplan = s->at = 0;
+}
+
+/* The current action is done: its waiter gets the answer, the plan goes on. */
+static void plan_next(struct sup *s, int rc, const char *text)
+{
+	struct pending *w = s->plan[s->at].waiter;
+
+	s->plan[s->at].waiter = NULL;
+	s->at++;
+	if (w)
+		pending_answer(s, w, rc, text, strlen(text));
+	plan_run(s);
+}
+
+static void plan_add_w(struct sup *s, enum act_type t, struct child *c, struct pending *w);
+
+static void plan_add(struct sup *s, enum act_type t, struct child *c)
+{
+	plan_add_w(s, t, c, NULL);
+}
+
+static void plan_add_w(struct sup *s, enum act_type t, struct child *c, struct pending *w)
+{
+	if (s->nplan == s->capplan) {
+		size_t n = s->capplan ? 2 * s->capplan : 16;
+		struct action *p = realloc(s->plan, n * sizeof(*p));
+
+		if (!p)
+			abort();	/* a supervisor without memory cannot go on safely */
+		s->plan = p;
+		s->capplan = n;
+	}
+	s->plan[s->nplan].type = t;
+	s->plan[s->nplan].waiter = w;
+	s->plan[s->nplan++].c = c;
+}
+
+static void stop_all_plan(struct sup *s)
+{
+	plan_reset(s);
+	for (size_t i = s->nkids; i-- > 0;)
+		plan_add(s, ACT_STOP, s->kids[i]);
+}
+
+static void finish(struct sup *s)
+{
+	s->phase = PH_DONE;
+	loop_stop(s->loop);
+}
+
+void sup_shutdown(struct sup *s, int code)
+{
+	if (s->phase == PH_STOP || s->phase == PH_DONE)
+		return;
+	s->phase = PH_STOP;
+	s->exit_code = code;
+	s->ndeaths = 0;
+	stop_all_plan(s);
+	plan_run(s);
+}
+
+static void give_up(struct sup *s)
+{
+	int n = window_count(&s->win, loop_now_ms());
+
+	log_ev("gave up", s->node->path,
+	       "reason=reached_max_restart_intensity restarts=%d intensity=%d period=%ldms",
+	       n, s->node->intensity, s->node->period_ms);
+	if (s->node->rt)
+		((struct rtstat *)s->node->rt)->giving_up = true;
+	/* A nested supervisor's give-up is OTP's exit with reason shutdown:
+	 * a clean exit for its parent, which restarts it only if permanent. */
+	sup_shutdown(s, s->root ? 1 : 0);
+}
+
+static void next_death(struct sup *s)
+{
+	while (s->ndeaths && s->at == s->nplan && s->phase == PH_RUN) {
+		struct child *c = s->deaths[0];
+		int ws = s->death_ws[0];
+
+		s->ndeaths--;
+		memmove(s->deaths, s->deaths + 1, s->ndeaths * sizeof(*s->deaths));
+		memmove(s->death_ws, s->death_ws + 1, s->ndeaths * sizeof(*s->death_ws));
+		if (c->state == C_RESTARTING)	/* not restarted meanwhile */
+			decide(s, c, ws);
+	}
+}
+
+static void plan_done(struct sup *s)
+{
+	plan_reset(s);
+	switch (s->phase) {
+	case PH_BOOT:
+		s->phase = PH_RUN;
+		if (s->up) {
+			s->up->ready = true;
+			link_send(s->up, FRAME_READY, 0, "arbor/1", 7, NULL, 0);
+		}
+		if (s->root)
+			log_ev("ready", "", "children=%zu", s->nkids);
+		break;
+	case PH_STOP:
+		finish(s);
+		return;
+	default:
+		break;
+	}
+	next_death(s);
+}
+
+/* Skips an action with nothing to do; its waiter is answered. */
+static void plan_next_quiet(struct sup *s)
+{
+	struct pending *w = s->plan[s->at].waiter;
+
+	s->plan[s->at].waiter = NULL;
+	s->at++;
+	if (w)
+		pending_answer(s, w, 0, "", 0);
+}
+
+static void plan_run(struct sup *s)
+{
+	while (s->at < s->nplan) {
+		struct action *a = &s->plan[s->at];
+		struct child *c = a->c;
+
+		if (a->type == ACT_STOP) {
+			if (c->state == C_RUNNING || c->state == C_STARTING) {
+				stop_child(c);
+				return;
+			}
+			if (c->state == C_STOPPING)
+				return;	/* its exit moves the plan on */
+			if (c->state == C_RESTARTING)
+				sup_set_state(c, C_STOPPED);
+		} else if (!c->held && c->state != C_RUNNING) {
+			if (c->state == C_STARTING)
+				return;
+			if (start_child(c) == 0)
+				return;
+			sup_child_failed_start(c, c->start_err);
+			return;
+		}
+		plan_next_quiet(s);
+	}
+	plan_done(s);
+}
+
+/* The children a strategy stops and starts again when c has failed: OTP's
+ * one_for_all stops all the others in reverse and starts all in order;
+ * rest_for_one does the same with the children after c. Temporary children
+ * stopped as bystanders are not started again, nor are held ones. */
+static void strategy_plan(struct sup *s, struct child *c)
+{
+	size_t i, at = 0;
+
+	plan_reset(s);
+	if (s->node->strategy == STRAT_ONE_FOR_ONE) {
+		plan_add(s, ACT_START, c);
+		return;
+	}
+	if (s->node->strategy == STRAT_REST_FOR_ONE)
+		for (i = 0; i < s->nkids; i++)
+			if (s->kids[i] == c)
+				at = i;
+	for (i = s->nkids; i-- > at;)
+		if (s->kids[i] != c)
+			plan_add(s, ACT_STOP, s->kids[i]);
+	for (i = at; i < s->nkids; i++) {
+		struct child *k = s->kids[i];
+
+		if (k == c || (!k->held && !k->is_cmd &&
+			       k->node->restart != RESTART_TEMPORARY &&
+			       (k->state != C_STOPPED || k->rt->state == C_RESTARTING)))
+			plan_add(s, ACT_START, k);
+	}
+}
+
+static bool all_significant_down(struct sup *s)
+{
+	for (size_t i = 0; i < s->nkids; i++) {
+		struct child *k = s->kids[i];
+
+		if (k->node && k->node->significant && k->state != C_STOPPED)
+			return false;
+	}
+	return true;
+}
+
+static bool abnormal(struct child *c, int ws)
+{
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws) != 0;
+	return WTERMSIG(ws) != c->stop_sig || !c->stop_sig;
+}
+
+/* The CMD of `arbor -- CMD` has exited: arbor ends with its status. */
+static int cmd_status(struct sup *s, int ws)
+{
+	int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+
+	if (s->cmdopt.clean_code >= 0 && WIFEXITED(ws) && code == s->cmdopt.clean_code)
+		code = 0;
+	return code;
+}
+
+/* OTP's restart decision for one exited child. */
+static void decide(struct sup *s, struct child *c, int ws)
+{
+	enum conf_restart rt = c->node ? c->node->restart : RESTART_TEMPORARY;
+	bool again = rt == RESTART_PERMANENT || (rt == RESTART_TRANSIENT && abnormal(c, ws));
+
+	if (c->is_cmd) {
+		sup_set_state(c, C_STOPPED);
+		sup_shutdown(s, cmd_status(s, ws));
+		return;
+	}
+	if (c->held || !again) {
+		sup_set_state(c, C_STOPPED);
+		if (c->node->significant && !c->held) {
+			const char *why = NULL;
+
+			if (s->node->auto_shutdown == AUTO_ANY_SIGNIFICANT)
+				why = "any_significant";
+			else if (s->node->auto_shutdown == AUTO_ALL_SIGNIFICANT &&
+				 all_significant_down(s))
+				why = "all_significant";
+			if (why) {
+				log_ev("auto_shutdown", s->node->path, "reason=%s child=%s",
+				       why, c->path);
+				sup_shutdown(s, s->root ? (WIFEXITED(ws) ? WEXITSTATUS(ws)
+							   : 128 + WTERMSIG(ws)) : 0);
+			}
+		}
+		return;
+	}
+	if (window_add(&s->win, loop_now_ms())) {
+		sup_set_state(c, C_STOPPED);
+		give_up(s);
+		return;
+	}
+	c->rt->restarts++;
+	log_ev("restarting", c->path, "restart=%d/%d period=%ldms strategy=%s",
+	       window_count(&s->win, loop_now_ms()), s->node->intensity, s->node->period_ms,
+	       s->node->strategy == STRAT_ONE_FOR_ONE ? "one_for_one" :
+	       s->node->strategy == STRAT_ONE_FOR_ALL ? "one_for_all" : "rest_for_one");
+	sup_set_state(c, C_RESTARTING);
+	strategy_plan(s, c);
+	plan_run(s);
+}
+
+/* A start that failed: at boot it fails the supervisor's own start (the
+ * started children are stopped in reverse); later it is one more crash. */
+void sup_child_failed_start(struct child *c, const char *why)
+{
+	struct sup *s = c->sup;
+
+	log_ev("start failed", c->path, "reason=\"%s\"", why && *why ? why : "exited before ready");
+	if (c->state != C_STOPPED)
+		sup_set_state(c, C_STOPPED);
+	if (s->phase == PH_BOOT) {
+		if (s->root)
+			log_msg("cannot start %s: %s", c->path,
+				why && *why ? why : "it exited before it was ready");
+		sup_shutdown(s, 1);
+		return;
+	}
+	if (s->phase != PH_RUN)
+		return;
+	if (s->at < s->nplan && s->plan[s->at].c == c && s->plan[s->at].waiter) {
+		char m[700];	/* arborctl start: the caller hears why, no restart */
+
+		snprintf(m, sizeof(m), "cannot start %s: %s", c->path,
+			 why && *why ? why : "it exited before it was ready");
+		plan_next(s, 1, m);
+		return;
+	}
+	plan_reset(s);
+	decide(s, c, 1 << 8);
+}
+
+/* arborctl start, stop, restart and kill of a direct child. Stop holds the
+ * child down (strategies leave it) until start or restart; the answer comes
+ * when the action is done. */
+void sup_admin(struct sup *s, const char *verb, struct child *c, int sig,
+	       struct pending *p)
+{
+	char m[600];
+
+	if (s->phase != PH_RUN && strcmp(verb, "kill")) {
+		pending_answer(s, p, 1, "busy: the supervisor is starting or stopping", 44);
+		return;
+	}
+	if (!strcmp(verb, "kill")) {
+		if (c->pid <= 0 || (c->state != C_RUNNING && c->state != C_STARTING)) {
+			snprintf(m, sizeof(m), "noproc: %s is not running", c->path);
+			pending_answer(s, p, 1, m, strlen(m));
+			return;
+		}
+		kill(c->pid, sig > 0 ? sig : SIGKILL);
+		pending_answer(s, p, 0, "", 0);
+		return;
+	}
+	if (!strcmp(verb, "start") && (c->state == C_RUNNING || c->state == C_STARTING)) {
+		snprintf(m, sizeof(m), "already started: %s (pid %d)", c->path, (int)c->pid);
+		pending_answer(s, p, 1, m, strlen(m));
+		return;
+	}
+	if (!strcmp(verb, "stop")) {
+		c->held = true;
+		plan_add_w(s, ACT_STOP, c, p);
+	} else {
+		c->held = false;
+		if (!strcmp(verb, "restart"))
+			plan_add(s, ACT_STOP, c);
+		plan_add_w(s, ACT_START, c, p);
+	}
+	if (s->nplan - s->at == (strcmp(verb, "restart") ? 1u : 2u))
+		plan_run(s);	/* nothing else was under way */
+}
+
+/* --- reaping --- */
+
+/* Whatever a dead nested supervisor left in its session is killed. */
+static void kill_session(pid_t sid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char p[64], b[512], *rp;
+		int fd;
+		ssize_t n;
+		long sess = 0;
+		pid_t pid = (pid_t)atoi(e->d_name);
+
+		if (pid <= 1)
+			continue;
+		snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, b, sizeof(b) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		b[n] = '\0';
+		rp = strrchr(b, ')');	/* comm may hold spaces */
+		if (rp && sscanf(rp + 2, "%*c %*d %*d %ld", &sess) == 1 && sess == sid)
+			kill(pid, SIGKILL);
+	}
+	closedir(d);
+}
+
+static void on_reaped(struct sup *s, struct child *c, int ws)
+{
+	enum cstate was = c->state;
+
+	pid_del(&s->pids, c->pid);
+	if (c->is_sup) {
+		kill_session(c->pid);
+		subtree_down(s, c->node);
+	} else if (!c->is_cmd || s->cmdopt.group) {
+		kill(-c->pid, SIGKILL);	/* what it left in its group */
+	}
+	child_close_fds(c);
+	if (c->ln) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "worker exited: %s", log_wstatus(ws));
+		link_free(c->ln, c->is_sup ? "supervisor exited" : why);
+		c->ln = NULL;
+	}
+	if (was == C_STOPPING) {
+		log_ev("stopped", c->path, "pid=%d %s", (int)c->pid, log_wstatus(ws));
+		c->pid = 0;
+		sup_set_state(c, C_STOPPED);
+		if (c->is_cmd)
+			s->exit_code = cmd_status(s, ws);
+		if (s->at < s->nplan && s->plan[s->at].c == c)
+			plan_next(s, 0, "");
+		return;
+	}
+	log_ev("exited", c->path, "pid=%d %s", (int)c->pid, log_wstatus(ws));
+	c->pid = 0;
+	if (was == C_STARTING) {
+		if (c->is_cmd && !c->exec_ok && c->start_err[0]) {
+			log_msg("cannot run %s", c->start_err);
+			sup_set_state(c, C_STOPPED);
+			sup_shutdown(s, WEXITSTATUS(ws));
+			return;
+		}
+		if (c->is_cmd) {
+			decide(s, c, ws);
+			return;
+		}
+		sup_child_failed_start(c, c->start_err[0] ? c->start_err : NULL);
+		return;
+	}
+	if (s->phase == PH_STOP || s->phase == PH_DONE) {
+		sup_set_state(c, C_STOPPED);
+		if (c->is_cmd)
+			s->exit_code = cmd_status(s, ws);
+		return;
+	}
+	sup_set_state(c, C_RESTARTING);
+	c->rt->pid = 0;
+	if (s->at < s->nplan) {
+		if (s->ndeaths == s->capdeaths) {
+			size_t n = s->capdeaths ? 2 * s->capdeaths : 8;
+
+			s->deaths = realloc(s->deaths, n * sizeof(*s->deaths));
+			s->death_ws = realloc(s->death_ws, n * sizeof(*s->death_ws));
+			if (!s->deaths || !s->death_ws)
+				abort();
+			s->capdeaths = n;
+		}
+		s->deaths[s->ndeaths] = c;
+		s->death_ws[s->ndeaths++] = ws;
+		return;
+	}
+	decide(s, c, ws);
+}
+
+/* SIGCHLD may stand for many deaths: reap until there is nothing left. */
+static void reap(struct sup *s)
+{
+	int ws;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+		struct child *c = pid_get(&s->pids, pid);
+
+		if (c)
+			on_reaped(s, c, ws);
+		else
+			log_debug("reaped orphan pid=%d %s", (int)pid, log_wstatus(ws));
+	}
+}
+
+static bool forwarded(int sig)
+{
+	switch (sig) {
+	case SIGCHLD: case SIGFPE: case SIGILL: case SIGSEGV: case SIGBUS:
+	case SIGABRT: case SIGTRAP: case SIGSYS: case SIGTTIN: case SIGTTOU:
+		return false;
+	default:
+		return true;
+	}
+}
+
+static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *data)
+{
+	struct sup *s = data;
+	int sig = (int)si->ssi_signo;
+	struct child *cmd = s->cmd;
+
+	if (sig == SIGCHLD) {
+		reap(s);
+		return;
+	}
+	if (cmd && cmd->pid > 0 && forwarded(sig)) {
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+			cmd->stop_sig = sig;
+		else
+			kill(s->cmdopt.group ? -cmd->pid : cmd->pid, sig);
+	}
+	switch (sig) {
+	case SIGTERM: case SIGINT: case SIGQUIT:
+		log_debug("%s: stopping the tree", log_signame(sig));
+		sup_shutdown(s, s->cmd ? s->exit_code : 0);
+		break;
+	case SIGHUP:
+		if (s->root && !s->cmd) {
+			char *argv[] = { "reload", NULL };
+
+			sup_request(s, 1, argv, NULL, NULL);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- building and running --- */
+
+static struct child *child_new(struct sup *s, struct conf_node *n)
+{
+	struct child *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->sup = s;
+	c->node = n;
+	c->path = n->path;
+	c->is_sup = n->is_sup;
+	c->exec_fd = c->ready_fd = c->notify_fd = -1;
+	if (!n->rt)
+		n->rt = calloc(1, sizeof(struct rtstat));
+	c->rt = n->rt;
+	if (!c->rt) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Gives every node a run-time slot, so status can be read for any path. */
+static void rt_alloc(struct conf_node *n)
+{
+	if (!n->rt)
+		n->rt = calloc(1, sizeof(struct rtstat));
+	for (size_t i = 0; i < n->nkids; i++)
+		rt_alloc(n->kids[i]);
+}
+
+static struct conf_node cmd_node = {
+	.path = "cmd", .name = "cmd", .restart = RESTART_TEMPORARY,
+	.shutdown_ms = 5000, .stop_signal = SIGTERM, .significant = true,
+	.ready = READY_EXEC, .start_timeout_ms = CONF_INFINITY,
+};
+
+static int sup_build(struct sup *s)
+{
+	struct conf_node *n = s->node;
+
+	rt_alloc(n);
+	if (window_init(&s->win, n->intensity, n->period_ms) < 0)
+		return -1;
+	s->kids = calloc(n->nkids + 1, sizeof(*s->kids));
+	if (!s->kids)
+		return -1;
+	for (size_t i = 0; i < n->nkids; i++) {
+		s->kids[i] = child_new(s, n->kids[i]);
+		if (!s->kids[i])
+			return -1;
+	}
+	s->nkids = n->nkids;
+	if (s->root && s->cmdopt.argv) {	/* CMD starts last, beside the services */
+		s->cmd = child_new(s, &cmd_node);
+		if (!s->cmd)
+			return -1;
+		s->cmd->is_cmd = true;
+		s->kids[s->nkids++] = s->cmd;
+	}
+	s->next_id = 1;
+	return 0;
+}
+
+static int sup_loop(struct sup *s)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGHUP);
+	if (s->root) {
+		sigfillset(&set);
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sig != SIGCHLD && !forwarded(sig))
+				sigdelset(&set, sig);
+	}
+	if (sup_build(s) < 0 || loop_signals(s->loop, &set, on_signal, s) < 0) {
+		log_msg("cannot start supervisor %s: %s", *s->node->path ? s->node->path : "/",
+			strerror(errno));
+		return 1;
+	}
+	if (s->root && !s->cmdopt.argv)
+		s->ctl = ctl_open(s, s->loop, s->conf->control_socket);
+	else if (s->root && getenv("ARBOR_SOCKET"))
+		s->ctl = ctl_open(s, s->loop, NULL);
+	s->phase = PH_BOOT;
+	plan_reset(s);
+	for (size_t i = 0; i < s->nkids; i++)
+		plan_add(s, ACT_START, s->kids[i]);
+	plan_run(s);
+	reap(s);	/* a child may have died before the signalfd existed */
+	if (s->phase != PH_DONE && loop_run(s->loop) < 0) {
+		log_msg("event loop: %s", strerror(errno));
+		return 1;
+	}
+	return s->exit_code;
+}
+
+static void sup_free(struct sup *s)
+{
+	for (size_t i = 0; i < s->nkids; i++) {
+		if (s->kids[i]->ln)
+			link_free(s->kids[i]->ln, "shutdown");
+		child_close_fds(s->kids[i]);
+		free(s->kids[i]);
+	}
+	free(s->kids);
+	free(s->plan);
+	free(s->deaths);
+	free(s->death_ws);
+	free(s->pids.slot);
+	free(s->calls);
+	window_free(&s->win);
+}
+
+static void rt_free(struct conf_node *n)
+{
+	free(n->rt);
+	n->rt = NULL;
+	for (size_t i = 0; i < n->nkids; i++)
+		rt_free(n->kids[i]);
+}
+
+/* The root: the -- CMD and the control socket besides the tree. */
+int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cmd)
+{
+	struct sup s = { .conf = c, .conf_file = conf_file, .node = c->root, .root = true };
+	int code;
+
+	s.cmdopt.clean_code = -1;
+	if (cmd)
+		s.cmdopt = *cmd;
+	s.loop = loop_new();
+	if (!s.loop) {
+		log_msg("cannot create the event loop: %s", strerror(errno));
+		return 1;
+	}
+	code = sup_loop(&s);
+	ctl_close(s.ctl);
+	sup_free(&s);
+	rt_free(s.conf->root);
+	free(cmd_node.rt);
+	cmd_node.rt = NULL;
+	loop_free(s.loop);
+	return code;
+}

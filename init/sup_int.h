@@ -1,0 +1,142 @@
+/* sup_int: the supervisor's inner structures, shared by sup.c (the child
+ * state machine and strategies), link.c (frames to workers, to nested
+ * supervisors and to the parent) and status.c (status, tree, ping). */
+#ifndef ARBOR_SUP_INT_H
+#define ARBOR_SUP_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "frame.h"
+#include "loop.h"
+#include "sup.h"
+#include "window.h"
+
+/* A child's states, as `arborctl status` names them. */
+enum cstate { C_STOPPED, C_STARTING, C_RUNNING, C_STOPPING, C_RESTARTING };
+
+/* What every process knows of each node of its subtree (conf_node->rt):
+ * its direct children's from their struct child, deeper ones from the
+ * EVENT frames their supervisors send up. */
+struct rtstat {
+	pid_t pid;
+	enum cstate state;
+	int restarts;
+	int64_t since;		/* CLOCK_REALTIME ms when it became running */
+	bool giving_up;		/* a supervisor stopping after its intensity */
+};
+
+/* A frame pipe pair: to a GenServer worker, to a nested supervisor, or (in a
+ * nested supervisor) to its parent. */
+struct link {
+	struct sup *sup;
+	struct child *child;	/* NULL for the link to the parent */
+	int rfd, wfd;
+	struct fbuf rb, wb;
+	size_t max;		/* largest payload accepted */
+	uint64_t last_id;	/* highest id we sent a CALL with */
+	bool ready;		/* READY seen */
+	bool dead;		/* protocol error: ignore what follows */
+};
+
+struct child {
+	struct sup *sup;
+	struct conf_node *node;
+	struct rtstat *rt;	/* == node->rt */
+	char *path;		/* node->path, or "cmd" for the -- CMD */
+	enum cstate state;
+	pid_t pid;
+	bool is_sup, is_cmd;
+	bool held;		/* stopped by arborctl: strategies leave it */
+	int stop_sig;		/* the signal arbor sent to stop it, 0 none */
+	int exec_fd, ready_fd, notify_fd;
+	bool exec_ok;
+	char start_err[512];	/* why the start failed, for the log */
+	struct loop_timer *timer;	/* start timeout or kill deadline */
+	struct link *ln;	/* GenServer or nested supervisor */
+};
+
+enum act_type { ACT_STOP, ACT_START };
+
+struct action {
+	enum act_type type;
+	struct child *c;
+	struct pending *waiter;	/* an arborctl request answered when done */
+};
+
+enum phase { PH_BOOT, PH_RUN, PH_STOP, PH_DONE };
+
+/* A call or request waiting for its answer, keyed by the id we sent. */
+enum origin { OR_CLIENT, OR_LINK };
+struct pending {
+	uint64_t id;		/* ours, on the link we forwarded it to */
+	struct link *to;	/* where it went (NULL: answered locally) */
+	enum origin from;
+	struct link *from_ln;	/* OR_LINK: who asked, with what id */
+	uint64_t from_id;
+	sup_done_fn *done;	/* OR_CLIENT */
+	void *ctx;
+	struct loop_timer *timer;
+	struct pending *next;	/* hash chain */
+	bool is_call;		/* a CALL to a worker (vs. a CTL request) */
+};
+
+struct pidmap {
+	struct { pid_t pid; struct child *c; } *slot;
+	size_t cap, n;
+};
+
+struct sup {
+	struct loop *loop;
+	struct conf *conf;
+	const char *conf_file;
+	struct conf_node *node;
+	struct child **kids;
+	size_t nkids;
+	struct window win;
+	enum phase phase;
+	struct action *plan;
+	size_t nplan, at, capplan;
+	struct child **deaths;	/* exits that came during a plan, in order */
+	int *death_ws;
+	size_t ndeaths, capdeaths;
+	int exit_code;
+	bool root;
+	struct link *up;	/* nested: the link to the parent */
+	struct pidmap pids;
+	struct pending **calls;	/* hash of pending by id */
+	size_t ncalls_cap;
+	uint64_t next_id;
+	struct child *cmd;	/* the -- CMD, root only */
+	struct sup_cmd cmdopt;
+	void *ctl;		/* the control socket server, root only */
+	int notify_seq;
+};
+
+/* sup.c */
+void sup_child_ready(struct child *c);
+void sup_child_failed_start(struct child *c, const char *why);
+struct child *sup_find_kid(struct sup *s, const char *path, bool *exact);
+void sup_event(struct sup *s, struct child *c);
+void sup_set_state(struct child *c, enum cstate st);
+void sup_admin(struct sup *s, const char *verb, struct child *c, int sig,
+	       struct pending *p);
+void sup_shutdown(struct sup *s, int code);
+const char *sup_state_name(enum cstate st);
+
+/* link.c */
+struct link *link_new(struct sup *s, struct child *c, int rfd, int wfd, size_t max);
+void link_free(struct link *ln, const char *why);
+int link_send(struct link *ln, uint8_t type, uint64_t id, const void *a,
+	      size_t alen, const void *b, size_t blen);
+void link_event_up(struct sup *s, const char *path, const struct rtstat *rt);
+void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
+		size_t len, int64_t timeout, struct pending *p);
+void route_ctl(struct sup *s, int argc, char **argv, struct pending *p);
+struct pending *pending_new(struct sup *s);
+void pending_answer(struct sup *s, struct pending *p, int rc, const char *text,
+		    size_t len);
+
+#endif
