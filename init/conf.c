@@ -487,7 +487,8 @@ static int conf_scan_header(struct conf_parser *p, const char *line)
 		return conf_fail_plain(p, p->f->line, "a section header needs a closing ']'");
 	rest = end + 1 + strspn(end + 1, " \t\r\n");
 	if (*rest && *rest != ';' && *rest != '#')
-		return conf_fail_plain(p, p->f->line, "unexpected text after ']': %s", rest);
+		return conf_fail_plain(p, p->f->line, "unexpected text after ']': %.*s",
+				       (int)strcspn(rest, "\r\n"), rest);
 	if (conf_section_end(p) < 0)
 		return -1;
 	s++;
@@ -693,7 +694,7 @@ out:
  * key is a key, not a piece of the previous value). */
 struct conf_ini_knobs {
 	bool use_stack, allow_realloc, allow_multiline;
-	int max_line;
+	int max_line, initial_alloc;
 };
 
 static void conf_ini_set(struct conf_ini_knobs *old)
@@ -702,10 +703,12 @@ static void conf_ini_set(struct conf_ini_knobs *old)
 	old->allow_realloc = ini_allow_realloc;
 	old->allow_multiline = ini_allow_multiline;
 	old->max_line = ini_max_line;
+	old->initial_alloc = ini_initial_alloc;
 	ini_use_stack = false;
 	ini_allow_realloc = false;
 	ini_allow_multiline = false;
 	ini_max_line = CONF_LINE_MAX;
+	ini_initial_alloc = CONF_LINE_MAX;
 }
 
 static void conf_ini_restore(const struct conf_ini_knobs *old)
@@ -714,6 +717,7 @@ static void conf_ini_restore(const struct conf_ini_knobs *old)
 	ini_allow_realloc = old->allow_realloc;
 	ini_allow_multiline = old->allow_multiline;
 	ini_max_line = old->max_line;
+	ini_initial_alloc = old->initial_alloc;
 }
 
 int conf_load(const char *file, struct conf **out, struct conf_err *err)

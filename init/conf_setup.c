@@ -358,7 +358,9 @@ static int conf_user_groups(struct conf_parser *p, struct conf_setup *s)
 }
 
 /* user, group and groups may come in any order: the gid and the
- * supplementary groups are settled when the section ends. */
+ * supplementary groups are settled when the section ends. has_groups stays
+ * what it says (groups = was given); without it, a user's groups are the
+ * ones /etc/group gives that user. */
 int conf_setup_finish(struct conf_parser *p)
 {
 	struct conf_setup *s = conf_cur_setup(p);
@@ -372,10 +374,7 @@ int conf_setup_finish(struct conf_parser *p)
 					 s->user, (unsigned)s->uid);
 		s->gid = p->sect.pw_gid;
 	}
-	if (s->has_groups)
-		return 0;
-	s->has_groups = true;
-	if (!p->sect.pw_found)
+	if (s->has_groups || !p->sect.pw_found)
 		return 0;
 	return conf_user_groups(p, s);
 }

@@ -429,7 +429,12 @@ static void got_ctl(struct link *ln, const struct frame *f)
 	for (char *q = b; q < b + f->len && argc < 7; q += strlen(q) + 1)
 		argv[argc++] = q;
 	argv[argc] = NULL;
-	if (argc < 2)
+	if (argc == 1 && !strcmp(argv[0], "reload")) {
+		char m[2048];
+		int rc = status_reload(ln->sup, m, sizeof(m));
+
+		answer_str(ln->sup, p, rc, m);
+	} else if (argc < 2)
 		answer_str(ln->sup, p, 1, "bad request");
 	else
 		route_ctl(ln->sup, argc, argv, p);
@@ -504,7 +509,7 @@ static void dispatch(struct link *ln, const struct frame *f)
 			protocol_error(ln, "a call before READY");
 			return;
 		}
-		got_routed(ln, f, !worker);
+		got_routed(ln, f, !worker && f->type == FRAME_CALL);
 		return;
 	default:
 		protocol_error(ln, "unexpected frame type");

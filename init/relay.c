@@ -88,8 +88,10 @@ static void batch_add(struct relay *r, struct batch *b, char *s, size_t n, bool 
 		batch_flush(r, b);
 }
 
-/* Sends every complete line in buf, and a RELAY_LINE piece of a longer one,
- * keeping the rest for the next read. */
+/* Sends every complete line in buf, keeping the rest for the next read. A
+ * full buffer without a newline is a line too long: its first RELAY_LINE
+ * bytes go as one piece (the last byte may be a RELAY_LINE line's newline,
+ * hence waiting for a full buffer, not for RELAY_LINE bytes). */
 static void relay_lines(struct relay *r)
 {
 	struct batch b = { .n = 0 };
@@ -102,7 +104,7 @@ static void relay_lines(struct relay *r)
 		batch_add(r, &b, r->buf + off, n, false);
 		off += n;
 	}
-	if (r->len - off >= RELAY_LINE) {
+	if (r->len == sizeof(r->buf) && off == 0) {	/* full, no newline */
 		batch_add(r, &b, r->buf + off, RELAY_LINE, true);
 		off += RELAY_LINE;
 	}

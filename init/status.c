@@ -246,8 +246,6 @@ static struct pending *client(struct sup *s, sup_done_fn *done, void *ctx)
 	return p;
 }
 
-int status_reload(struct sup *s, char *msg, size_t len);
-
 /* Requests, in the canonical form arborctl sends (see arborctl.c):
  *   status PATH text|json · tree · ping · shutdown · reload
  *   start|stop|restart PATH · kill PATH SIGNAL
@@ -335,8 +333,3 @@ void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *
 	}
 }
 
-int status_reload(struct sup *s, char *msg, size_t len)
-{
-	snprintf(msg, len, "reload is not available yet");
-	return 1;
-}

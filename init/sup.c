@@ -433,6 +433,9 @@ static int start_child(struct child *c)
 	c->start_err[0] = '\0';
 	c->stop_sig = 0;
 	c->pid = 0;
+	c->rt->giving_up = false;
+	c->shutdown_ms = c->node->shutdown_ms;
+	c->cfg_stop_signal = c->node->stop_signal;
 	sup_set_state(c, C_STARTING);
 	if ((c->is_sup ? start_nested(c) : start_worker(c)) < 0) {
 		sup_set_state(c, C_STOPPED);
@@ -472,8 +475,8 @@ static void on_kill_deadline(struct loop *l, void *data)
 static void stop_child(struct child *c)
 {
 	struct sup *s = c->sup;
-	long ms = c->is_sup ? c->node->shutdown_ms : (c->node ? c->node->shutdown_ms : 5000);
-	int sig = c->stop_sig ? c->stop_sig : (c->node ? c->node->stop_signal : SIGTERM);
+	long ms = c->shutdown_ms;
+	int sig = c->stop_sig ? c->stop_sig : c->cfg_stop_signal;
 	pid_t target = (c->is_sup || (c->is_cmd && !s->cmdopt.group)) ? c->pid : -c->pid;
 
 	if (c->state != C_RUNNING && c->state != C_STARTING)
@@ -571,8 +574,16 @@ static void give_up(struct sup *s)
 	log_ev("gave up", s->node->path,
 	       "reason=reached_max_restart_intensity restarts=%d intensity=%d period=%ldms",
 	       n, s->node->intensity, s->node->period_ms);
-	if (s->node->rt)
-		((struct rtstat *)s->node->rt)->giving_up = true;
+	if (s->node->rt) {
+		struct rtstat *rt = s->node->rt;
+
+		rt->giving_up = true;	/* ping says so until it is restarted */
+		if (s->up) {
+			rt->pid = getpid();
+			rt->state = C_STOPPING;
+			link_event_up(s, s->node->path, rt);
+		}
+	}
 	/* A nested supervisor's give-up is OTP's exit with reason shutdown:
 	 * a clean exit for its parent, which restarts it only if permanent. */
 	sup_shutdown(s, s->root ? 1 : 0);
@@ -592,9 +603,58 @@ static void next_death(struct sup *s)
 	}
 }
 
+/* Children removed by a reload are freed once they are stopped. */
+static void bury(struct sup *s)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < s->ngone; i++) {
+		struct child *c = s->gone[i];
+
+		if (c->state == C_STOPPED && c->pid <= 0) {
+			free(c->rt);
+			free(c->path);
+			free(c);
+		} else {
+			s->gone[keep++] = c;
+		}
+	}
+	s->ngone = keep;
+}
+
+void sup_reload_apply(struct sup *s, struct child **stop, size_t nstop,
+		      struct child **start, size_t nstart, struct child **gone,
+		      size_t ngone)
+{
+	struct child **g = realloc(s->gone, (s->ngone + ngone) * sizeof(*g));
+
+	if (g) {
+		memcpy(g + s->ngone, gone, ngone * sizeof(*g));
+		s->gone = g;
+		s->ngone += ngone;
+	}
+	free(gone);
+	for (size_t i = 0; i < s->nkids; i++) {	/* nested ones reload themselves */
+		struct child *k = s->kids[i];
+		bool restarting = false;
+
+		for (size_t j = 0; j < nstop; j++)
+			restarting |= stop[j] == k;
+		if (k->is_sup && k->ln && k->state == C_RUNNING && !restarting)
+			link_send(k->ln, FRAME_CTL, 0, "reload", 7, NULL, 0);
+	}
+	plan_reset(s);
+	for (size_t i = 0; i < nstop; i++)
+		plan_add(s, ACT_STOP, stop[i]);
+	for (size_t i = 0; i < nstart; i++)
+		plan_add(s, ACT_START, start[i]);
+	plan_run(s);
+}
+
 static void plan_done(struct sup *s)
 {
 	plan_reset(s);
+	bury(s);
 	switch (s->phase) {
 	case PH_BOOT:
 		s->phase = PH_RUN;
@@ -724,7 +784,7 @@ static void decide(struct sup *s, struct child *c, int ws)
 	}
 	if (c->held || !again) {
 		sup_set_state(c, C_STOPPED);
-		if (c->node->significant && !c->held) {
+		if (c->node && c->node->significant && !c->held) {
 			const char *why = NULL;
 
 			if (s->node->auto_shutdown == AUTO_ANY_SIGNIFICANT)
@@ -1102,6 +1162,12 @@ static void sup_free(struct sup *s)
 		child_close_fds(s->kids[i]);
 		free(s->kids[i]);
 	}
+	for (size_t i = 0; i < s->ngone; i++) {
+		free(s->gone[i]->rt);
+		free(s->gone[i]->path);
+		free(s->gone[i]);
+	}
+	free(s->gone);
 	free(s->kids);
 	free(s->plan);
 	free(s->deaths);
@@ -1133,6 +1199,8 @@ int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cm
 		log_msg("cannot create the event loop: %s", strerror(errno));
 		return 1;
 	}
+	signal(SIGTTIN, SIG_IGN);	/* as tini: CMD may own the terminal */
+	signal(SIGTTOU, SIG_IGN);
 	code = sup_loop(&s);
 	ctl_close(s.ctl);
 	sup_free(&s);

@@ -56,6 +56,8 @@ struct child {
 	char start_err[512];	/* why the start failed, for the log */
 	struct loop_timer *timer;	/* start timeout or kill deadline */
 	struct link *ln;	/* GenServer or nested supervisor */
+	long shutdown_ms;	/* as it was started with: reload may change */
+	int cfg_stop_signal;	/* the node under a running child */
 };
 
 enum act_type { ACT_STOP, ACT_START };
@@ -112,6 +114,8 @@ struct sup {
 	struct child *cmd;	/* the -- CMD, root only */
 	struct sup_cmd cmdopt;
 	void *ctl;		/* the control socket server, root only */
+	struct child **gone;	/* removed by reload, freed once stopped */
+	size_t ngone;
 	int notify_seq;
 };
 
@@ -125,6 +129,12 @@ void sup_admin(struct sup *s, const char *verb, struct child *c, int sig,
 	       struct pending *p);
 void sup_shutdown(struct sup *s, int code);
 const char *sup_state_name(enum cstate st);
+void sup_reload_apply(struct sup *s, struct child **stop, size_t nstop,
+		      struct child **start, size_t nstart, struct child **gone,
+		      size_t ngone);
+
+/* reload.c, status.c */
+int status_reload(struct sup *s, char *msg, size_t len);
 
 /* link.c */
 struct link *link_new(struct sup *s, struct child *c, int rfd, int wfd, size_t max);

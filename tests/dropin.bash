@@ -28,13 +28,30 @@ dropin_mode() {
 	KILL_LIST=$BATS_TEST_TMPDIR/kill-list
 }
 
-# dropin_bg ARGS...: starts arbor ARGS in the background, its stderr in $LOG.
-# fd 3 (bats' own) is closed so a stray process cannot hold the suite up.
+# dropin_bg ARGS...: starts arbor ARGS in the background, its stderr in $LOG,
+# with default signal dispositions and only fds 0-2 (a shell's `&` ignores
+# INT and QUIT, and bats leaks fds): what a container runtime hands PID 1.
 dropin_bg() {
 	LOG=$BATS_TEST_TMPDIR/arbor.log
-	"${BG_PARENT[@]}" "${ARB[@]}" "$@" </dev/null >"$BATS_TEST_TMPDIR/arbor.out" \
-		2>"$LOG" 3>&- &
+	"${BG_PARENT[@]}" "$PY" "$FIXTURES/exec-with.py" -- "${ARB[@]}" "$@" \
+		</dev/null >"$BATS_TEST_TMPDIR/arbor.out" 2>"$LOG" 3>&- &
 	ARBOR_PID=$!
+}
+
+# dropin_wait: waits (bounded) for the background arbor's parent to exit,
+# which passes arbor's status on; the status in $status.
+dropin_wait() {
+	local end=$((SECONDS + TIMEOUT))
+	while kill -0 "$ARBOR_PID" 2>/dev/null; do
+		if [ $SECONDS -ge $end ]; then
+			echo "arbor did not exit within ${TIMEOUT}s" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+	status=0
+	wait "$ARBOR_PID" || status=$?
+	ARBOR_PID=
 }
 
 # arbor_pid: the pid of arbor itself, once its parent has started it.
@@ -117,11 +134,11 @@ check_signal_deaths() {
 # A program that does not exist: 127, and a message that names it.
 check_missing_program() {
 	local prog=$BATS_TEST_TMPDIR/no-such-program
-	run --separate-stderr "${NS[@]}" "${ARB[@]}" -- "$prog" arg
+	run -127 --separate-stderr "${NS[@]}" "${ARB[@]}" -- "$prog" arg
 	echo "stderr: $stderr"
 	assert_equal "$status" 127
 	stderr_names "$prog"
-	run --separate-stderr "${NS[@]}" "${ARB[@]}" -- no-such-program-in-path
+	run -127 --separate-stderr "${NS[@]}" "${ARB[@]}" -- no-such-program-in-path
 	echo "stderr: $stderr"
 	assert_equal "$status" 127
 	stderr_names no-such-program-in-path
@@ -134,11 +151,11 @@ check_not_executable() {
 	printf '#!/bin/sh\nexit 0\n' >"$f"
 	chmod 0644 "$f"
 	mkdir "$d"
-	run --separate-stderr "${NS[@]}" "${ARB[@]}" -- "$f"
+	run -126 --separate-stderr "${NS[@]}" "${ARB[@]}" -- "$f"
 	echo "stderr: $stderr"
 	assert_equal "$status" 126
 	stderr_names "$f"
-	run --separate-stderr "${NS[@]}" "${ARB[@]}" -- "$d"
+	run -126 --separate-stderr "${NS[@]}" "${ARB[@]}" -- "$d"
 	echo "stderr: $stderr"
 	assert_equal "$status" 126
 	stderr_names "$d"
@@ -172,7 +189,7 @@ check_forwarded() {
 	done
 	kill -0 "$pid"
 	kill -TERM "$pid"
-	arbor_wait
+	dropin_wait
 	assert_equal "$status" 0
 	assert_equal "$(cat "$REC")" "${want}cmd TERM"
 }
@@ -183,9 +200,9 @@ check_stop() {
 	local pid
 	dropin_bg -- sleep 1000
 	pid=$(arbor_pid)
-	wait_until pgrep -x sleep -P "$pid"
+	wait_until pgrep -x sleep -P "$pid" >/dev/null
 	kill -s "$1" "$pid"
-	arbor_wait
+	dropin_wait
 	assert_equal "$status" $((128 + $(kill -l "$1")))
 }
 
@@ -199,7 +216,7 @@ check_kill_after_shutdown() {
 	start=$SECONDS
 	kill -TERM "$pid"
 	wait_log "$REC" "^cmd TERM$"
-	arbor_wait
+	dropin_wait
 	assert_equal "$status" 137
 	if [ $((SECONDS - start)) -lt 4 ]; then
 		echo "SIGKILL after $((SECONDS - start)) s, before the 5 s shutdown time"
@@ -219,7 +236,7 @@ check_group() {
 	wait_log "$REC" "^child USR1$"
 	kill -TERM "$pid"
 	wait_log "$REC" "^child TERM$"
-	arbor_wait
+	dropin_wait
 	assert_equal "$status" 0
 }
 
@@ -229,9 +246,10 @@ check_no_group() {
 	dropin_bg -- $(sigrec --child)
 	wait_file "$REC.cmd.ready"
 	wait_file "$REC.child.ready"
-	child=$(cat "$REC.child.ready")
-	kill_at_teardown "$child"
 	pid=$(arbor_pid)
+	# Pids as seen from here (the ready files hold the namespace's).
+	child=$(pgrep -P "$(pgrep -P "$pid")")
+	kill_at_teardown "$child"
 	kill -USR1 "$pid"
 	wait_log "$REC" "^cmd USR1$"
 	# USR2 straight to the child: had USR1 reached it, its lower number
@@ -240,7 +258,7 @@ check_no_group() {
 	wait_log "$REC" "^child USR2$"
 	refute grep -q "^child USR1$" "$REC"
 	kill -TERM "$pid"
-	arbor_wait
+	dropin_wait
 	assert_equal "$status" 0
 }
 
@@ -353,7 +371,7 @@ check_idle() {
 	[ -n "${ARBOR_VALGRIND:-}" ] && skip "valgrind schedules on its own"
 	dropin_bg -- sleep 1000
 	pid=$(arbor_pid)
-	wait_until pgrep -x sleep -P "$pid"
+	wait_until pgrep -x sleep -P "$pid" >/dev/null
 	wait_until ctxt_still "$pid"
 	a=$(ctxt_switches "$pid")
 	sleep 1.5

@@ -21,7 +21,7 @@ teardown() { dropin_teardown; }
 	kill -KILL "$orphan"
 	wait_until test ! -e "/proc/$orphan"
 	kill -TERM "$pid"
-	arbor_wait
+	dropin_wait
 	assert_equal "$status" 143
 }
 

@@ -1,0 +1,605 @@
+/* test_conf: the INI loader (init/conf*.c) against files written to a
+ * temporary directory. Prints TAP; exits 1 when a test failed. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conf_int.h"
+
+static int ntest, nfail;
+static char dir[PATH_MAX];	/* mkdtemp, resolved */
+
+static void ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	ntest++;
+	if (!cond)
+		nfail++;
+	printf("%s %d - ", cond ? "ok" : "not ok", ntest);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* Writes dir/name with the given text; returns its path (static buffer). */
+static const char *put(const char *name, const char *text)
+{
+	static char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		printf("Bail out! cannot write %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	return path;
+}
+
+static void mkdir_in(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		printf("Bail out! mkdir %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
+/* Loads text as dir/name; NULL and the message in err on failure. */
+static struct conf *load(const char *name, const char *text, struct conf_err *err)
+{
+	struct conf *c = NULL;
+
+	if (conf_load(put(name, text), &c, err) < 0)
+		return NULL;
+	return c;
+}
+
+static bool argv_is(char **argv, ...)
+{
+	va_list ap;
+	const char *want;
+	size_t i = 0;
+	bool same = true;
+
+	va_start(ap, argv);
+	while ((want = va_arg(ap, const char *))) {
+		if (!argv || !argv[i] || strcmp(argv[i], want))
+			same = false;
+		if (argv && argv[i])
+			i++;
+	}
+	va_end(ap);
+	return same && argv && !argv[i];
+}
+
+static void split_ok(const char *line, const char *what, ...)
+{
+	char **argv = NULL, **want = NULL;
+	const char *why, *w;
+	size_t n = 0;
+	bool same;
+	va_list ap;
+
+	va_start(ap, what);
+	while ((w = va_arg(ap, const char *))) {
+		want = realloc(want, (n + 2) * sizeof(*want));
+		want[n++] = (char *)w;
+		want[n] = NULL;
+	}
+	va_end(ap);
+	same = conf_split(line, &argv, &why) == 0 && conf_argv_len(argv) == n;
+	for (size_t i = 0; same && i < n; i++)
+		same = !strcmp(argv[i], want[i]);
+	ok(same, "conf_split: %s", what);
+	conf_argv_free(argv);
+	free(want);
+}
+
+static void split_err(const char *line, const char *want_why)
+{
+	char **argv = (char **)1;
+	const char *why = NULL;
+	int r = conf_split(line, &argv, &why);
+
+	ok(r == -1 && argv == NULL && why && !strcmp(why, want_why) && errno == EINVAL,
+	   "conf_split rejects [%s]: %s (got %s)", line, want_why, why ? why : "nothing");
+}
+
+static void test_split(void)
+{
+	split_ok("/bin/echo a  b\tc", "blanks separate words", "/bin/echo", "a", "b", "c", NULL);
+	split_ok("  x  ", "leading and trailing blanks", "x", NULL);
+	split_ok("sh -c 'echo $HOME; ls *'", "single quotes keep everything",
+		 "sh", "-c", "echo $HOME; ls *", NULL);
+	split_ok("echo \"a \\\"b\\\" \\$c \\n\"", "double quotes: \\ before \" $ only",
+		 "echo", "a \"b\" $c \\n", NULL);
+	split_ok("echo a\\ b \\'c\\'", "backslash outside quotes", "echo", "a b", "'c'", NULL);
+	split_ok("echo '' \"\"", "empty quotes are empty words", "echo", "", "", NULL);
+	split_ok("echo a'b'\"c\"d", "quotes inside a word join it", "echo", "abcd", NULL);
+	split_ok("echo 'it'\\''s'", "the '\\'' idiom", "echo", "it's", NULL);
+	split_ok("nginx -g \"daemon off;\"", "nginx's example", "nginx", "-g", "daemon off;", NULL);
+	split_ok("echo ~ $X `y` #z", "no expansion", "echo", "~", "$X", "`y`", "#z", NULL);
+	split_err("echo 'abc", "unterminated single quote");
+	split_err("echo \"abc", "unterminated double quote");
+	split_err("echo \"abc\\\"", "unterminated double quote");
+	split_err("echo abc\\", "backslash at the end");
+	split_err("", "empty command");
+	split_err("   \t ", "empty command");
+}
+
+static void test_defaults(void)
+{
+	struct conf_err err;
+	struct conf *c = load("defaults.ini",
+			      "[supervisor s]\n"
+			      "[worker s/w]\n"
+			      "command = /bin/sh -c 'exit 0'\n"
+			      "[worker g]\n"
+			      "command = sh\n"
+			      "genserver = yes\n", &err);
+	struct conf_node *r, *s, *w, *g;
+	char file[PATH_MAX];
+
+	ok(c != NULL, "defaults.ini loads%s%s", c ? "" : ": ", c ? "" : err.msg);
+	if (!c)
+		return;
+	r = c->root;
+	s = conf_find(c, "s");
+	w = conf_find(c, "s/w");
+	g = conf_find(c, "g");
+	ok(r->is_sup && !r->parent && !strcmp(r->path, "") && r->strategy == STRAT_ONE_FOR_ONE &&
+	   r->intensity == 1 && r->period_ms == 5000 && r->auto_shutdown == AUTO_NEVER &&
+	   r->nkids == 2 && r->kids[0] == s && r->kids[1] == g,
+	   "root: one_for_one, intensity 1, period 5000 ms, kids in file order");
+	ok(s && s->is_sup && !s->is_pool && s->shutdown_ms == CONF_INFINITY &&
+	   s->restart == RESTART_PERMANENT && s->parent == r && !strcmp(s->name, "s"),
+	   "supervisor: shutdown infinity, permanent");
+	ok(w && !w->is_sup && w->parent == s && !strcmp(w->name, "w") &&
+	   w->restart == RESTART_PERMANENT && w->shutdown_ms == 5000 &&
+	   w->stop_signal == SIGTERM && !w->significant && !w->genserver &&
+	   w->ready == READY_EXEC && w->start_timeout_ms == 30000 &&
+	   w->max_message == 1024 * 1024 && w->instances == 0 && !w->setup.has_user &&
+	   !w->setup.has_caps && w->setup.out.kind == OUT_INHERIT,
+	   "worker: permanent, 5000 ms, SIGTERM, ready exec, 30 s, 1 MiB");
+	ok(w && argv_is(w->argv, "/bin/sh", "-c", "exit 0", NULL), "worker argv split");
+	snprintf(file, sizeof(file), "%s/defaults.ini", dir);
+	ok(w && w->line == 2 && !strcmp(w->file, file), "a node knows its file and line");
+	ok(g && g->ready == READY_GENSERVER && g->genserver,
+	   "genserver = yes makes ready default to genserver");
+	ok(g && g->argv[0][0] == '/' && !strcmp(strrchr(g->argv[0], '/'), "/sh") &&
+	   access(g->argv[0], X_OK) == 0, "a bare name is looked up in PATH: %s",
+	   g ? g->argv[0] : "");
+	conf_free(c);
+}
+
+static void test_values(void)
+{
+	struct conf_err err;
+	struct conf *c;
+	struct conf_node *n, *s;
+	struct passwd *pw = getpwuid(0);
+	char want[PATH_MAX];
+
+	mkdir_in("bin");
+	chmod(put("bin/tool", "#!/bin/sh\nexit 0\n"), 0755);
+	put("app.env", "A=1\n");
+	c = load("values.ini",
+		 "[supervisor]\n"
+		 "strategy = rest_for_one\n"
+		 "intensity = 0\n"
+		 "period = 0.5\n"
+		 "auto_shutdown = all_significant\n"
+		 "[supervisor s]\n"
+		 "strategy = one_for_all\n"
+		 "restart = transient\n"
+		 "shutdown = brutal_kill\n"
+		 "significant = true\n"
+		 "period = 1.25\n"
+		 "[worker w]\n"
+		 "command = bin/../bin/tool --flag\n"
+		 "restart = temporary\n"
+		 "shutdown = 0\n"
+		 "stop_signal = SIGINT\n"
+		 "ready = fd:5\n"
+		 "start_timeout = infinity\n"
+		 "max_message = 64K\n"
+		 "user = root\n"
+		 "capabilities = CAP_NET_BIND_SERVICE, chown Cap_Kill chown\n"
+		 "no_new_privs = on\n"
+		 "rlimit_nofile = 1024:4096\n"
+		 "rlimit_core = infinity\n"
+		 "rlimit_as = 1G\n"
+		 "nice = -5\n"
+		 "oom_score_adj = -1000\n"
+		 "umask = 027\n"
+		 "cwd = bin\n"
+		 "env = B=2\n"
+		 "env = A=x y=z\n"
+		 "env_file = app.env\n"
+		 "clear_env = 1\n"
+		 "stdout = file:log/out.txt\n"
+		 "stderr = null\n"
+		 "[worker w2]\n"
+		 "command = /bin/true\n"
+		 "shutdown = infinity\n"
+		 "stop_signal = 10\n"
+		 "max_message = 2MiB\n"
+		 "group = 4242\n"
+		 "groups =\n"
+		 "capabilities =\n"
+		 "stdout = prefix\n", &err);
+	ok(c != NULL, "values.ini loads%s%s", c ? "" : ": ", c ? "" : err.msg);
+	if (!c)
+		return;
+	n = c->root;
+	ok(n->strategy == STRAT_REST_FOR_ONE && n->intensity == 0 && n->period_ms == 500 &&
+	   n->auto_shutdown == AUTO_ALL_SIGNIFICANT, "root flags: period 0.5 is 500 ms");
+	s = conf_find(c, "s");
+	ok(s && s->strategy == STRAT_ONE_FOR_ALL && s->restart == RESTART_TRANSIENT &&
+	   s->shutdown_ms == 0 && s->significant && s->period_ms == 1250,
+	   "supervisor: brutal_kill is 0, period 1.25 is 1250 ms");
+	n = conf_find(c, "w");
+	if (!n) {
+		ok(false, "worker w found");
+		conf_free(c);
+		return;
+	}
+	snprintf(want, sizeof(want), "%s/bin/tool", dir);
+	ok(argv_is(n->argv, want, "--flag", NULL),
+	   "a relative command is relative to the INI file: %s", n->argv[0]);
+	ok(n->restart == RESTART_TEMPORARY && n->shutdown_ms == 0 && n->stop_signal == SIGINT &&
+	   n->ready == READY_FD && n->ready_fd == 5 && n->start_timeout_ms == CONF_INFINITY &&
+	   n->max_message == 64 * 1024, "worker keys: temporary, 0, SIGINT, fd:5, infinity, 64K");
+	ok(n->setup.has_user && n->setup.uid == 0 && n->setup.gid == pw->pw_gid &&
+	   !n->setup.has_group && !strcmp(n->setup.user, "root") &&
+	   n->setup.home && !strcmp(n->setup.home, pw->pw_dir) && !n->setup.has_groups &&
+	   n->setup.ngroups >= 1 && n->setup.groups[0] == pw->pw_gid,
+	   "user = root: uid, gid, home and the user's groups");
+	ok(n->setup.has_caps && n->setup.ncaps == 3 && n->setup.caps[0] == 10 &&
+	   n->setup.caps[1] == 0 && n->setup.caps[2] == 5 && n->setup.no_new_privs,
+	   "capabilities: prefix and case optional, duplicates once");
+	ok(n->setup.rlimits[RLIMIT_NOFILE].set && n->setup.rlimits[RLIMIT_NOFILE].lim.rlim_cur == 1024 &&
+	   n->setup.rlimits[RLIMIT_NOFILE].lim.rlim_max == 4096 &&
+	   n->setup.rlimits[RLIMIT_CORE].lim.rlim_cur == RLIM_INFINITY &&
+	   n->setup.rlimits[RLIMIT_CORE].lim.rlim_max == RLIM_INFINITY &&
+	   n->setup.rlimits[RLIMIT_AS].lim.rlim_max == 1ULL << 30 &&
+	   !n->setup.rlimits[RLIMIT_NPROC].set, "rlimits: soft:hard, infinity, one value");
+	ok(n->setup.has_nice && n->setup.nice == -5 && n->setup.has_oom &&
+	   n->setup.oom_score_adj == -1000 && n->setup.has_umask && n->setup.umask == 027,
+	   "nice, oom_score_adj, umask (octal)");
+	snprintf(want, sizeof(want), "%s/bin", dir);
+	ok(n->setup.cwd && !strcmp(n->setup.cwd, want), "cwd is made absolute: %s",
+	   n->setup.cwd ? n->setup.cwd : "");
+	ok(argv_is(n->setup.env, "B=2", "A=x y=z", NULL) && n->setup.clear_env,
+	   "env in order, clear_env");
+	snprintf(want, sizeof(want), "%s/app.env", dir);
+	ok(n->setup.env_file && !strcmp(n->setup.env_file, want), "env_file is made absolute");
+	snprintf(want, sizeof(want), "%s/log/out.txt", dir);
+	ok(n->setup.out.kind == OUT_FILE && !strcmp(n->setup.out.path, want) &&
+	   n->setup.err.kind == OUT_NULL, "stdout = file:PATH relative to the file, stderr = null");
+	n = conf_find(c, "w2");
+	ok(n && n->shutdown_ms == CONF_INFINITY && n->stop_signal == 10 &&
+	   n->max_message == 2 * 1024 * 1024 && n->setup.has_group && n->setup.gid == 4242 &&
+	   !n->setup.has_user && n->setup.has_groups && n->setup.ngroups == 0 &&
+	   n->setup.has_caps && n->setup.ncaps == 0 && n->setup.out.kind == OUT_PREFIX,
+	   "infinity, signal by number, numeric group, empty groups and capabilities");
+	conf_free(c);
+}
+
+static void test_pool(void)
+{
+	struct conf_err err;
+	struct conf *c = load("pool.ini",
+			      "[worker pool]\n"
+			      "command = /bin/sleep 1000\n"
+			      "instances = 3\n"
+			      "restart = transient\n"
+			      "shutdown = 100\n"
+			      "intensity = 7\n"
+			      "period = 30\n"
+			      "env = X=1\n"
+			      "[worker after]\n"
+			      "command = /bin/true\n", &err);
+	struct conf_node *p, *m;
+	bool members = true;
+
+	ok(c != NULL, "pool.ini loads%s%s", c ? "" : ": ", c ? "" : err.msg);
+	if (!c)
+		return;
+	p = conf_find(c, "pool");
+	ok(p && p->is_sup && p->is_pool && p->instances == 3 && p->nkids == 3 &&
+	   p->strategy == STRAT_ONE_FOR_ONE && p->restart == RESTART_PERMANENT &&
+	   p->shutdown_ms == CONF_INFINITY && p->intensity == 7 && p->period_ms == 30000,
+	   "a pool is a permanent one_for_one supervisor with its own intensity/period");
+	for (int i = 1; p && i <= 3; i++) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "pool/%d", i);
+		m = conf_find(c, path);
+		members = members && m && m == p->kids[i - 1] && !m->is_sup && m->parent == p &&
+			  !strcmp(m->path, path) && m->restart == RESTART_TRANSIENT &&
+			  m->shutdown_ms == 100 && m->argv == p->argv && m->instances == 0 &&
+			  argv_is(m->setup.env, "X=1", NULL);
+	}
+	ok(p && members, "members pool/1..pool/3 carry the section's worker keys");
+	ok(c->root->nkids == 2 && c->root->kids[1] == conf_find(c, "after"),
+	   "the next section follows the pool");
+	ok(!conf_find(c, "pool/4") && !conf_find(c, "pool/0"), "no member beyond instances");
+	conf_free(c);
+}
+
+static void test_include(void)
+{
+	struct conf_err err;
+	struct conf *c;
+	struct conf_node *r;
+	bool order;
+
+	mkdir_in("inc");
+	mkdir_in("inc/conf.d");
+	mkdir_in("inc/conf.d/more");
+	put("inc/conf.d/20-b.ini", "[worker b]\ncommand = /bin/true\n");
+	put("inc/conf.d/10-a.ini",
+	    "[arbor]\ninclude = more/*.ini\n[supervisor a]\n");
+	put("inc/conf.d/more/x.ini", "[worker a/x]\ncommand = /bin/true\n");
+	put("inc/conf.d/readme.txt", "not an ini file\n");
+	c = load("inc/main.ini",
+		 "[arbor]\n"
+		 "include = conf.d/*.ini\n"
+		 "include = nothing/*.ini\n"
+		 "[worker first]\n"
+		 "command = /bin/true\n", &err);
+	ok(c == NULL && strstr(err.msg, "main.ini:3: [arbor]: include: given twice (first at line 2)"),
+	   "include once per [arbor] section: %s", err.msg);
+	conf_free(c);
+	c = load("inc/main.ini",
+		 "[arbor]\n"
+		 "include = conf.d/*.ini\n"
+		 "[arbor]\n"
+		 "include = nothing/*.ini\n"
+		 "[worker first]\n"
+		 "command = /bin/true\n", &err);
+	ok(c != NULL, "includes load%s%s", c ? "" : ": ", c ? "" : err.msg);
+	if (!c)
+		return;
+	r = c->root;
+	order = r->nkids == 3 && !strcmp(r->kids[0]->path, "first") &&
+		!strcmp(r->kids[1]->path, "a") && !strcmp(r->kids[2]->path, "b") &&
+		r->kids[1]->nkids == 1 && !strcmp(r->kids[1]->kids[0]->path, "a/x");
+	ok(order, "the file first, then its includes in sorted order, each with its own includes");
+	ok(r->kids[1] && strstr(r->kids[1]->file, "inc/conf.d/10-a.ini") && r->kids[1]->line == 3,
+	   "a node from an included file names that file: %s:%d", r->kids[1]->file,
+	   r->kids[1]->line);
+	conf_free(c);
+}
+
+static void test_find_same(void)
+{
+	struct conf_err err;
+	const char *base = "[supervisor a]\n"
+			   "[worker a/b]\n"
+			   "command = /bin/sleep 1\n"
+			   "env = X=1\n"
+			   "[worker c]\n"
+			   "command = /bin/true\n";
+	struct conf *c1 = load("same1.ini", base, &err);
+	struct conf *c2 = load("same2.ini",
+			       "[worker c]\n"
+			       "command = /bin/true\n"
+			       "[supervisor a]\n"
+			       "[worker a/b]\n"
+			       "command = /bin/sleep 1\n"
+			       "env = X=2\n", &err);
+	struct conf *e = conf_empty();
+
+	ok(c1 && c2, "same1.ini and same2.ini load");
+	if (c1 && c2) {
+		ok(conf_find(c1, "") == c1->root && conf_find(c1, "a/b") &&
+		   !strcmp(conf_find(c1, "a/b")->path, "a/b") && !conf_find(c1, "a/x") &&
+		   !conf_find(c1, "a/") && !conf_find(c1, "b") && !conf_find(c1, "a/b/c"),
+		   "conf_find: root, nested, missing");
+		ok(conf_node_same(conf_find(c1, "c"), conf_find(c2, "c")) &&
+		   conf_node_same(conf_find(c1, "a"), conf_find(c2, "a")),
+		   "conf_node_same: moved sections are the same");
+		ok(!conf_node_same(conf_find(c1, "a/b"), conf_find(c2, "a/b")),
+		   "conf_node_same: a changed env is not");
+		ok(!conf_node_same(conf_find(c1, "a"), conf_find(c1, "c")),
+		   "conf_node_same: different nodes are not");
+	}
+	ok(e && e->root && e->root->nkids == 0 && e->root->is_sup && !e->file &&
+	   !e->control_socket && e->log_format == LOG_TEXT && e->root->intensity == 1,
+	   "conf_empty: only the root, with OTP's defaults");
+	conf_free(c1);
+	conf_free(c2);
+	conf_free(e);
+}
+
+static void test_print(void)
+{
+	struct conf_err err;
+	struct conf *c = load("print.ini",
+			      "[supervisor web]\n"
+			      "strategy = rest_for_one\n"
+			      "[worker web/api]\n"
+			      "command = /bin/echo 'a b'\n"
+			      "genserver = yes\n"
+			      "[worker pool]\n"
+			      "command = /bin/true\n"
+			      "instances = 2\n", &err);
+	char *out = NULL, want[PATH_MAX + 64];
+	size_t len = 0;
+	FILE *f;
+
+	if (!c) {
+		ok(false, "print.ini loads: %s", err.msg);
+		return;
+	}
+	f = open_memstream(&out, &len);
+	conf_print(c, f);
+	fclose(f);
+	snprintf(want, sizeof(want), "%s/print.ini: ok (3 supervisors, 3 workers)\n", dir);
+	ok(strstr(out, "root: supervisor strategy=one_for_one intensity=1 period=5\n") &&
+	   strstr(out, "\n├── web: supervisor strategy=rest_for_one intensity=1 period=5\n") &&
+	   strstr(out, "\n│   └── api: worker restart=permanent genserver=yes command=/bin/echo 'a b'\n") &&
+	   strstr(out, "\n└── pool: pool instances=2 intensity=1 period=5\n") &&
+	   strstr(out, "\n    ├── 1: worker restart=permanent command=/bin/true\n") &&
+	   strstr(out, "\n    └── 2: worker") && strstr(out, want),
+	   "conf_print draws the tree and a summary");
+	if (nfail)
+		printf("# %s", out);
+	free(out);
+	conf_free(c);
+}
+
+/* Each bad file and the exact message it must give. %s is the file. */
+static const struct {
+	const char *ini, *msg;
+} bad[] = {
+	{ "[worker a]\ncomand = /bin/true\n",
+	  "%s:2: [worker a]: unknown key 'comand' (did you mean 'command'?)" },
+	{ "[worker web/api]\ncommand = /bin/true\n",
+	  "%s:1: [worker web/api]: child before its parent: no [supervisor web] above it" },
+	{ "[supervisor web]\n[worker web/api]\ncommand = /bin/true\nrestart = always\n",
+	  "%s:4: [worker web/api]: restart = always: expected permanent, transient or temporary" },
+	{ "[supervisor]\n\nstrategy = one_for_none\n",
+	  "%s:3: [supervisor]: strategy = one_for_none: expected one_for_one, one_for_all or rest_for_one" },
+	{ "[worker a]\ncommand = /bin/true\nshutdown = soon\n",
+	  "%s:3: [worker a]: shutdown = soon: expected milliseconds >= 0, brutal_kill or infinity" },
+	{ "[supervisor s]\nintensity = -1\n",
+	  "%s:2: [supervisor s]: intensity = -1: expected an integer >= 0" },
+	{ "[supervisor]\nperiod = 0\n",
+	  "%s:2: [supervisor]: period = 0: expected seconds > 0, to the millisecond (5, 0.5, 0.25)" },
+	{ "[worker a]\ncommand = /bin/true\ngenserver = maybe\n",
+	  "%s:3: [worker a]: genserver = maybe: expected yes or no" },
+	{ "[supervisor a]\n; comment\n[supervisor a]\n",
+	  "%s:3: [supervisor a]: duplicate path 'a' (first at %s:1)" },
+	{ "[worker a]\nrestart = transient\n[worker b]\ncommand = /bin/true\n",
+	  "%s:1: [worker a]: missing command (the program to run)" },
+	{ "[worker a]\ncommand = /nonexistent/prog -x\n",
+	  "%s:2: [worker a]: command = /nonexistent/prog -x: /nonexistent/prog: No such file or directory" },
+	{ "[worker a]\ncommand = /etc/passwd\n",
+	  "%s:2: [worker a]: command = /etc/passwd: /etc/passwd: not executable" },
+	{ "[worker a]\ncommand = /bin/echo 'oops\n",
+	  "%s:2: [worker a]: command = /bin/echo 'oops: unterminated single quote" },
+	{ "[supervisor]\nauto_shutdown = any_significant\n[worker a]\ncommand = /bin/true\nsignificant = yes\n",
+	  "%s:5: [worker a]: significant = yes: needs restart = transient or temporary (this child is permanent)" },
+	{ "[supervisor s]\n[worker s/a]\ncommand = /bin/true\nsignificant = yes\nrestart = temporary\n",
+	  "%s:4: [worker s/a]: significant = yes: the parent [supervisor s] has auto_shutdown = never (set any_significant or all_significant there)" },
+	{ "[worker a]\ncommand = /bin/true\nsignificant = yes\nrestart = transient\n",
+	  "%s:3: [worker a]: significant = yes: the parent (the root) has auto_shutdown = never (set any_significant or all_significant there)" },
+	{ "[supervisor]\nshutdown = 5\n",
+	  "%s:2: [supervisor]: shutdown: the root supervisor has no parent (restart, shutdown, stop_signal and significant are for children)" },
+	{ "[wroker a]\n", "%s:1: unknown section [wroker a] (did you mean [worker a]?)" },
+	{ "[worker a]\ncommand = /bin/true\n[worker a/b]\ncommand = /bin/true\n",
+	  "%s:3: [worker a/b]: parent a is a worker, not a supervisor" },
+	{ "[worker p]\ncommand = /bin/true\ninstances = 2\n[worker p/x]\ncommand = /bin/true\n",
+	  "%s:4: [worker p/x]: parent p is a pool (instances = 2): its members are p/1..p/2" },
+	{ "[worker a]\ncommand = /bin/true\nintensity = 3\n",
+	  "%s:3: [worker a]: intensity: only for a pool (with instances = N)" },
+	{ "[worker a]\ncommand = /bin/true\nready = genserver\n",
+	  "%s:3: [worker a]: ready = genserver: needs genserver = yes" },
+	{ "[worker a]\ncommand = /bin/true\ncommand = /bin/false\n",
+	  "%s:3: [worker a]: command: given twice (first at line 2)" },
+	{ "[worker a]\ncommand = /bin/true\nuser = no-such-user-here\n",
+	  "%s:3: [worker a]: user = no-such-user-here: no such user" },
+	{ "[worker a]\ncommand = /bin/true\ngroup = no-such-group-here\n",
+	  "%s:3: [worker a]: group = no-such-group-here: no such group" },
+	{ "[worker a]\ncommand = /bin/true\ncapabilities = chown, cap_bogus\n",
+	  "%s:3: [worker a]: capabilities = chown, cap_bogus: unknown capability 'cap_bogus'" },
+	{ "[worker a]\ncommand = /bin/true\nrlimit_nofile = 10:5\n",
+	  "%s:3: [worker a]: rlimit_nofile = 10:5: the soft limit is above the hard limit" },
+	{ "[worker a]\ncommand = /bin/true\nrlimit_nofle = 10\n",
+	  "%s:3: [worker a]: unknown key 'rlimit_nofle' (did you mean 'rlimit_nofile'?)" },
+	{ "[worker a]\ncommand = /bin/true\nnice = 20\n",
+	  "%s:3: [worker a]: nice = 20: expected an integer from -20 to 19" },
+	{ "[supervisor s]\ncommand = /bin/true\n",
+	  "%s:2: [supervisor s]: command: not a key of this section (it belongs in [worker PATH])" },
+	{ "[worker a]\ncommand = /bin/true\njunk\n",
+	  "%s:3: [worker a]: expected KEY = VALUE, a [section] or a ; comment" },
+	{ "key = value\n",
+	  "%s:1: key = value: outside any section (a key goes under [arbor], [supervisor ...] or [worker ...])" },
+	{ "[worker a/../b]\n",
+	  "%s:1: [worker a/../b]: bad path 'a/../b': expected names of letters, digits, '_', '.', '@' or '-' joined by '/'" },
+	{ "[arbor]\nlog_format = xml\n", "%s:2: [arbor]: log_format = xml: expected text or json" },
+	{ "[worker a]\ncommand = /bin/true\ninstances = 0\n",
+	  "%s:3: [worker a]: instances = 0: expected an integer from 1 to 10000" },
+};
+
+static void test_errors(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct conf_err err;
+		struct conf *c = load("bad.ini", bad[i].ini, &err);
+		char path[PATH_MAX], want[sizeof(err.msg)], what[sizeof(err.msg)];
+
+		snprintf(path, sizeof(path), "%s/bad.ini", dir);
+		snprintf(want, sizeof(want), bad[i].msg, path, path);
+		snprintf(what, sizeof(what), bad[i].msg, "FILE", "FILE");
+		ok(!c && !strcmp(err.msg, want), "error: %s", what);
+		if (c || strcmp(err.msg, want))
+			printf("#  got: %s\n# want: %s\n", c ? "(loaded)" : err.msg, want);
+		conf_free(c);
+	}
+}
+
+static void test_unreadable(void)
+{
+	struct conf_err err;
+	struct conf *c = NULL;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/missing.ini", dir);
+	ok(conf_load(path, &c, &err) == -1 && !c &&
+	   !strcmp(strstr(err.msg, "missing.ini"), "missing.ini: cannot read: No such file or directory"),
+	   "a missing file: %s", err.msg);
+	put("deep.ini", "[arbor]\ninclude = deep.ini\n");
+	c = load("deep.ini", "[arbor]\ninclude = deep.ini\n", &err);
+	ok(!c && strstr(err.msg, "deep.ini:2: [arbor]: include = deep.ini: includes nested deeper than 8"),
+	   "includes stop at depth 8: %s", err.msg);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/test_conf.XXXXXX";
+
+	if (!mkdtemp(tmpl) || !realpath(tmpl, dir)) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	test_split();
+	test_defaults();
+	test_values();
+	test_pool();
+	test_include();
+	test_find_same();
+	test_print();
+	test_errors();
+	test_unreadable();
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	printf("1..%d\n", ntest);
+	return nfail ? 1 : 0;
+}
