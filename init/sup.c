@@ -923,8 +923,11 @@ static void kill_session(pid_t sid)
 
 static void on_reaped(struct sup *s, struct child *c, int ws)
 {
-	enum cstate was = c->state;
+	enum cstate was;
 
+	if (c->exec_fd >= 0)	/* its exec report is complete: it has exited */
+		on_exec(s->loop, c->exec_fd, EPOLLIN, c);
+	was = c->state;
 	pid_del(&s->pids, c->pid);
 	if (c->is_sup) {
 		kill_session(c->pid);

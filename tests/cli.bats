@@ -55,8 +55,8 @@ nlines() { if [ -z "$1" ]; then echo 0; else wc -l <<<"$1"; fi; }
 	assert_equal "$stderr" ""
 	assert_output --partial "arbor"
 	assert_output --partial "--"
-	assert_output --partial "-e"
-	assert_output --partial "-p"
+	grep -qE -- '(^| )-e CODE' <<<"$output"
+	grep -qE -- '(^| )-p SIG' <<<"$output"
 }
 
 @test "cli: --version prints arbor VERSION and exits 0" {

@@ -234,8 +234,9 @@ check_group() {
 	kill -USR1 "$pid"
 	wait_log "$REC" "^cmd USR1$"
 	wait_log "$REC" "^child USR1$"
+	# The stop goes to the group too, but as PID 1 arbor leaves with CMD
+	# and the kernel kills the child before it may write it down.
 	kill -TERM "$pid"
-	wait_log "$REC" "^child TERM$"
 	dropin_wait
 	assert_equal "$status" 0
 }

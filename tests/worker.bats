@@ -32,6 +32,21 @@ start_in_mntns() {
 	ARBOR_PID=$!
 }
 
+# arbor_exit: waits for arbor to exit and sets $status, a non-zero one too.
+arbor_exit() {
+	local end=$((SECONDS + TIMEOUT))
+	while kill -0 "$ARBOR_PID" 2>/dev/null; do
+		if [ $SECONDS -ge $end ]; then
+			echo "arbor did not exit within ${TIMEOUT}s" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+	status=0
+	wait "$ARBOR_PID" || status=$?
+	ARBOR_PID=
+}
+
 # child_of_arbor REGEX: the host pid of arbor's one child whose command line
 # matches REGEX (only once it has exec'd: before, it is arbor's).
 child_of_arbor() {
@@ -261,12 +276,11 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 	[ "$(limit_of "$W" 'Max realtime timeout')" = "1000000 unlimited" ]
 }
 
-@test "worker: nice, oom_score_adj, umask and cwd" {
+@test "worker: nice, oom_score_adj, umask and cwd (relative to the ini)" {
 	mkdir "$T/wd"
 	ini <<-EOF
 		[worker w]
 		command = /bin/sleep 1001
-		user = nobody
 		nice = 7
 		oom_score_adj = 345
 		umask = 0027
@@ -278,6 +292,40 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 	[ "$(cat "/proc/$W/oom_score_adj")" = 345 ]
 	[ "$(status_of "$W" Umask)" = 0027 ]
 	[ "$(readlink "/proc/$W/cwd")" = "$T/wd" ]
+}
+
+@test "worker: nice, oom_score_adj and umask apply to a non-root worker too" {
+	ini <<-EOF
+		[worker w]
+		command = /bin/sleep 1001
+		user = nobody
+		nice = -3
+		oom_score_adj = 200
+		umask = 077
+		cwd = /
+	EOF
+	start
+	W=$(worker_pid '^/bin/sleep 1001$')
+	[ "$(status_of "$W" Uid)" = "65534 65534 65534 65534" ]
+	[ "$(awk '{ print $19 }' "/proc/$W/stat")" = -3 ]
+	[ "$(cat "/proc/$W/oom_score_adj")" = 200 ]
+	[ "$(status_of "$W" Umask)" = 0077 ]
+	[ "$(readlink "/proc/$W/cwd")" = / ]
+}
+
+@test "worker: a cwd the user cannot enter fails the start, naming the key" {
+	mkdir -m 0700 "$T/private"
+	ini <<-EOF
+		[worker w]
+		command = /bin/sleep 1001
+		user = nobody
+		cwd = $T/private
+	EOF
+	start
+	arbor_exit
+	cat "$T/arbor.log"
+	[ "$status" -eq 1 ]
+	grep -F "cwd: $T/private: Permission denied" "$T/arbor.log"
 }
 
 # ---- environment ----
@@ -448,8 +496,9 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 		stdout = file:$T/full/w.log
 	EOF
 	start_in_mntns 'mount -t tmpfs -o size=1m,nr_inodes=4 arbor-full "$1/full" || exit 90
-		i=0; while : >"$1/full/f$i" 2>/dev/null; do i=$((i + 1)); done'
-	arbor_wait
+		i=0; while touch "$1/full/f$i" 2>/dev/null; do i=$((i + 1)); done'
+	arbor_exit
+	cat "$T/arbor.log"
 	[ "$status" -eq 1 ]
 	grep -F "stdout: file:$T/full/w.log: No space left on device" "$T/arbor.log"
 }
@@ -465,7 +514,8 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 		cwd = $T/wd
 	EOF
 	start
-	arbor_wait
+	arbor_exit
+	cat "$T/arbor.log"
 	[ "$status" -eq 1 ]
 	grep -F "cwd: $T/wd: No such file or directory" "$T/arbor.log"
 }
@@ -475,7 +525,7 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 @test "worker: ready = notify: the next child starts after READY=1" {
 	ini <<-EOF
 		[worker a]
-		command = /bin/sh -c 'echo a started >>$T/order; while [ ! -e $T/go ]; do sleep 0.02; done; $PY $FIXTURES/sdnotify.py "STATUS=almost\\nREADY=1" && echo a ready >>$T/order; exec /bin/sleep 1002'
+		command = /bin/sh -c 'echo a started >>$T/order; while [ ! -e $T/go ]; do sleep 0.02; done; echo a notifies >>$T/order; $PY $FIXTURES/sdnotify.py "STATUS=almost\\nREADY=1"; exec /bin/sleep 1002'
 		ready = notify
 		[worker b]
 		command = /bin/sh -c 'echo b started >>$T/order; exec /bin/sleep 1001'
@@ -488,7 +538,7 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 	touch "$T/go"
 	wait_log "$T/order" 'b started'
 	run cat "$T/order"
-	assert_output "$(printf 'a started\na ready\nb started')"
+	assert_output "$(printf 'a started\na notifies\nb started')"
 }
 
 # ---- leftovers ----
@@ -554,15 +604,19 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 	[ "$(fds_of "$P")" = "0 1 2" ]
 }
 
-@test "worker: a genserver worker has fds 0 to 4" {
+@test "worker: a genserver worker has exactly fds 0 to 4" {
+	# sleep opens nothing itself, unlike a libarbor worker
 	ini <<-EOF
 		[worker c]
-		command = $WORKERS/counter 0
+		command = /bin/sleep 1001
 		genserver = yes
+		ready = exec
 	EOF
 	start
-	W=$(worker_pid 'counter 0$')
+	W=$(worker_pid '^/bin/sleep 1001$')
 	[ "$(fds_of "$W")" = "0 1 2 3 4" ]
+	[[ "$(readlink "/proc/$W/fd/3")" == pipe:* ]]
+	[[ "$(readlink "/proc/$W/fd/4")" == pipe:* ]]
 }
 
 # ---- configuration errors ----

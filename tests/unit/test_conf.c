@@ -354,9 +354,11 @@ static void test_include(void)
 	mkdir_in("inc");
 	mkdir_in("inc/conf.d");
 	mkdir_in("inc/conf.d/more");
+	/* created out of order, so that directory order is not sorted order */
 	put("inc/conf.d/20-b.ini", "[worker b]\ncommand = /bin/true\n");
 	put("inc/conf.d/10-a.ini",
 	    "[arbor]\ninclude = more/*.ini\n[supervisor a]\n");
+	put("inc/conf.d/30-c.ini", "[worker c]\ncommand = /bin/true\n");
 	put("inc/conf.d/more/x.ini", "[worker a/x]\ncommand = /bin/true\n");
 	put("inc/conf.d/readme.txt", "not an ini file\n");
 	c = load("inc/main.ini",
@@ -379,8 +381,9 @@ static void test_include(void)
 	if (!c)
 		return;
 	r = c->root;
-	order = r->nkids == 3 && !strcmp(r->kids[0]->path, "first") &&
+	order = r->nkids == 4 && !strcmp(r->kids[0]->path, "first") &&
 		!strcmp(r->kids[1]->path, "a") && !strcmp(r->kids[2]->path, "b") &&
+		!strcmp(r->kids[3]->path, "c") &&
 		r->kids[1]->nkids == 1 && !strcmp(r->kids[1]->kids[0]->path, "a/x");
 	ok(order, "the file first, then its includes in sorted order, each with its own includes");
 	ok(r->kids[1] && strstr(r->kids[1]->file, "inc/conf.d/10-a.ini") && r->kids[1]->line == 3,
@@ -574,6 +577,88 @@ static void test_unreadable(void)
 	   "includes stop at depth 8: %s", err.msg);
 }
 
+/* top.ini includes d1.ini, which includes d2.ini, ... down to dN.ini. */
+static struct conf *load_chain(int n, struct conf_err *err)
+{
+	char name[32], text[128];
+
+	for (int i = 1; i <= n; i++) {
+		snprintf(name, sizeof(name), "chain/d%d.ini", i);
+		if (i < n)
+			snprintf(text, sizeof(text), "[arbor]\ninclude = d%d.ini\n", i + 1);
+		else
+			snprintf(text, sizeof(text), "[worker w%d]\ncommand = /bin/true\n", i);
+		put(name, text);
+	}
+	return load("chain/top.ini", "[arbor]\ninclude = d1.ini\n", err);
+}
+
+static void test_depth(void)
+{
+	struct conf_err err;
+	struct conf *c;
+
+	mkdir_in("chain");
+	c = load_chain(8, &err);
+	ok(c && conf_find(c, "w8"), "8 nested includes are fine%s%s", c ? "" : ": ",
+	   c ? "" : err.msg);
+	conf_free(c);
+	c = load_chain(9, &err);
+	ok(!c && strstr(err.msg, "/chain/d8.ini:2: [arbor]: include = d9.ini: includes nested deeper than 8"),
+	   "a 9th is refused at the including line: %s", c ? "(loaded)" : err.msg);
+	conf_free(c);
+}
+
+/* Each variant differs from the base in one key: conf_node_same must see it. */
+static void test_same_keys(void)
+{
+	static const char *const sup[] = {
+		"strategy = one_for_all", "intensity = 2", "period = 6", "restart = transient",
+		"shutdown = 10", "stop_signal = INT", "auto_shutdown = any_significant",
+	};
+	static const char *const wrk[] = {
+		"command = /bin/true x", "restart = temporary", "shutdown = 1", "genserver = yes",
+		"ready = notify", "ready = fd:4", "start_timeout = 9", "max_message = 128",
+		"user = root", "group = 7", "groups = 7", "capabilities = chown",
+		"no_new_privs = yes", "rlimit_core = 0", "nice = 1", "oom_score_adj = 1",
+		"umask = 077", "cwd = /", "env = A=1", "env_file = /dev/null", "clear_env = yes",
+		"stdout = null", "stderr = prefix", "stdout = file:/x", "instances = 1",
+	};
+	struct conf_err err;
+	char text[256];
+	struct conf *base, *c;
+	int differ = 0, total = 0;
+
+	base = load("base.ini", "[supervisor s]\n[worker w]\ncommand = /bin/true\n", &err);
+	for (size_t i = 0; base && i < sizeof(sup) / sizeof(sup[0]); i++) {
+		snprintf(text, sizeof(text), "[supervisor s]\n%s\n[worker w]\ncommand = /bin/true\n",
+			 sup[i]);
+		c = load("variant.ini", text, &err);
+		total++;
+		if (c && !conf_node_same(conf_find(base, "s"), conf_find(c, "s")) &&
+		    conf_node_same(conf_find(base, "w"), conf_find(c, "w")))
+			differ++;
+		else
+			printf("# not seen as changed: %s\n", sup[i]);
+		conf_free(c);
+	}
+	for (size_t i = 0; base && i < sizeof(wrk) / sizeof(wrk[0]); i++) {
+		snprintf(text, sizeof(text), "[supervisor s]\n[worker w]\n%s\n%s\n",
+			 strncmp(wrk[i], "command", 7) ? "command = /bin/true" : "", wrk[i]);
+		c = load("variant.ini", text, &err);
+		total++;
+		if (c && !conf_node_same(conf_find(base, "w"), conf_find(c, "w")) &&
+		    conf_node_same(conf_find(base, "s"), conf_find(c, "s")))
+			differ++;
+		else
+			printf("# not seen as changed: %s%s%s\n", wrk[i], c ? "" : ": ",
+			       c ? "" : err.msg);
+		conf_free(c);
+	}
+	ok(base && differ == total, "conf_node_same sees a change in each of %d keys", total);
+	conf_free(base);
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -599,6 +684,8 @@ int main(void)
 	test_print();
 	test_errors();
 	test_unreadable();
+	test_depth();
+	test_same_keys();
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	printf("1..%d\n", ntest);
 	return nfail ? 1 : 0;

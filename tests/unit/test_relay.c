@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,9 +54,19 @@ static void poll_done(struct loop *l, void *data)
 	loop_timer_add(l, 5, poll_done, r);
 }
 
-/* Relays in[0..n) written by a child (in chunks of chunk bytes) and returns
- * what came out, malloc'd, its length in *outlen; NULL on a time-out. */
-static char *relay_run(const char *in, size_t n, size_t chunk, size_t *outlen)
+/* The writer waits until the relay has read everything written so far. */
+static void drain(int fd)
+{
+	int queued;
+
+	while (ioctl(fd, FIONREAD, &queued) == 0 && queued > 0)
+		usleep(1000);
+}
+
+/* Relays in[0..n) written by a child (in chunks of chunk bytes, each read
+ * by the relay before the next when sync) and returns what came out,
+ * malloc'd, its length in *outlen; NULL on a time-out. */
+static char *relay_run(const char *in, size_t n, size_t chunk, bool sync, size_t *outlen)
 {
 	char path[] = "/tmp/test_relay.XXXXXX";
 	int dst = mkstemp(path), child_fd, probe, st;
@@ -82,6 +93,8 @@ static char *relay_run(const char *in, size_t n, size_t chunk, size_t *outlen)
 			if (w < 0)
 				_exit(1);
 			off += (size_t)w;
+			if (sync)
+				drain(child_fd);
 		}
 		_exit(0);
 	}
@@ -104,17 +117,23 @@ static char *relay_run(const char *in, size_t n, size_t chunk, size_t *outlen)
 	return out;
 }
 
-static bool relays_to(const char *in, size_t n, size_t chunk, const char *want,
-		      size_t wlen)
+static bool relays_sync(const char *in, size_t n, size_t chunk, bool sync,
+			const char *want, size_t wlen)
 {
 	size_t got = 0;
-	char *out = relay_run(in, n, chunk, &got);
+	char *out = relay_run(in, n, chunk, sync, &got);
 	bool same = out && got == wlen && !memcmp(out, want, wlen);
 
 	if (out && !same)
 		fprintf(stderr, "# got %zu bytes: %.200s\n", got, out);
 	free(out);
 	return same;
+}
+
+static bool relays_to(const char *in, size_t n, size_t chunk, const char *want,
+		      size_t wlen)
+{
+	return relays_sync(in, n, chunk, false, want, wlen);
 }
 
 static void test_lines(void)
@@ -165,8 +184,10 @@ static void test_long_lines(void)
 	memcpy(want, "[w/x] ", 6);
 	memset(want + 6, 'y', RELAY_LINE);
 	memcpy(want + 6 + RELAY_LINE, "\n[w/x] z\n", 9);
-	ok(relays_to(in, RELAY_LINE + 3, 4096, want, RELAY_LINE + 15),
+	ok(relays_sync(in, RELAY_LINE + 3, RELAY_LINE, true, want, RELAY_LINE + 15),
 	   "a line of exactly 64 KiB is one line, not a piece and an empty line");
+	ok(relays_sync(in, RELAY_LINE + 3, 1000, true, want, RELAY_LINE + 15),
+	   "the same, read in many small pieces");
 	free(want);
 	free(in);
 }

@@ -1,0 +1,598 @@
+#!/usr/bin/env bats
+# `arbor check -c FILE`: the INI loader seen from the command line. A good
+# file prints its tree and exits 0; every mistake exits 78 before anything
+# starts, with "arbor: FILE:LINE: [section]: key = value: what was expected".
+
+load helper
+bats_require_minimum_version 1.5.0
+
+# bad MESSAGE < INI: checking INI (as $BATS_TEST_TMPDIR/bad.ini) exits 78,
+# prints nothing on stdout and exactly "arbor: FILE:MESSAGE" on stderr.
+bad() {
+	local f=$BATS_TEST_TMPDIR/bad.ini
+	cat >"$f"
+	run --separate-stderr "$ARBOR" check -c "$f"
+	echo "status: $status"
+	echo "stderr: $stderr"
+	echo "  want: arbor: $f:$1"
+	assert_equal "$status" 78
+	assert_equal "$output" ""
+	assert_equal "$stderr" "arbor: $f:$1"
+}
+
+# good < INI: checking INI (as $BATS_TEST_TMPDIR/good.ini) exits 0; the
+# tree is in $output.
+good() {
+	GOOD=$BATS_TEST_TMPDIR/good.ini
+	cat >"$GOOD"
+	run --separate-stderr "$ARBOR" check -c "$GOOD"
+	echo "$output"
+	echo "stderr: $stderr"
+	assert_equal "$status" 0
+	assert_equal "$stderr" ""
+}
+
+# The examples name ../build/counter: give them a build/ next to conf/.
+examples() {
+	mkdir -p "$BATS_TEST_TMPDIR/ex/conf"
+	ln -sfn "$BUILD" "$BATS_TEST_TMPDIR/ex/build"
+	cp "$ROOT"/conf/*.ini "$BATS_TEST_TMPDIR/ex/conf/"
+	EX=$(cd "$BATS_TEST_TMPDIR/ex" && pwd -P)
+}
+
+@test "config: the demo prints the seed's tree" {
+	examples
+	cd "$EX"
+	run --separate-stderr "$ARBOR" check -c conf/demo.ini
+	echo "$output"
+	assert_equal "$status" 0
+	assert_equal "$output" "root: supervisor strategy=one_for_one intensity=3 period=5
+├── database: supervisor strategy=one_for_one intensity=1 period=5
+│   └── agent: worker restart=permanent genserver=yes command=$EX/build/agent
+├── web: supervisor strategy=rest_for_one intensity=5 period=10
+│   ├── counter: worker restart=permanent genserver=yes command=$EX/build/counter 0
+│   └── static: worker restart=permanent command=/bin/sleep infinity
+└── background: pool instances=3 intensity=10 period=60
+    ├── 1: worker restart=transient command=/bin/sleep infinity
+    ├── 2: worker restart=transient command=/bin/sleep infinity
+    └── 3: worker restart=transient command=/bin/sleep infinity
+conf/demo.ini: ok (4 supervisors, 6 workers)"
+}
+
+@test "config: every example in conf/ passes" {
+	examples
+	for f in "$EX"/conf/*.ini; do
+		run --separate-stderr "$ARBOR" check -c "$f"
+		echo "$f: $status $stderr"
+		assert_equal "$status" 0
+		assert_regex "${lines[-1]}" "^$f: ok \([0-9]+ supervisors?, [0-9]+ workers?\)\$"
+	done
+	run "$ARBOR" check -c "$EX/conf/nested.ini"
+	assert_line "        └── jobs: supervisor strategy=one_for_all intensity=1 period=5"
+	assert_line --partial "main: worker restart=transient significant=yes command=/bin/sh -c 'echo \"app up\"; exec sleep infinity'"
+}
+
+@test "config: an empty file is a root with OTP's defaults" {
+	good </dev/null
+	assert_equal "$output" "root: supervisor strategy=one_for_one intensity=1 period=5
+$GOOD: ok (1 supervisor, 0 workers)"
+}
+
+@test "config: file order is start order; the root's flags may come anywhere" {
+	good <<-'EOF'
+	[worker z]
+	command = /bin/true
+	[supervisor a]
+	[worker a/y]
+	command = /bin/true
+	[worker b]
+	command = /bin/true
+	[supervisor]
+	strategy = one_for_all
+	intensity = 0
+	period = 0.25
+	EOF
+	assert_equal "$output" "root: supervisor strategy=one_for_all intensity=0 period=0.25
+├── z: worker restart=permanent command=/bin/true
+├── a: supervisor strategy=one_for_one intensity=1 period=5
+│   └── y: worker restart=permanent command=/bin/true
+└── b: worker restart=permanent command=/bin/true
+$GOOD: ok (2 supervisors, 3 workers)"
+}
+
+@test "config: a significant child may come before the root's auto_shutdown" {
+	good <<-'EOF'
+	[worker main]
+	command = /bin/true
+	restart = transient
+	significant = yes
+	[supervisor]
+	auto_shutdown = any_significant
+	EOF
+	assert_line "root: supervisor strategy=one_for_one intensity=1 period=5 auto_shutdown=any_significant"
+	assert_line "└── main: worker restart=transient significant=yes command=/bin/true"
+}
+
+@test "config: a pool runs N copies named 1..N" {
+	good <<-'EOF'
+	[worker pool]
+	command = /bin/sleep infinity
+	instances = 3
+	restart = temporary
+	EOF
+	assert_line "└── pool: pool instances=3 intensity=1 period=5"
+	assert_line "    ├── 1: worker restart=temporary command=/bin/sleep infinity"
+	assert_line "    ├── 2: worker restart=temporary command=/bin/sleep infinity"
+	assert_line "    └── 3: worker restart=temporary command=/bin/sleep infinity"
+	assert_line "$GOOD: ok (2 supervisors, 3 workers)"
+}
+
+@test "config: command is split like sh, without a shell, and found like exec" {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	printf '#!/bin/sh\n' >"$BATS_TEST_TMPDIR/bin/tool"
+	chmod +x "$BATS_TEST_TMPDIR/bin/tool"
+	good <<-'EOF'
+	[worker rel]
+	command = ./bin/../bin/tool "a b" 'c "d"' e\ f $HOME *
+	[worker path]
+	command = sh -c 'exit 0'
+	EOF
+	local dir
+	dir=$(cd "$BATS_TEST_TMPDIR" && pwd -P)
+	assert_line "├── rel: worker restart=permanent command=$dir/bin/tool 'a b' 'c \"d\"' 'e f' '\$HOME' '*'"
+	assert_line --regexp "^└── path: worker restart=permanent command=/[^ ]*/sh -c 'exit 0'\$"
+}
+
+@test "config: include reads matches in sorted order after the file" {
+	mkdir -p "$BATS_TEST_TMPDIR/conf.d/more"
+	printf '[worker b]\ncommand = /bin/true\n' >"$BATS_TEST_TMPDIR/conf.d/20-b.ini"
+	printf '[arbor]\ninclude = more/*.ini\n[supervisor a]\n' >"$BATS_TEST_TMPDIR/conf.d/10-a.ini"
+	printf '[worker a/x]\ncommand = /bin/true\n' >"$BATS_TEST_TMPDIR/conf.d/more/x.ini"
+	good <<-'EOF'
+	[arbor]
+	include = conf.d/*.ini
+	[worker first]
+	command = /bin/true
+	[arbor]
+	include = none.d/*.ini
+	EOF
+	assert_equal "$output" "root: supervisor strategy=one_for_one intensity=1 period=5
+├── first: worker restart=permanent command=/bin/true
+├── a: supervisor strategy=one_for_one intensity=1 period=5
+│   └── x: worker restart=permanent command=/bin/true
+└── b: worker restart=permanent command=/bin/true
+$GOOD: ok (2 supervisors, 3 workers)"
+}
+
+@test "config: an error in an included file names that file" {
+	mkdir -p "$BATS_TEST_TMPDIR/conf.d"
+	printf '\n[worker x]\nrestart = always\n' >"$BATS_TEST_TMPDIR/conf.d/x.ini"
+	printf '[arbor]\ninclude = conf.d/*.ini\n' >"$BATS_TEST_TMPDIR/top.ini"
+	cd "$BATS_TEST_TMPDIR"
+	run -78 --separate-stderr "$ARBOR" check -c top.ini
+	assert_equal "$stderr" "arbor: conf.d/x.ini:3: [worker x]: restart = always: expected permanent, transient or temporary"
+}
+
+@test "config: a file including itself stops at depth 8" {
+	bad "2: [arbor]: include = bad.ini: includes nested deeper than 8 (does a file include itself?)" <<-'EOF'
+	[arbor]
+	include = bad.ini
+	EOF
+}
+
+@test "config: all worker set-up keys are accepted" {
+	printf 'A=1\n' >"$BATS_TEST_TMPDIR/app.env"
+	good <<-'EOF'
+	[arbor]
+	control_socket = /tmp/arbor-test.sock
+	control_group = root
+	log_format = json
+	[worker w]
+	command = /bin/true
+	user = root
+	group = root
+	groups = root, 0
+	capabilities = CAP_NET_BIND_SERVICE, chown kill
+	no_new_privs = yes
+	rlimit_nofile = 1024:4096
+	rlimit_core = 0
+	rlimit_as = infinity
+	nice = 5
+	oom_score_adj = -100
+	umask = 027
+	cwd = /tmp
+	env = A=1
+	env = B=two words
+	env_file = app.env
+	clear_env = yes
+	stdout = prefix
+	stderr = file:log/err.txt
+	ready = fd:3
+	start_timeout = infinity
+	max_message = 64KiB
+	stop_signal = SIGINT
+	shutdown = brutal_kill
+	EOF
+	assert_line "└── w: worker restart=permanent command=/bin/true"
+}
+
+@test "config: unknown key names file:line and suggests the closest key" {
+	bad "2: [worker a]: unknown key 'comand' (did you mean 'command'?)" <<-'EOF'
+	[worker a]
+	comand = /bin/true
+	EOF
+	bad "3: [worker a]: unknown key 'rlimit_nofle' (did you mean 'rlimit_nofile'?)" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	rlimit_nofle = 10
+	EOF
+	bad "2: [supervisor s]: unknown key 'strategie' (did you mean 'strategy'?)" <<-'EOF'
+	[supervisor s]
+	strategie = one_for_all
+	EOF
+	bad "3: [worker a]: unknown key 'colour'" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	colour = blue
+	EOF
+}
+
+@test "config: a key in the wrong section says where it belongs" {
+	bad "2: [supervisor s]: command: not a key of this section (it belongs in [worker PATH])" <<-'EOF'
+	[supervisor s]
+	command = /bin/true
+	EOF
+	bad "3: [worker a]: strategy: not a key of this section (it belongs in [supervisor PATH])" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	strategy = one_for_all
+	EOF
+	bad "2: [arbor]: restart: not a key of this section (it belongs in [supervisor PATH] or [worker PATH])" <<-'EOF'
+	[arbor]
+	restart = temporary
+	EOF
+}
+
+@test "config: unknown section type suggests the closest" {
+	bad "1: unknown section [wroker a] (did you mean [worker a]?)" <<-'EOF'
+	[wroker a]
+	command = /bin/true
+	EOF
+	bad "2: unknown section [service a] (expected [arbor], [supervisor PATH] or [worker PATH])" <<-'EOF'
+
+	[service a]
+	EOF
+}
+
+@test "config: bad strategy, restart, shutdown, auto_shutdown" {
+	bad "2: [supervisor s]: strategy = one_for_none: expected one_for_one, one_for_all or rest_for_one" <<-'EOF'
+	[supervisor s]
+	strategy = one_for_none
+	EOF
+	bad "3: [worker a]: restart = always: expected permanent, transient or temporary" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	restart = always
+	EOF
+	bad "3: [worker a]: shutdown = -5: expected milliseconds >= 0, brutal_kill or infinity" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	shutdown = -5
+	EOF
+	bad "2: [supervisor]: auto_shutdown = sometimes: expected never, any_significant or all_significant" <<-'EOF'
+	[supervisor]
+	auto_shutdown = sometimes
+	EOF
+}
+
+@test "config: intensity < 0 and period <= 0 are refused" {
+	bad "2: [supervisor]: intensity = -1: expected an integer >= 0" <<-'EOF'
+	[supervisor]
+	intensity = -1
+	EOF
+	bad "2: [supervisor s]: period = 0: expected seconds > 0, to the millisecond (5, 0.5, 0.25)" <<-'EOF'
+	[supervisor s]
+	period = 0
+	EOF
+	bad "2: [supervisor s]: period = 0.0001: expected seconds > 0, to the millisecond (5, 0.5, 0.25)" <<-'EOF'
+	[supervisor s]
+	period = 0.0001
+	EOF
+}
+
+@test "config: booleans are yes/no/true/false/on/off/1/0" {
+	bad "3: [worker a]: genserver = maybe: expected yes or no" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	genserver = maybe
+	EOF
+	good <<-'EOF'
+	[worker a]
+	command = /bin/true
+	genserver = on
+	[worker b]
+	command = /bin/true
+	genserver = 0
+	EOF
+	assert_line "├── a: worker restart=permanent genserver=yes command=/bin/true"
+	assert_line "└── b: worker restart=permanent command=/bin/true"
+}
+
+@test "config: duplicate paths and keys given twice" {
+	bad "4: [worker a]: duplicate path 'a' (first at $BATS_TEST_TMPDIR/bad.ini:1)" <<-'EOF'
+	[worker a]
+	command = /bin/true
+
+	[worker a]
+	command = /bin/true
+	EOF
+	bad "2: duplicate section [supervisor] (first at $BATS_TEST_TMPDIR/bad.ini:1)" <<-'EOF'
+	[supervisor]
+	[supervisor]
+	EOF
+	bad "3: [worker a]: restart: given twice (first at line 2)" <<-'EOF'
+	[worker a]
+	restart = transient
+	restart = temporary
+	command = /bin/true
+	EOF
+}
+
+@test "config: a child before its parent, or under a worker or a pool" {
+	bad "1: [worker web/api]: child before its parent: no [supervisor web] above it" <<-'EOF'
+	[worker web/api]
+	command = /bin/true
+	[supervisor web]
+	EOF
+	bad "3: [worker a/b]: parent a is a worker, not a supervisor" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	[worker a/b]
+	command = /bin/true
+	EOF
+	bad "4: [worker p/x]: parent p is a pool (instances = 2): its members are p/1..p/2" <<-'EOF'
+	[worker p]
+	command = /bin/true
+	instances = 2
+	[worker p/x]
+	command = /bin/true
+	EOF
+}
+
+@test "config: a path is names of [A-Za-z0-9_.@-] joined by /" {
+	bad "1: [worker a//b]: bad path 'a//b': expected names of letters, digits, '_', '.', '@' or '-' joined by '/'" <<-'EOF'
+	[worker a//b]
+	EOF
+	bad "1: [supervisor x y]: bad path 'x y': expected names of letters, digits, '_', '.', '@' or '-' joined by '/'" <<-'EOF'
+	[supervisor x y]
+	EOF
+	bad "1: [worker] needs a path: [worker NAME]" <<-'EOF'
+	[worker]
+	EOF
+}
+
+@test "config: missing command names the section's line" {
+	bad "2: [worker a]: missing command (the program to run)" <<-'EOF'
+
+	[worker a]
+	restart = transient
+
+	[worker b]
+	command = /bin/true
+	EOF
+	bad "1: [worker last]: missing command (the program to run)" <<-'EOF'
+	[worker last]
+	EOF
+}
+
+@test "config: a program that does not exist or is not executable" {
+	bad "2: [worker a]: command = /nonexistent/prog --flag: /nonexistent/prog: No such file or directory" <<-'EOF'
+	[worker a]
+	command = /nonexistent/prog --flag
+	EOF
+	printf 'not a program\n' >"$BATS_TEST_TMPDIR/data.txt"
+	chmod 0644 "$BATS_TEST_TMPDIR/data.txt"
+	local dir
+	dir=$(cd "$BATS_TEST_TMPDIR" && pwd -P)
+	bad "2: [worker a]: command = ./data.txt: $dir/data.txt: not executable" <<-'EOF'
+	[worker a]
+	command = ./data.txt
+	EOF
+	bad "2: [worker a]: command = no-such-program-anywhere: no-such-program-anywhere: not found in PATH" <<-'EOF'
+	[worker a]
+	command = no-such-program-anywhere
+	EOF
+	bad "2: [worker a]: command = /tmp: /tmp: Is a directory" <<-'EOF'
+	[worker a]
+	command = /tmp
+	EOF
+}
+
+@test "config: an unterminated quote in command" {
+	bad "2: [worker a]: command = /bin/echo 'it: unterminated single quote" <<-'EOF'
+	[worker a]
+	command = /bin/echo 'it
+	EOF
+	bad "2: [worker a]: command = /bin/echo \"it: unterminated double quote" <<-'EOF'
+	[worker a]
+	command = /bin/echo "it
+	EOF
+}
+
+@test "config: significant needs transient/temporary and an auto_shutdown" {
+	bad "5: [worker a]: significant = yes: needs restart = transient or temporary (this child is permanent)" <<-'EOF'
+	[supervisor]
+	auto_shutdown = any_significant
+	[worker a]
+	command = /bin/true
+	significant = yes
+	EOF
+	bad "4: [worker s/a]: significant = yes: the parent [supervisor s] has auto_shutdown = never (set any_significant or all_significant there)" <<-'EOF'
+	[supervisor s]
+	[worker s/a]
+	command = /bin/true
+	significant = yes
+	restart = temporary
+	EOF
+	bad "3: [worker a]: significant = yes: the parent (the root) has auto_shutdown = never (set any_significant or all_significant there)" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	significant = yes
+	restart = transient
+	EOF
+	good <<-'EOF'
+	[supervisor s]
+	auto_shutdown = all_significant
+	restart = transient
+	[worker s/a]
+	command = /bin/true
+	significant = yes
+	restart = temporary
+	EOF
+	assert_line "└── s: supervisor strategy=one_for_one intensity=1 period=5 auto_shutdown=all_significant restart=transient"
+	assert_line "    └── a: worker restart=temporary significant=yes command=/bin/true"
+}
+
+@test "config: the root has no parent: restart, shutdown, significant refused" {
+	for key in "restart = temporary" "shutdown = 5" "significant = yes" "stop_signal = INT"; do
+		bad "2: [supervisor]: ${key%% *}: the root supervisor has no parent (restart, shutdown, stop_signal and significant are for children)" <<-EOF
+		[supervisor]
+		$key
+		EOF
+	done
+}
+
+@test "config: ready, instances, intensity of a worker, max_message" {
+	bad "3: [worker a]: ready = genserver: needs genserver = yes" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	ready = genserver
+	EOF
+	bad "3: [worker a]: ready = fd:1: expected exec, fd:N (3 <= N <= 1023), notify or genserver" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	ready = fd:1
+	EOF
+	bad "3: [worker a]: instances = 0: expected an integer from 1 to 10000" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	instances = 0
+	EOF
+	bad "3: [worker a]: period: only for a pool (with instances = N)" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	period = 3
+	EOF
+	bad "3: [worker a]: max_message = 10: expected bytes from 64 to 1GiB (e.g. 65536, 64K, 1MiB)" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	max_message = 10
+	EOF
+}
+
+@test "config: unknown user, group or capability; bad rlimit; unreadable env_file" {
+	bad "3: [worker a]: user = no-such-user-here: no such user" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	user = no-such-user-here
+	EOF
+	bad "3: [worker a]: group = no-such-group-here: no such group" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	group = no-such-group-here
+	EOF
+	bad "3: [worker a]: groups = root, no-such-group-here: no such group 'no-such-group-here'" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	groups = root, no-such-group-here
+	EOF
+	bad "3: [worker a]: capabilities = net_bind_service cap_sys_bogus: unknown capability 'cap_sys_bogus'" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	capabilities = net_bind_service cap_sys_bogus
+	EOF
+	bad "3: [worker a]: rlimit_nofile = lots: expected LIMIT or SOFT:HARD, each a number or infinity" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	rlimit_nofile = lots
+	EOF
+	bad "3: [worker a]: rlimit_nofile = 10:5: the soft limit is above the hard limit" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	rlimit_nofile = 10:5
+	EOF
+	local dir
+	dir=$(cd "$BATS_TEST_TMPDIR" && pwd -P)
+	bad "3: [worker a]: env_file = missing.env: $dir/missing.env: No such file or directory" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	env_file = missing.env
+	EOF
+	bad "3: [worker a]: user = 4242: uid 4242 has no passwd entry, so group = is needed" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	user = 4242
+	EOF
+}
+
+@test "config: nice, oom_score_adj, umask, stdout and stop_signal values" {
+	bad "3: [worker a]: nice = 20: expected an integer from -20 to 19" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	nice = 20
+	EOF
+	bad "3: [worker a]: oom_score_adj = -1001: expected an integer from -1000 to 1000" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	oom_score_adj = -1001
+	EOF
+	bad "3: [worker a]: umask = 0999: expected an octal mode such as 022 or 0077" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	umask = 0999
+	EOF
+	bad "3: [worker a]: stdout = syslog: expected inherit, prefix, null or file:PATH" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	stdout = syslog
+	EOF
+	bad "3: [worker a]: stop_signal = SIGNOPE: expected a signal name or number (TERM, SIGINT, 15)" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	stop_signal = SIGNOPE
+	EOF
+}
+
+@test "config: [arbor] keys: control_group, log_format, a key outside any section" {
+	bad "2: [arbor]: control_group = no-such-group-here: no such group" <<-'EOF'
+	[arbor]
+	control_group = no-such-group-here
+	EOF
+	bad "2: [arbor]: log_format = xml: expected text or json" <<-'EOF'
+	[arbor]
+	log_format = xml
+	EOF
+	bad "1: strategy = one_for_all: outside any section (a key goes under [arbor], [supervisor ...] or [worker ...])" <<-'EOF'
+	strategy = one_for_all
+	EOF
+	bad "3: [worker a]: expected KEY = VALUE, a [section] or a ; comment" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	oops
+	EOF
+}
+
+@test "config: a file that cannot be read" {
+	run -78 --separate-stderr "$ARBOR" check -c "$BATS_TEST_TMPDIR/nothere.ini"
+	assert_equal "$stderr" "arbor: $BATS_TEST_TMPDIR/nothere.ini: cannot read: No such file or directory"
+	assert_equal "$output" ""
+}
+
+@test "config: check without -c, or with an unknown flag, is a usage error" {
+	run --separate-stderr "$ARBOR" check
+	assert_equal "$status" 64
+	assert_regex "$stderr" '^arbor: '
+	run --separate-stderr "$ARBOR" check -q -c "$ROOT/conf/minimal.ini"
+	assert_equal "$status" 64
+	assert_regex "$stderr" '^arbor: '
+}
