@@ -100,7 +100,13 @@ int conf_bad(struct conf_parser *p, const struct conf_key *k, const char *v,
 
 int conf_nomem(struct conf_parser *p)
 {
-	conf_fail_plain(p, p->f ? p->f->line : 0, "%s", strerror(ENOMEM));
+	if (p->f) {
+		conf_fail_plain(p, p->f->line, "%s", strerror(ENOMEM));
+	} else if (!p->failed) {
+		snprintf(p->err->msg, sizeof(p->err->msg), "%s: %s", p->c->file,
+			 strerror(ENOMEM));
+		p->failed = true;
+	}
 	errno = ENOMEM;
 	return -1;
 }
@@ -198,8 +204,7 @@ static int conf_on_key(void *user, const char *section, const char *name,
 		return 0;
 	}
 	/* [arbor] may appear in several files, but says each thing once */
-	if (p->sect.kind == SEC_ARBOR && conf_keys[idx].set != NULL &&
-	    strcmp(name, "include")) {
+	if (p->sect.kind == SEC_ARBOR && strcmp(name, "include")) {
 		if (p->arbor_line[idx]) {
 			conf_fail(p, line, "%s: given twice (first at %s:%d)", name,
 				  p->arbor_file[idx], p->arbor_line[idx]);
@@ -253,6 +258,15 @@ static int conf_check_deferred(struct conf_parser *p)
  * argv and setup; conf_node_free knows not to free them twice. */
 static int conf_pool_expand(struct conf_parser *p, struct conf_node *pool)
 {
+	int restart = pool->restart, stop_signal = pool->stop_signal;
+	long shutdown_ms = pool->shutdown_ms;
+
+	pool->is_sup = true;	/* first: members added so far share its data */
+	pool->is_pool = true;
+	pool->strategy = STRAT_ONE_FOR_ONE;
+	pool->restart = RESTART_PERMANENT;
+	pool->shutdown_ms = CONF_INFINITY;
+	pool->stop_signal = SIGTERM;
 	for (int i = 1; i <= pool->instances; i++) {
 		struct conf_node *m = conf_node_new(false);
 
@@ -266,9 +280,9 @@ static int conf_pool_expand(struct conf_parser *p, struct conf_node *pool)
 		m->name = strrchr(m->path, '/') + 1;
 		m->file = strdup(pool->file);
 		m->line = pool->line;
-		m->restart = pool->restart;
-		m->shutdown_ms = pool->shutdown_ms;
-		m->stop_signal = pool->stop_signal;
+		m->restart = (enum conf_restart)restart;
+		m->shutdown_ms = shutdown_ms;
+		m->stop_signal = stop_signal;
 		m->argv = pool->argv;
 		m->genserver = pool->genserver;
 		m->ready = pool->ready;
@@ -283,12 +297,6 @@ static int conf_pool_expand(struct conf_parser *p, struct conf_node *pool)
 			return conf_nomem(p);
 		}
 	}
-	pool->is_sup = true;
-	pool->is_pool = true;
-	pool->strategy = STRAT_ONE_FOR_ONE;
-	pool->restart = RESTART_PERMANENT;
-	pool->shutdown_ms = CONF_INFINITY;
-	pool->stop_signal = SIGTERM;
 	return 0;
 }
 
@@ -344,13 +352,12 @@ static int conf_section_end(struct conf_parser *p)
 	return r;
 }
 
+/* Names of [A-Za-z0-9_.@-] (but not "." or "..") joined by single '/'. */
 static bool conf_path_ok(const char *path)
 {
 	const char *c = path;
 
-	if (!*path || *path == '/')
-		return false;
-	while (*c) {
+	for (;;) {
 		size_t len = strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 				       "0123456789_.@-");
 
@@ -358,12 +365,12 @@ static bool conf_path_ok(const char *path)
 		    (len == 2 && c[0] == '.' && c[1] == '.'))
 			return false;
 		c += len;
-		if (*c == '/' && !*++c)
+		if (*c == '\0')
+			return true;
+		if (*c != '/')
 			return false;
-		else if (*c && c[-1] != '/')
-			return false;
+		c++;
 	}
-	return true;
 }
 
 /* A new [supervisor PATH] or [worker PATH]: its parent must be a

@@ -26,7 +26,7 @@ bool conf_parse_bool(const char *s, bool *out)
 	return false;
 }
 
-/* A whole decimal integer in [min, max]: no sign tricks, no trailing junk. */
+/* A whole decimal integer in [min, max]: no blanks, no trailing junk. */
 bool conf_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
@@ -112,7 +112,7 @@ bool conf_parse_seconds(const char *s, long *ms)
 		if (!isdigit((unsigned char)p[1]))
 			return false;
 		for (p++; isdigit((unsigned char)*p); p++, scale /= 10) {
-			if (scale == 0)
+			if (scale == 0 && *p != '0')
 				return false;	/* finer than a millisecond */
 			frac += (*p - '0') * scale;
 		}

@@ -267,7 +267,8 @@ int conf_set_cwd(struct conf_parser *p, const struct conf_key *k, const char *v)
 	return 0;
 }
 
-/* env = KEY=VALUE, once per variable, in order; the value is taken as is. */
+/* env = KEY=VALUE, repeatable, in order; the value is taken as is. KEY is
+ * what a shell (and env_file) would take as a name. */
 int conf_set_env(struct conf_parser *p, const struct conf_key *k, const char *v)
 {
 	struct conf_setup *s = conf_cur_setup(p);
@@ -275,8 +276,11 @@ int conf_set_env(struct conf_parser *p, const struct conf_key *k, const char *v)
 	size_t n = conf_argv_len(s->env);
 	char **ne;
 
-	if (!eq || eq == v || strcspn(v, " \t") < (size_t)(eq - v))
-		return conf_bad(p, k, v, "expected KEY=VALUE");
+	size_t klen = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			       "0123456789_");
+
+	if (!eq || klen != (size_t)(eq - v) || klen == 0 || isdigit((unsigned char)v[0]))
+		return conf_bad(p, k, v, "expected KEY=VALUE, KEY of letters, digits and _");
 	ne = realloc(s->env, (n + 2) * sizeof(*ne));
 	if (!ne)
 		return conf_nomem(p);

@@ -239,6 +239,8 @@ static void conf_print_keys(FILE *f, const struct conf_node *n)
 		fputs(" significant=yes", f);
 	if (!n->is_sup && n->genserver)
 		fputs(" genserver=yes", f);
+	if (!n->is_sup && n->setup.has_user)
+		fprintf(f, " user=%s", n->setup.user);
 	if (!n->is_sup && n->argv) {
 		fputs(" command=", f);
 		for (char **a = n->argv; *a; a++) {

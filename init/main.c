@@ -120,7 +120,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sup_cmd cmd = { .clean_code = -1 };
+	struct sup_cmd cmd = { 0 };
+	int code;
 	const char *file = NULL;
 	struct conf *c = NULL;
 	int opt, verbose = 0, pdeath = 0, r;
@@ -141,8 +142,9 @@ int main(int argc, char **argv)
 			cmd.group = true;
 			break;
 		case 'e':
-			if (parse_code(optarg, &cmd.clean_code) < 0)
+			if (parse_code(optarg, &code) < 0)
 				return usage("-e takes an exit status from 0 to 255, not '%s'", optarg);
+			cmd.clean[code] = true;
 			break;
 		case 'p':
 			pdeath = log_signum(optarg);

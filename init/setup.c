@@ -438,23 +438,43 @@ static int change_id_failed(const struct conf_setup *s, int rc, char *why,
 	}
 }
 
-/* Supplementary groups go first, while CAP_SETGID is still held. When arbor
- * is not root and the worker runs as arbor's own ids, there is nothing to
- * change and no right to do it: skip. */
-static bool identity_is_own(const struct conf_setup *s)
+/* The supplementary groups asked for are the ones this process has. */
+static bool groups_are_current(const struct conf_setup *s)
 {
-	return geteuid() != 0 && !s->has_groups &&
-	       (!s->has_user || s->uid == geteuid()) &&
-	       (!(s->has_user || s->has_group) || s->gid == getegid());
+	gid_t cur[256];
+	int n = getgroups(256, cur);
+
+	if (n < 0 || (size_t)n != s->ngroups)
+		return false;
+	for (size_t i = 0; i < s->ngroups; i++) {
+		int j = 0;
+
+		while (j < n && cur[j] != s->groups[i])
+			j++;
+		if (j == n)
+			return false;
+	}
+	return true;
 }
 
+/* When arbor is not root and the worker runs as arbor's own ids, there is
+ * nothing to change and no right to do it: skip. */
+static bool identity_is_own(const struct conf_setup *s)
+{
+	return geteuid() != 0 &&
+	       (!s->has_user || s->uid == geteuid()) &&
+	       (!(s->has_user || s->has_group) || s->gid == getegid()) &&
+	       (!s->has_groups || groups_are_current(s));
+}
+
+/* Supplementary groups go first, while CAP_SETGID is still held. */
 static int set_groups(const struct conf_setup *s, char *why, size_t len)
 {
 	if (!(s->has_user || s->has_groups))
 		return 0;
 	if (setgroups(s->ngroups, s->groups) < 0)
 		return fail(why, len, "%s: setgroups: %s",
-			    s->has_groups ? "groups" : "user", strerror(errno));
+			    s->has_user ? "user" : "groups", strerror(errno));
 	return 0;
 }
 

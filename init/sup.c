@@ -766,7 +766,7 @@ static int cmd_status(struct sup *s, int ws)
 {
 	int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 
-	if (s->cmdopt.clean_code >= 0 && WIFEXITED(ws) && code == s->cmdopt.clean_code)
+	if (WIFEXITED(ws) && s->cmdopt.clean[code])
 		code = 0;
 	return code;
 }
@@ -1194,7 +1194,6 @@ int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cm
 	struct sup s = { .conf = c, .conf_file = conf_file, .node = c->root, .root = true };
 	int code;
 
-	s.cmdopt.clean_code = -1;
 	if (cmd)
 		s.cmdopt = *cmd;
 	s.loop = loop_new();

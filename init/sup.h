@@ -20,7 +20,7 @@ struct sup;
 struct sup_cmd {
 	char **argv;		/* NULL: no CMD */
 	bool group;		/* -g: signals go to CMD's process group */
-	int clean_code;		/* -e CODE counts as 0; -1 none */
+	bool clean[256];	/* -e CODE (repeatable): CODE counts as 0 */
 	bool foreground;	/* stdin is a terminal: CMD gets it */
 };
 

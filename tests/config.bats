@@ -145,8 +145,10 @@ $GOOD: ok (2 supervisors, 3 workers)"
 
 @test "config: include reads matches in sorted order after the file" {
 	mkdir -p "$BATS_TEST_TMPDIR/conf.d/more"
+	# created out of order, so that directory order is not sorted order
 	printf '[worker b]\ncommand = /bin/true\n' >"$BATS_TEST_TMPDIR/conf.d/20-b.ini"
 	printf '[arbor]\ninclude = more/*.ini\n[supervisor a]\n' >"$BATS_TEST_TMPDIR/conf.d/10-a.ini"
+	printf '[worker c]\ncommand = /bin/true\n' >"$BATS_TEST_TMPDIR/conf.d/30-c.ini"
 	printf '[worker a/x]\ncommand = /bin/true\n' >"$BATS_TEST_TMPDIR/conf.d/more/x.ini"
 	good <<-'EOF'
 	[arbor]
@@ -160,8 +162,9 @@ $GOOD: ok (2 supervisors, 3 workers)"
 ├── first: worker restart=permanent command=/bin/true
 ├── a: supervisor strategy=one_for_one intensity=1 period=5
 │   └── x: worker restart=permanent command=/bin/true
-└── b: worker restart=permanent command=/bin/true
-$GOOD: ok (2 supervisors, 3 workers)"
+├── b: worker restart=permanent command=/bin/true
+└── c: worker restart=permanent command=/bin/true
+$GOOD: ok (2 supervisors, 4 workers)"
 }
 
 @test "config: an error in an included file names that file" {
@@ -213,7 +216,7 @@ $GOOD: ok (2 supervisors, 3 workers)"
 	stop_signal = SIGINT
 	shutdown = brutal_kill
 	EOF
-	assert_line "└── w: worker restart=permanent command=/bin/true"
+	assert_line "└── w: worker restart=permanent user=root command=/bin/true"
 }
 
 @test "config: unknown key names file:line and suggests the closest key" {

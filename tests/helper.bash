@@ -71,8 +71,8 @@ arbor_wait() {
 		fi
 		sleep 0.02
 	done
-	wait "$ARBOR_PID"
-	status=$?
+	status=0
+	wait "$ARBOR_PID" || status=$?
 	ARBOR_PID=
 }
 

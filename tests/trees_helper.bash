@@ -16,9 +16,12 @@
 #                 slowready  the same after half a second
 #                 noready    never writes to fd 3, keeps running
 #                 ignore     on a stop signal appends "term NAME" and goes on
+#                 linger     on a stop signal appends "term NAME", then stops
+#                            (as above) once the file NAME.go exists
 #                 exit:N     exits N at once
 #                 sleep      execs sleep: dies by whatever signal it gets
-#                 waitfile   exits 0 as soon as the file NAME.go exists
+#                 waitfile   exits 0 as soon as the file NAME.go exists,
+#                            which it removes
 #   $EV         the event file, one line per worker event, in the order the
 #               events happened (one write(2) each, O_APPEND)
 bats_require_minimum_version 1.5.0
@@ -41,6 +44,10 @@ on_stop() {
 		echo "term \$name" >>$EV
 		return
 	fi
+	if [ "\$mode" = linger ]; then
+		echo "term \$name" >>$EV
+		while [ ! -e $D/\$f.go ]; do sleep 0.05; done
+	fi
 	echo "\$1" >$D/\$f.sig
 	echo "stop \$name" >>$EV
 	exit 0
@@ -51,7 +58,7 @@ ready) echo "ready \$name" >>$EV; echo >&3 ;;
 slowready) sleep 0.5; echo "ready \$name" >>$EV; echo >&3 ;;
 exit:*) exit \${mode#exit:} ;;
 sleep) exec sleep 1000 ;;
-waitfile) while [ ! -e $D/\$f.go ]; do sleep 0.05; done; exit 0 ;;
+waitfile) while [ ! -e $D/\$f.go ]; do sleep 0.05; done; rm $D/\$f.go; exit 0 ;;
 esac
 while :; do sleep 100 & wait \$!; done
 EOF
@@ -71,11 +78,34 @@ wait_new_wpid() {
 	wait_until bash -c "p=\$(cat '$D/${1//\//_}.pid'); [ -n \"\$p\" ] && [ \"\$p\" != '$2' ]"
 }
 
-# ns_kill SIG PID...: sends SIG to namespace pids, from inside the namespace.
+# outer_pid PID: the pid, seen from here, of the namespace's process PID.
+outer_pid() {
+	local inner ns f o
+	inner=$(arbor_inner_pid)
+	[ -n "$inner" ] || return 1
+	[ "$1" = 1 ] && { echo "$inner"; return; }
+	ns=$(readlink "/proc/$inner/ns/pid")
+	for f in $(grep -lE "^NSpid:.*[[:space:]]$1\$" /proc/[0-9]*/status 2>/dev/null); do
+		o=${f#/proc/}
+		o=${o%/status}
+		if [ "$(readlink "/proc/$o/ns/pid" 2>/dev/null)" = "$ns" ]; then
+			echo "$o"
+			return
+		fi
+	done
+	return 1
+}
+
+# ns_kill SIG PID...: sends SIG to the namespace's processes PID... (from
+# here, so that arbor's exit cannot take the sender with it).
 ns_kill() {
-	local sig=$1
+	local sig=$1 p o outer=()
 	shift
-	nsenter -t "$(arbor_inner_pid)" -p kill -s "$sig" "$@"
+	for p; do
+		o=$(outer_pid "$p") || { echo "ns_kill: no process $p" >&2; return 1; }
+		outer+=("$o")
+	done
+	kill -s "$sig" "${outer[@]}"
 }
 
 # ns_alive PID: the namespace pid exists and is not a zombie.
@@ -148,10 +178,15 @@ tree_start() {
 	wait_log "$LOG" '^arbor: ready / ' || { cat "$LOG" >&2; return 1; }
 }
 
+# tree_wait: waits for arbor to exit, its status in $status. (arbor_wait
+# itself must not be the last word of a test line: under bats' errexit a
+# non-zero status of its `wait` would end the test.)
+tree_wait() { arbor_wait || return 1; }
+
 # tree_stop: TERMs arbor and expects a clean exit.
 tree_stop() {
 	kill -TERM "$(arbor_inner_pid)"
-	arbor_wait
+	tree_wait
 	[ "$status" -eq 0 ] || { echo "arbor exited $status" >&2; cat "$LOG" >&2; return 1; }
 }
 

@@ -436,6 +436,7 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 		command = /bin/sleep 1001
 	EOF
 	export ARBOR_SOCKET=$T/arbor.sock
+	# shellcheck disable=SC2046
 	unshare -pf --mount-proc $(arbor_cmd) -c "$INI" </dev/null >/dev/null 2>"$T/arbor.log" &
 	ARBOR_PID=$!
 	W=$(worker_pid '^/bin/sleep 1001$')

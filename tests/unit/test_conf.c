@@ -70,45 +70,28 @@ static struct conf *load(const char *name, const char *text, struct conf_err *er
 	return c;
 }
 
-static bool argv_is(char **argv, ...)
-{
-	va_list ap;
-	const char *want;
-	size_t i = 0;
-	bool same = true;
+/* A NULL-terminated list of words, written in place. */
+#define W(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
-	va_start(ap, argv);
-	while ((want = va_arg(ap, const char *))) {
-		if (!argv || !argv[i] || strcmp(argv[i], want))
-			same = false;
-		if (argv && argv[i])
-			i++;
-	}
-	va_end(ap);
-	return same && argv && !argv[i];
+static bool argv_is(char **argv, const char *const *want)
+{
+	size_t i;
+
+	if (!argv)
+		return false;
+	for (i = 0; want[i]; i++)
+		if (!argv[i] || strcmp(argv[i], want[i]))
+			return false;
+	return argv[i] == NULL;
 }
 
-static void split_ok(const char *line, const char *what, ...)
+static void split_ok(const char *line, const char *what, const char *const *want)
 {
-	char **argv = NULL, **want = NULL;
-	const char *why, *w;
-	size_t n = 0;
-	bool same;
-	va_list ap;
+	char **argv = NULL;
+	const char *why;
 
-	va_start(ap, what);
-	while ((w = va_arg(ap, const char *))) {
-		want = realloc(want, (n + 2) * sizeof(*want));
-		want[n++] = (char *)w;
-		want[n] = NULL;
-	}
-	va_end(ap);
-	same = conf_split(line, &argv, &why) == 0 && conf_argv_len(argv) == n;
-	for (size_t i = 0; same && i < n; i++)
-		same = !strcmp(argv[i], want[i]);
-	ok(same, "conf_split: %s", what);
+	ok(conf_split(line, &argv, &why) == 0 && argv_is(argv, want), "conf_split: %s", what);
 	conf_argv_free(argv);
-	free(want);
 }
 
 static void split_err(const char *line, const char *want_why)
@@ -123,18 +106,18 @@ static void split_err(const char *line, const char *want_why)
 
 static void test_split(void)
 {
-	split_ok("/bin/echo a  b\tc", "blanks separate words", "/bin/echo", "a", "b", "c", NULL);
-	split_ok("  x  ", "leading and trailing blanks", "x", NULL);
+	split_ok("/bin/echo a  b\tc", "blanks separate words", W("/bin/echo", "a", "b", "c"));
+	split_ok("  x  ", "leading and trailing blanks", W("x"));
 	split_ok("sh -c 'echo $HOME; ls *'", "single quotes keep everything",
-		 "sh", "-c", "echo $HOME; ls *", NULL);
+		 W("sh", "-c", "echo $HOME; ls *"));
 	split_ok("echo \"a \\\"b\\\" \\$c \\n\"", "double quotes: \\ before \" $ only",
-		 "echo", "a \"b\" $c \\n", NULL);
-	split_ok("echo a\\ b \\'c\\'", "backslash outside quotes", "echo", "a b", "'c'", NULL);
-	split_ok("echo '' \"\"", "empty quotes are empty words", "echo", "", "", NULL);
-	split_ok("echo a'b'\"c\"d", "quotes inside a word join it", "echo", "abcd", NULL);
-	split_ok("echo 'it'\\''s'", "the '\\'' idiom", "echo", "it's", NULL);
-	split_ok("nginx -g \"daemon off;\"", "nginx's example", "nginx", "-g", "daemon off;", NULL);
-	split_ok("echo ~ $X `y` #z", "no expansion", "echo", "~", "$X", "`y`", "#z", NULL);
+		 W("echo", "a \"b\" $c \\n"));
+	split_ok("echo a\\ b \\'c\\'", "backslash outside quotes", W("echo", "a b", "'c'"));
+	split_ok("echo '' \"\"", "empty quotes are empty words", W("echo", "", ""));
+	split_ok("echo a'b'\"c\"d", "quotes inside a word join it", W("echo", "abcd"));
+	split_ok("echo 'it'\\''s'", "the '\\'' idiom", W("echo", "it's"));
+	split_ok("nginx -g \"daemon off;\"", "nginx's example", W("nginx", "-g", "daemon off;"));
+	split_ok("echo ~ $X `y` #z", "no expansion", W("echo", "~", "$X", "`y`", "#z"));
 	split_err("echo 'abc", "unterminated single quote");
 	split_err("echo \"abc", "unterminated double quote");
 	split_err("echo \"abc\\\"", "unterminated double quote");
@@ -177,7 +160,7 @@ static void test_defaults(void)
 	   w->max_message == 1024 * 1024 && w->instances == 0 && !w->setup.has_user &&
 	   !w->setup.has_caps && w->setup.out.kind == OUT_INHERIT,
 	   "worker: permanent, 5000 ms, SIGTERM, ready exec, 30 s, 1 MiB");
-	ok(w && argv_is(w->argv, "/bin/sh", "-c", "exit 0", NULL), "worker argv split");
+	ok(w && argv_is(w->argv, W("/bin/sh", "-c", "exit 0")), "worker argv split");
 	snprintf(file, sizeof(file), "%s/defaults.ini", dir);
 	ok(w && w->line == 2 && !strcmp(w->file, file), "a node knows its file and line");
 	ok(g && g->ready == READY_GENSERVER && g->genserver,
@@ -193,7 +176,7 @@ static void test_values(void)
 	struct conf_err err;
 	struct conf *c;
 	struct conf_node *n, *s;
-	struct passwd *pw = getpwuid(0);
+	struct passwd *pw = getpwnam("nobody");
 	char want[PATH_MAX];
 
 	mkdir_in("bin");
@@ -210,7 +193,7 @@ static void test_values(void)
 		 "restart = transient\n"
 		 "shutdown = brutal_kill\n"
 		 "significant = true\n"
-		 "period = 1.25\n"
+		 "period = 1.2500\n"
 		 "[worker w]\n"
 		 "command = bin/../bin/tool --flag\n"
 		 "restart = temporary\n"
@@ -219,7 +202,7 @@ static void test_values(void)
 		 "ready = fd:5\n"
 		 "start_timeout = infinity\n"
 		 "max_message = 64K\n"
-		 "user = root\n"
+		 "user = nobody\n"
 		 "capabilities = CAP_NET_BIND_SERVICE, chown Cap_Kill chown\n"
 		 "no_new_privs = on\n"
 		 "rlimit_nofile = 1024:4096\n"
@@ -261,16 +244,16 @@ static void test_values(void)
 		return;
 	}
 	snprintf(want, sizeof(want), "%s/bin/tool", dir);
-	ok(argv_is(n->argv, want, "--flag", NULL),
+	ok(argv_is(n->argv, W(want, "--flag")),
 	   "a relative command is relative to the INI file: %s", n->argv[0]);
 	ok(n->restart == RESTART_TEMPORARY && n->shutdown_ms == 0 && n->stop_signal == SIGINT &&
 	   n->ready == READY_FD && n->ready_fd == 5 && n->start_timeout_ms == CONF_INFINITY &&
 	   n->max_message == 64 * 1024, "worker keys: temporary, 0, SIGINT, fd:5, infinity, 64K");
-	ok(n->setup.has_user && n->setup.uid == 0 && n->setup.gid == pw->pw_gid &&
-	   !n->setup.has_group && !strcmp(n->setup.user, "root") &&
+	ok(pw && pw->pw_gid != 0 && n->setup.has_user && n->setup.uid == pw->pw_uid &&
+	   n->setup.gid == pw->pw_gid && !n->setup.has_group && !strcmp(n->setup.user, "nobody") &&
 	   n->setup.home && !strcmp(n->setup.home, pw->pw_dir) && !n->setup.has_groups &&
 	   n->setup.ngroups >= 1 && n->setup.groups[0] == pw->pw_gid,
-	   "user = root: uid, gid, home and the user's groups");
+	   "user = nobody: uid, gid, home and the user's groups");
 	ok(n->setup.has_caps && n->setup.ncaps == 3 && n->setup.caps[0] == 10 &&
 	   n->setup.caps[1] == 0 && n->setup.caps[2] == 5 && n->setup.no_new_privs,
 	   "capabilities: prefix and case optional, duplicates once");
@@ -286,7 +269,7 @@ static void test_values(void)
 	snprintf(want, sizeof(want), "%s/bin", dir);
 	ok(n->setup.cwd && !strcmp(n->setup.cwd, want), "cwd is made absolute: %s",
 	   n->setup.cwd ? n->setup.cwd : "");
-	ok(argv_is(n->setup.env, "B=2", "A=x y=z", NULL) && n->setup.clear_env,
+	ok(argv_is(n->setup.env, W("B=2", "A=x y=z")) && n->setup.clear_env,
 	   "env in order, clear_env");
 	snprintf(want, sizeof(want), "%s/app.env", dir);
 	ok(n->setup.env_file && !strcmp(n->setup.env_file, want), "env_file is made absolute");
@@ -335,7 +318,7 @@ static void test_pool(void)
 		members = members && m && m == p->kids[i - 1] && !m->is_sup && m->parent == p &&
 			  !strcmp(m->path, path) && m->restart == RESTART_TRANSIENT &&
 			  m->shutdown_ms == 100 && m->argv == p->argv && m->instances == 0 &&
-			  argv_is(m->setup.env, "X=1", NULL);
+			  argv_is(m->setup.env, W("X=1"));
 	}
 	ok(p && members, "members pool/1..pool/3 carry the section's worker keys");
 	ok(c->root->nkids == 2 && c->root->kids[1] == conf_find(c, "after"),
@@ -540,6 +523,8 @@ static const struct {
 	{ "[worker a/../b]\n",
 	  "%s:1: [worker a/../b]: bad path 'a/../b': expected names of letters, digits, '_', '.', '@' or '-' joined by '/'" },
 	{ "[arbor]\nlog_format = xml\n", "%s:2: [arbor]: log_format = xml: expected text or json" },
+	{ "[worker a]\ncommand = /bin/true\nenv = MY VAR=1\n",
+	  "%s:3: [worker a]: env = MY VAR=1: expected KEY=VALUE, KEY of letters, digits and _" },
 	{ "[worker a]\ncommand = /bin/true\ninstances = 0\n",
 	  "%s:3: [worker a]: instances = 0: expected an integer from 1 to 10000" },
 };

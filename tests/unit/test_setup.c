@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -432,7 +433,10 @@ static void test_apply_root_untouched(void)
 
 static void become_nobody(void)
 {
-	if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+	gid_t g = 65534;
+
+	if (setgroups(1, &g) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	    setresuid(65534, 65534, 65534) < 0)
 		_exit(4);
 }
 
@@ -474,13 +478,20 @@ static void test_apply_errors(void)
 static void test_apply_own_user(void)
 {
 	int caps[] = { 10 };
+	gid_t groups[] = { 65534 };
 	struct conf_setup s = { .user = "nobody", .uid = 65534, .gid = 65534,
-				.has_user = true };
+				.has_user = true, .groups = groups, .ngroups = 1,
+				.has_groups = true };
 	static char out[16384];
 
 	ok(apply_child(&s, become_nobody, out, sizeof(out)) == 0 &&
 	   streq(field(out, "Uid"), "65534 65534 65534 65534"),
 	   "user = arbor's own user needs no privilege (Uid %s)", field(out, "Uid"));
+	groups[0] = 1;
+	ok(apply_child(&s, become_nobody, out, sizeof(out)) == 1 &&
+	   streq(out, "FAIL 1 user: setgroups: Operation not permitted"),
+	   "other groups than arbor's own need privilege: %s", out);
+	groups[0] = 65534;
 	s.has_caps = true;
 	s.caps = caps;
 	s.ncaps = 1;
