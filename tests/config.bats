@@ -2,6 +2,7 @@
 # `arbor check -c FILE`: the INI loader seen from the command line. A good
 # file prints its tree and exits 0; every mistake exits 78 before anything
 # starts, with "arbor: FILE:LINE: [section]: key = value: what was expected".
+# arbor runs under valgrind when the suite does (VALGRIND=1): a leak fails.
 
 load helper
 bats_require_minimum_version 1.5.0
@@ -11,7 +12,7 @@ bats_require_minimum_version 1.5.0
 bad() {
 	local f=$BATS_TEST_TMPDIR/bad.ini
 	cat >"$f"
-	run --separate-stderr "$ARBOR" check -c "$f"
+	run --separate-stderr $(arbor_cmd) check -c "$f"
 	echo "status: $status"
 	echo "stderr: $stderr"
 	echo "  want: arbor: $f:$1"
@@ -25,7 +26,7 @@ bad() {
 good() {
 	GOOD=$BATS_TEST_TMPDIR/good.ini
 	cat >"$GOOD"
-	run --separate-stderr "$ARBOR" check -c "$GOOD"
+	run --separate-stderr $(arbor_cmd) check -c "$GOOD"
 	echo "$output"
 	echo "stderr: $stderr"
 	assert_equal "$status" 0
@@ -43,7 +44,7 @@ examples() {
 @test "config: the demo prints the seed's tree" {
 	examples
 	cd "$EX"
-	run --separate-stderr "$ARBOR" check -c conf/demo.ini
+	run --separate-stderr $(arbor_cmd) check -c conf/demo.ini
 	echo "$output"
 	assert_equal "$status" 0
 	assert_equal "$output" "root: supervisor strategy=one_for_one intensity=3 period=5
@@ -62,12 +63,12 @@ conf/demo.ini: ok (4 supervisors, 6 workers)"
 @test "config: every example in conf/ passes" {
 	examples
 	for f in "$EX"/conf/*.ini; do
-		run --separate-stderr "$ARBOR" check -c "$f"
+		run --separate-stderr $(arbor_cmd) check -c "$f"
 		echo "$f: $status $stderr"
 		assert_equal "$status" 0
 		assert_regex "${lines[-1]}" "^$f: ok \([0-9]+ supervisors?, [0-9]+ workers?\)\$"
 	done
-	run "$ARBOR" check -c "$EX/conf/nested.ini"
+	run $(arbor_cmd) check -c "$EX/conf/nested.ini"
 	assert_line "        └── jobs: supervisor strategy=one_for_all intensity=1 period=5"
 	assert_line --partial "main: worker restart=transient significant=yes command=/bin/sh -c 'echo \"app up\"; exec sleep infinity'"
 }
@@ -172,7 +173,7 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	printf '\n[worker x]\nrestart = always\n' >"$BATS_TEST_TMPDIR/conf.d/x.ini"
 	printf '[arbor]\ninclude = conf.d/*.ini\n' >"$BATS_TEST_TMPDIR/top.ini"
 	cd "$BATS_TEST_TMPDIR"
-	run -78 --separate-stderr "$ARBOR" check -c top.ini
+	run -78 --separate-stderr $(arbor_cmd) check -c top.ini
 	assert_equal "$stderr" "arbor: conf.d/x.ini:3: [worker x]: restart = always: expected permanent, transient or temporary"
 }
 
@@ -586,16 +587,16 @@ $GOOD: ok (2 supervisors, 4 workers)"
 }
 
 @test "config: a file that cannot be read" {
-	run -78 --separate-stderr "$ARBOR" check -c "$BATS_TEST_TMPDIR/nothere.ini"
+	run -78 --separate-stderr $(arbor_cmd) check -c "$BATS_TEST_TMPDIR/nothere.ini"
 	assert_equal "$stderr" "arbor: $BATS_TEST_TMPDIR/nothere.ini: cannot read: No such file or directory"
 	assert_equal "$output" ""
 }
 
 @test "config: check without -c, or with an unknown flag, is a usage error" {
-	run --separate-stderr "$ARBOR" check
+	run --separate-stderr $(arbor_cmd) check
 	assert_equal "$status" 64
 	assert_regex "$stderr" '^arbor: '
-	run --separate-stderr "$ARBOR" check -q -c "$ROOT/conf/minimal.ini"
+	run --separate-stderr $(arbor_cmd) check -q -c "$ROOT/conf/minimal.ini"
 	assert_equal "$status" 64
 	assert_regex "$stderr" '^arbor: '
 }

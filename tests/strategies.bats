@@ -350,3 +350,132 @@ EOF
 	grep -Fq "arbor: restarting n/y restart=1/5 period=30000ms strategy=one_for_all" "$LOG"
 	tree_stop
 }
+
+# slow_three STRATEGY: a, b, c, each ready half a second after it starts.
+slow_three() {
+	cat >"$INI" <<EOF
+[supervisor]
+strategy = $1
+intensity = 5
+period = 30
+
+[worker a]
+command = $W a slowready
+ready = fd:3
+
+[worker b]
+command = $W b slowready
+ready = fd:3
+
+[worker c]
+command = $W c slowready
+ready = fd:3
+EOF
+}
+
+@test "one_for_all: a child that dies again during its siblings' restart restarts them all again" {
+	slow_three one_for_all
+	tree_start
+	local m
+	m=$(ev_mark)
+	ns_kill KILL "$(wpid a)"
+	wait_ev '^start b$' 2
+	ns_kill KILL "$(wpid a)"
+	wait_log "$LOG" '^arbor: restarting a restart=2/5 '
+	wait_ev '^ready c$' 3
+	ev_since "$m" | assert_seq "stop c" "stop b" "start a" "ready a" "start b" "ready b" \
+		"start c" "ready c" "stop c" "stop b" "start a" "ready a" "start b" "ready b" \
+		"start c" "ready c"
+	ns_alive "$(wpid a)" && ns_alive "$(wpid b)" && ns_alive "$(wpid c)"
+	tree_stop
+}
+
+@test "one_for_all: a child killed while it starts again does not leave a later sibling down" {
+	slow_three one_for_all
+	tree_start
+	local m b
+	m=$(ev_mark)
+	ns_kill KILL "$(wpid a)"
+	wait_ev '^start b$' 2
+	b=$(wpid b)
+	ns_kill KILL "$b"
+	# However the restarts go, the tree ends with all three running.
+	wait_log "$LOG" '^arbor: restarting b restart=2/5 '
+	wait_until bash -c "[ \$(grep -c '^arbor: started c ' '$LOG') -ge 2 ]" || {
+		cat "$EV" "$LOG" >&2
+		false
+	}
+	ns_alive "$(wpid a)" && ns_alive "$(wpid b)" && ns_alive "$(wpid c)"
+	tree_stop
+}
+
+@test "rest_for_one: a child killed while it starts again does not leave a later sibling down" {
+	slow_three rest_for_one
+	tree_start
+	ns_kill KILL "$(wpid a)"
+	wait_ev '^start b$' 2
+	ns_kill KILL "$(wpid b)"
+	wait_log "$LOG" '^arbor: restarting b restart=2/5 '
+	wait_until bash -c "[ \$(grep -c '^arbor: started c ' '$LOG') -ge 2 ]" || {
+		cat "$EV" "$LOG" >&2
+		false
+	}
+	ns_alive "$(wpid a)" && ns_alive "$(wpid b)" && ns_alive "$(wpid c)"
+	tree_stop
+}
+
+@test "rest_for_one: a temporary child's exit touches no sibling" {
+	cat >"$INI" <<EOF
+[supervisor]
+strategy = rest_for_one
+intensity = 0
+period = 30
+
+[worker a]
+command = $W a
+
+[worker t]
+command = $W t sleep
+restart = temporary
+
+[worker c]
+command = $W c
+EOF
+	tree_start
+	local a c t
+	a=$(wpid a) c=$(wpid c) t=$(wpid t)
+	ns_kill KILL "$t"
+	wait_log "$LOG" "^arbor: exited t pid=$t signal=SIGKILL$"
+	[ "$(wpid a)" = "$a" ] && [ "$(wpid c)" = "$c" ]
+	ns_alive "$a" && ns_alive "$c"
+	no_log '^arbor: (restarting|stopped|gave up) '
+	tree_stop
+}
+
+@test "one_for_all: a transient child's clean exit touches no sibling" {
+	cat >"$INI" <<EOF
+[supervisor]
+strategy = one_for_all
+intensity = 0
+period = 30
+
+[worker a]
+command = $W a
+
+[worker t]
+command = $W t waitfile
+restart = transient
+
+[worker c]
+command = $W c
+EOF
+	tree_start
+	local a c
+	a=$(wpid a) c=$(wpid c)
+	touch "$D/t.go"
+	wait_log "$LOG" '^arbor: exited t pid=[0-9]+ status=0$'
+	[ "$(wpid a)" = "$a" ] && [ "$(wpid c)" = "$c" ]
+	ns_alive "$a" && ns_alive "$c"
+	no_log '^arbor: (restarting|stopped|gave up) '
+	tree_stop
+}
