@@ -16,6 +16,7 @@
 
 #include "conf_int.h"
 
+/* The word in a section's header, for messages. */
 static const char *conf_sec_word(enum conf_sec kind)
 {
 	switch (kind) {
@@ -53,6 +54,9 @@ static int conf_failv(struct conf_parser *p, const char *file, int line,
 	return -1;
 }
 
+/* conf_fail names the current section; conf_fail_plain names none (a bad
+ * header, before its section exists); conf_fail_node names a node whose
+ * section has already ended. */
 int conf_fail(struct conf_parser *p, int line, const char *fmt, ...)
 {
 	const struct conf_node *n = p->sect.node;
@@ -131,6 +135,7 @@ static const char *conf_nearest(const char *s, const char *const *words, size_t 
 	return best;
 }
 
+/* The KW_* bit of the keys a section takes. */
 static unsigned conf_sec_mask(enum conf_sec kind)
 {
 	switch (kind) {
@@ -245,6 +250,7 @@ static int conf_defer_significant(struct conf_parser *p, struct conf_node *n,
 	return 0;
 }
 
+/* At the very end, once the root's auto_shutdown is final. */
 static int conf_check_deferred(struct conf_parser *p)
 {
 	for (size_t i = 0; i < p->nsigs; i++)
@@ -632,6 +638,7 @@ static int conf_include(struct conf_parser *p, struct conf_file *f,
 	return r;
 }
 
+/* Frees what conf_read_file opened for one file. */
 static void conf_file_close(struct conf_file *f)
 {
 	if (f->fp)

@@ -175,6 +175,8 @@ static int conf_choose(struct conf_parser *p, const struct conf_key *k,
 	return -1;
 }
 
+/* The keys of nodes: each sets one field of the section's node (the
+ * defaults are conf_node_new's). */
 static int conf_set_strategy(struct conf_parser *p, const struct conf_key *k,
 			     const char *v)
 {
@@ -355,6 +357,7 @@ static int conf_set_instances(struct conf_parser *p, const struct conf_key *k,
 	return 0;
 }
 
+/* The path must fit in sun_path: found here, not when arbor binds it. */
 static int conf_set_socket(struct conf_parser *p, const struct conf_key *k,
 			   const char *v)
 {
@@ -507,6 +510,7 @@ _Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) <= CONF_NKEYS_MAX,
 	       "conf_sect.seen is too small");
 _Static_assert(RLIMIT_NLIMITS <= CONF_NLIMITS, "CONF_NLIMITS is too small");
 
+/* A linear scan: the table is short and keys are looked up once per line. */
 int conf_key_index(const char *name)
 {
 	for (size_t i = 0; i < conf_nkeys; i++)

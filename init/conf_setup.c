@@ -16,11 +16,13 @@
 
 #include "conf_int.h"
 
+/* The set-up keys only occur in [worker] sections, which have a node. */
 static struct conf_setup *conf_cur_setup(struct conf_parser *p)
 {
 	return &p->sect.node->setup;
 }
 
+/* Frees a worker's set-up; a pool frees its members' (they share it). */
 void conf_setup_free(struct conf_setup *s)
 {
 	free(s->user);
@@ -164,6 +166,7 @@ out:
 	return r;
 }
 
+/* One limit: a size or infinity (unlimited, as ulimit(1) says it). */
 static bool conf_parse_limit(const char *s, rlim_t *out)
 {
 	unsigned long long v;

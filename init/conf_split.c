@@ -10,6 +10,7 @@
 
 #include "conf_int.h"
 
+/* argv arrays are NULL-terminated, each word allocated on its own. */
 void conf_argv_free(char **argv)
 {
 	if (!argv)

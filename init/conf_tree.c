@@ -47,6 +47,7 @@ void conf_node_free(struct conf_node *n)
 	free(n);
 }
 
+/* Appends kid to parent's children: file order is start order. */
 int conf_node_adopt(struct conf_node *parent, struct conf_node *kid)
 {
 	struct conf_node **nk = realloc(parent->kids, (parent->nkids + 1) * sizeof(*nk));
@@ -141,6 +142,7 @@ static bool conf_output_same(const struct conf_output *a, const struct conf_outp
 	return a->kind == b->kind && conf_str_same(a->path, b->path);
 }
 
+/* Every field, by content: pool members share their pool's pointers. */
 static bool conf_setup_same(const struct conf_setup *a, const struct conf_setup *b)
 {
 	if (!conf_str_same(a->user, b->user) || a->uid != b->uid || a->gid != b->gid ||
@@ -219,6 +221,8 @@ static void conf_print_seconds(FILE *f, long ms)
 		fprintf(f, "%ld.%03ld", ms / 1000, ms % 1000);
 }
 
+/* A node's main keys in INI terms, defaults left out where they are the
+ * rule, so that a line reads like its section. */
 static void conf_print_keys(FILE *f, const struct conf_node *n)
 {
 	if (n->is_pool)
@@ -288,6 +292,7 @@ static void conf_print_node(FILE *f, const struct conf_node *n,
 		conf_print_node(f, n->kids[i], sups, workers);
 }
 
+/* tree(1)'s drawing, one node a line, then a summary for scripts. */
 void conf_print(const struct conf *c, FILE *f)
 {
 	size_t sups = 0, workers = 0;

@@ -658,6 +658,7 @@ static void plan_done(struct sup *s)
 	switch (s->phase) {
 	case PH_BOOT:
 		s->phase = PH_RUN;
+		((struct rtstat *)s->node->rt)->since = wall_ms();
 		if (s->up) {
 			s->up->ready = true;
 			link_send(s->up, FRAME_READY, 0, "arbor/1", 7, NULL, 0);

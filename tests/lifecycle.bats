@@ -285,6 +285,37 @@ EOF
 	assert_seq "start a" "ready a" "start b" "stop b" "stop a" <"$EV"
 }
 
+@test "stop: TERM in the middle of a restart stops what runs, starts nothing more" {
+	cat >"$INI" <<EOF
+[supervisor]
+strategy = one_for_all
+intensity = 5
+period = 30
+
+[worker a]
+command = /bin/sh -c '[ -e $D/a.once ] && exec $W a noready; touch $D/a.once; exec $W a ready'
+ready = fd:3
+
+[worker b]
+command = $W b ready
+ready = fd:3
+
+[worker c]
+command = $W c ready
+ready = fd:3
+EOF
+	tree_start
+	local m=$(ev_mark)
+	# a is never ready the second time: the restart waits on it.
+	ns_kill KILL "$(wpid a)"
+	wait_ev '^start a$' 2
+	kill -TERM "$(arbor_inner_pid)"
+	tree_wait
+	[ "$status" -eq 0 ]
+	ev_since "$m" | assert_seq "stop c" "stop b" "start a" "stop a"
+	no_log '^arbor: gave up'
+}
+
 @test "shutdown: a worker that ignores its stop signal is killed after shutdown ms" {
 	cat >"$INI" <<EOF
 [worker a]
@@ -440,6 +471,42 @@ EOF
 	[ "$(ns_count "$W n/x \$")" -eq 1 ]
 	[ "$(ns_count "$W n/m/y \$")" -eq 1 ]
 	[ "$(ns_count '^sleep 1000 $')" -eq 1 ]
+	tree_stop
+}
+
+@test "SIGKILL to a supervisor nested two deep: its parent supervisor restarts it" {
+	cat >"$INI" <<EOF
+[worker a]
+command = $W a
+
+[supervisor n]
+intensity = 5
+period = 30
+
+[worker n/x]
+command = $W n/x
+
+[supervisor n/m]
+
+[worker n/m/y]
+command = $W n/m/y
+
+[worker n/z]
+command = $W n/z
+EOF
+	tree_start
+	local a n m x y z
+	a=$(wpid a) n=$(log_pid n) m=$(log_pid n/m) x=$(wpid n/x) y=$(wpid n/m/y) z=$(wpid n/z)
+	ns_kill KILL "$m"
+	wait_log "$LOG" "^arbor: exited n/m pid=$m signal=SIGKILL$"
+	wait_log "$LOG" '^arbor: restarting n/m restart=1/5 period=30000ms strategy=one_for_one$'
+	wait_new_wpid n/m/y "$y"
+	wait_log_n '^arbor: started n/m ' 2
+	wait_ns_gone "$m" "$y"
+	[ "$(wpid a)" = "$a" ] && [ "$(wpid n/x)" = "$x" ] && [ "$(wpid n/z)" = "$z" ]
+	ns_alive "$n" && ns_alive "$x" && ns_alive "$z"
+	no_log '^arbor: (exited|restarting) n '
+	[ "$(ns_count "$W n/m/y \$")" -eq 1 ]
 	tree_stop
 }
 
