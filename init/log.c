@@ -173,7 +173,7 @@ static size_t json_head(char *b, size_t cap, const char *event)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	at = strftime(b, cap, "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
-	at += (size_t)snprintf(b + at, cap - at, ".%03ldZ\",\"pid\":%d,\"event\":\"%s\"",
+	at += (size_t)snprintf(b + at, cap - at, ".%03ldZ\",\"arbor_pid\":%d,\"event\":\"%s\"",
 			       ts.tv_nsec / 1000000, (int)getpid(), event);
 	return at;
 }

@@ -434,6 +434,7 @@ static int start_child(struct child *c)
 	c->stop_sig = 0;
 	c->pid = 0;
 	c->rt->giving_up = false;
+	c->down = false;
 	c->shutdown_ms = c->node->shutdown_ms;
 	c->cfg_stop_signal = c->node->stop_signal;
 	sup_set_state(c, C_STARTING);
@@ -731,15 +732,19 @@ static void strategy_plan(struct sup *s, struct child *c)
 		for (i = 0; i < s->nkids; i++)
 			if (s->kids[i] == c)
 				at = i;
-	for (i = s->nkids; i-- > at;)
-		if (s->kids[i] != c)
-			plan_add(s, ACT_STOP, s->kids[i]);
+	for (i = s->nkids; i-- > at;) {
+		struct child *k = s->kids[i];
+
+		if (k == c)
+			continue;
+		plan_add(s, ACT_STOP, k);
+		if (k->is_cmd || k->node->restart == RESTART_TEMPORARY)
+			k->down = true;
+	}
 	for (i = at; i < s->nkids; i++) {
 		struct child *k = s->kids[i];
 
-		if (k == c || (!k->held && !k->is_cmd &&
-			       k->node->restart != RESTART_TEMPORARY &&
-			       (k->state != C_STOPPED || k->rt->state == C_RESTARTING)))
+		if (k == c || (!k->down && !k->held && !k->is_cmd))
 			plan_add(s, ACT_START, k);
 	}
 }
@@ -784,6 +789,11 @@ static void decide(struct sup *s, struct child *c, int ws)
 		return;
 	}
 	if (c->held || !again) {
+		/* OTP forgets a temporary child; a transient one that ended
+		 * normally stays in the list and a sibling's one_for_all or
+		 * rest_for_one restart starts it again. */
+		if (rt == RESTART_TEMPORARY)
+			c->down = true;
 		sup_set_state(c, C_STOPPED);
 		if (c->node && c->node->significant && !c->held) {
 			const char *why = NULL;

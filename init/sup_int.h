@@ -50,6 +50,8 @@ struct child {
 	pid_t pid;
 	bool is_sup, is_cmd;
 	bool held;		/* stopped by arborctl: strategies leave it */
+	bool down;		/* a temporary child that ended or was stopped as
+				 * a bystander: no strategy starts it again */
 	int stop_sig;		/* the signal arbor sent to stop it, 0 none */
 	int exec_fd, ready_fd, notify_fd;
 	bool exec_ok;

@@ -368,6 +368,23 @@ EOF
 	grep -Eq "^arbor: stopped i pid=$i status=0$" "$LOG"
 }
 
+@test "stop: a worker stopped by SIGSTOP still gets its stop signal (with SIGCONT)" {
+	cat >"$INI" <<EOF
+[worker w]
+command = $W w
+shutdown = 20000
+EOF
+	tree_start
+	local p=$(wpid w)
+	ns_kill STOP "$p"
+	wait_until grep -q '^State:.*T' "/proc/$(outer_pid "$p")/status"
+	kill -TERM "$(arbor_inner_pid)"
+	tree_wait
+	[ "$status" -eq 0 ]
+	grep -Eq "^arbor: stopped w pid=$p status=0$" "$LOG"
+	no_log '^arbor: killing '
+}
+
 @test "shutdown = brutal_kill: SIGKILL at once, never the stop signal" {
 	cat >"$INI" <<EOF
 [worker a]
@@ -747,6 +764,45 @@ EOF
 	[ "$status" -eq 0 ]
 	[ "$(cat "$D/cmd.sig")" = TERM ]
 	ev_since 2 | assert_seq "stop cmd" "stop a"
+}
+
+@test "-c FILE -- CMD: the root giving up still exits 1" {
+	cat >"$INI" <<EOF
+[supervisor]
+intensity = 0
+
+[worker w]
+command = $W w sleep
+EOF
+	arbor_bg -c "$INI" -- "$W" cmd
+	wait_wpid cmd
+	ns_kill KILL "$(wpid w)"
+	tree_wait
+	grep -Eq '^arbor: gave up / reason=reached_max_restart_intensity' "$LOG"
+	[ "$status" -eq 1 ] || { echo "arbor exited $status" >&2; cat "$LOG" >&2; false; }
+}
+
+@test "-c FILE -- CMD: arbor never runs on without CMD (one_for_all at the root)" {
+	cat >"$INI" <<EOF
+[supervisor]
+strategy = one_for_all
+intensity = 5
+period = 30
+
+[worker w]
+command = $W w sleep
+EOF
+	arbor_bg -c "$INI" -- "$W" cmd
+	wait_wpid cmd
+	wait_log "$LOG" '^arbor: ready / '
+	local cmd=$(wpid cmd)
+	ns_kill KILL "$(wpid w)"
+	wait_log "$LOG" '^arbor: restarting w '
+	# Either CMD is left alone, or its end ends arbor (as CMD's does).
+	wait_until bash -c "! kill -0 $ARBOR_PID || grep -q '^arbor: started w .*' <(sed -n '/restarting w/,\$p' '$LOG')"
+	if kill -0 "$ARBOR_PID" 2>/dev/null; then
+		ns_alive "$cmd" || { echo "CMD is gone and arbor runs on:" >&2; cat "$LOG" >&2; false; }
+	fi
 }
 
 # --- pools ---

@@ -446,6 +446,18 @@ crash_y_twice() {
 	tree_stop
 }
 
+@test "escalation: a transient nested supervisor killed by a signal is restarted" {
+	nested_tree transient
+	tree_start
+	local n=$(log_pid n) x=$(wpid n/x)
+	ns_kill KILL "$n"
+	wait_log "$LOG" "^arbor: exited n pid=$n signal=SIGKILL$"
+	wait_log "$LOG" '^arbor: restarting n restart=1/3 '
+	wait_new_wpid n/x "$x"
+	wait_log_n '^arbor: started n ' 2
+	tree_stop
+}
+
 @test "escalation: the parent counts a give-up as one crash and gives up in turn" {
 	nested_tree permanent 1
 	tree_start
