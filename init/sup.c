@@ -1130,6 +1130,21 @@ static int sup_build(struct sup *s)
 	return 0;
 }
 
+/* The control socket: always with -c, with `--` only when $ARBOR_SOCKET
+ * asks for it (tini has none). A socket a live arbor serves is never
+ * stolen: this arbor stops before it starts anything. */
+static int open_ctl(struct sup *s)
+{
+	if (s->cmdopt.argv && !s->conf_file && !getenv("ARBOR_SOCKET"))
+		return 0;
+	s->ctl = ctl_open(s, s->loop, s->conf->control_socket);
+	if (!s->ctl)
+		return errno == EADDRINUSE ? -1 : 0;
+	if (s->conf->control_group)
+		ctl_allow_gid(s->ctl, s->conf->control_gid);
+	return 0;
+}
+
 static int sup_loop(struct sup *s)
 {
 	sigset_t set;
@@ -1151,10 +1166,8 @@ static int sup_loop(struct sup *s)
 			strerror(errno));
 		return 1;
 	}
-	if (s->root && !s->cmdopt.argv)
-		s->ctl = ctl_open(s, s->loop, s->conf->control_socket);
-	else if (s->root && getenv("ARBOR_SOCKET"))
-		s->ctl = ctl_open(s, s->loop, NULL);
+	if (s->root && open_ctl(s) < 0)
+		return 1;
 	s->phase = PH_BOOT;
 	plan_reset(s);
 	for (size_t i = 0; i < s->nkids; i++)

@@ -405,6 +405,7 @@ check_idle() {
 # No leak, no invalid access on `arbor -- true`.
 check_valgrind() {
 	command -v valgrind >/dev/null || skip "valgrind is not installed"
+	sanitized && skip "an ASan build cannot run under valgrind"
 	run --separate-stderr "${NS[@]}" valgrind --leak-check=full \
 		--error-exitcode=99 "$ARBOR" -- true
 	echo "$stderr"

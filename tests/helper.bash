@@ -22,6 +22,10 @@ arbor_cmd() {
 	fi
 }
 
+# sanitized: the binaries were built with SANITIZE=1 (ASan cannot run
+# under valgrind, and its own leak check replaces valgrind's).
+sanitized() { grep -q fsanitize "$BUILD/.flags" 2>/dev/null; }
+
 # wait_until CMD...: runs CMD until it succeeds, for at most $TIMEOUT seconds.
 wait_until() {
 	local end=$((SECONDS + TIMEOUT))

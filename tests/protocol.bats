@@ -374,8 +374,11 @@ bad_frame() {
 }
 
 @test "the C example of libarbor(3) builds and works as written" {
+	local san
+	# A sanitized libarbor.a (make SANITIZE=1) needs its runtime.
+	san=$(grep -o -- '-fsanitize=[^ ]*' "$BUILD/.flags" 2>/dev/null | head -n1)
 	man_example "$ROOT/man/libarbor.3" >"$BATS_TEST_TMPDIR/hits.c"
-	cc -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -I"$ROOT/workers" \
+	cc -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $san -I"$ROOT/workers" \
 		-o "$BATS_TEST_TMPDIR/hits" "$BATS_TEST_TMPDIR/hits.c" "$BUILD/libarbor.a"
 	run fake "$BATS_TEST_TMPDIR/hits" <<-'EOF'
 	call hit

@@ -118,10 +118,10 @@ void frame_describe(enum frame_status st, const uint8_t *hdr, size_t max,
 	switch (st) {
 	case FRAME_EBADVER:
 		snprintf(out, size, "unsupported protocol version %u (expected %u)",
-			 hdr[4], FRAME_VERSION);
+			 (unsigned)hdr[4], (unsigned)FRAME_VERSION);
 		break;
 	case FRAME_EBADTYPE:
-		snprintf(out, size, "unknown frame type %u", hdr[5]);
+		snprintf(out, size, "unknown frame type %u", (unsigned)hdr[5]);
 		break;
 	case FRAME_ETOOBIG:
 		snprintf(out, size, "frame of %lu bytes over max_message %zu",

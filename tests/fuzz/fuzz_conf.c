@@ -5,7 +5,7 @@
  *
  *   part 1  main.ini        the file loaded
  *   part 2  inc.ini         reached by "include = inc.ini"
- *   part 3  conf.d/a.ini    reached by "include = conf.d/\*.ini" (a glob)
+ *   part 3  conf.d/a.ini    reached by "include = conf.d/a.ini" or a glob
  *
  * Whatever the bytes, the load either succeeds with a tree that prints, or
  * fails with a message that names a file; it never crashes, leaks or reads
