@@ -93,8 +93,15 @@ struct conf_node {
 	int ready_fd;		/* READY_FD: N of fd:N */
 	long start_timeout_ms;	/* default 30000; CONF_INFINITY = none */
 	size_t max_message;	/* default 1 MiB */
-	int instances;		/* 0 = not a pool */
+	int instances;		/* 0 = not a pool; a pool's N as configured
+				 * (conf_pool_add does not change it) */
 	struct conf_setup setup;
+
+	/* as a pool: what each member is as a child (the section's restart,
+	 * shutdown and stop_signal; the pool's own are a supervisor's) */
+	enum conf_restart member_restart;
+	long member_shutdown_ms;
+	int member_stop_signal;
 
 	void *rt;		/* the supervisor's run-time state; conf.c leaves it */
 };
@@ -126,5 +133,12 @@ void conf_print(const struct conf *c, FILE *f);
 int conf_split(const char *line, char ***argv, const char **why);
 /* Two nodes' own keys (not their children) are the same: reload's "changed". */
 bool conf_node_same(const struct conf_node *a, const struct conf_node *b);
+/* Starts a pool member at run time (OTP's start_child on a
+ * simple_one_for_one): appends a worker named NAME (a positive integer, which
+ * the caller has checked is not taken) to POOL, sharing the pool's worker keys
+ * exactly as the members read from the file do; conf_free frees it with the
+ * rest. The member, or NULL with errno: ENOMEM, or EINVAL when POOL is not a
+ * pool or NAME not a positive integer. POOL->kids may move. */
+struct conf_node *conf_pool_add(struct conf *c, struct conf_node *pool, const char *name);
 
 #endif

@@ -509,6 +509,10 @@ static void dispatch(struct link *ln, const struct frame *f)
 			protocol_error(ln, "a call before READY");
 			return;
 		}
+		if (worker && f->type == FRAME_CALL && f->id == 0) {
+			protocol_error(ln, "CALL with id 0");
+			return;
+		}
 		got_routed(ln, f, !worker && f->type == FRAME_CALL);
 		return;
 	default:

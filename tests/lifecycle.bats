@@ -963,10 +963,11 @@ for n, line in enumerate(open(sys.argv[1]), 1):
     if not isinstance(o, dict) or "event" not in o:
         sys.exit(f"line {n}: not an event object: {line}")
 EOF
-	jq -e --argjson w "$w" 'select(.event == "started" and .path == "w") | .pid == $w' "$LOG"
-	jq -e --argjson w "$w" 'select(.event == "exited" and .path == "w") |
-		.pid == $w and .signal == "SIGKILL"' "$LOG"
-	jq -e 'select(.event == "gave up") | .path == "" and .reason == "reached_max_restart_intensity"' "$LOG"
-	jq -e --argjson a "$a" 'select(.event == "stopped" and .path == "a") | .pid == $a' "$LOG"
+	jq -s -e --argjson w "$w" 'any(.[]; .event == "started" and .path == "w" and .pid == $w)' "$LOG"
+	jq -s -e --argjson w "$w" 'any(.[]; .event == "exited" and .path == "w" and
+		.pid == $w and .signal == "SIGKILL")' "$LOG"
+	jq -s -e 'any(.[]; .event == "gave up" and .path == "" and
+		.reason == "reached_max_restart_intensity")' "$LOG"
+	jq -s -e --argjson a "$a" 'any(.[]; .event == "stopped" and .path == "a" and .pid == $a)' "$LOG"
 	[ "$(grep -vc '^{' "$LOG")" -eq 0 ]
 }

@@ -411,6 +411,7 @@ bad_frame() {
 
 @test "counter and agent leak nothing under valgrind" {
 	[ -n "${ARBOR_VALGRIND:-}" ] || skip "make check VALGRIND=1"
+	! sanitized || skip "an ASan build cannot run under valgrind"
 	local vg="valgrind --quiet --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99"
 	run fake $vg "$WORKERS/counter" 3 <<-'EOF'
 	call increment

@@ -32,21 +32,6 @@ start_in_mntns() {
 	ARBOR_PID=$!
 }
 
-# arbor_exit: waits for arbor to exit and sets $status, a non-zero one too.
-arbor_exit() {
-	local end=$((SECONDS + TIMEOUT))
-	while kill -0 "$ARBOR_PID" 2>/dev/null; do
-		if [ $SECONDS -ge $end ]; then
-			echo "arbor did not exit within ${TIMEOUT}s" >&2
-			return 1
-		fi
-		sleep 0.02
-	done
-	status=0
-	wait "$ARBOR_PID" || status=$?
-	ARBOR_PID=
-}
-
 # child_of_arbor REGEX: the host pid of arbor's one child whose command line
 # matches REGEX (only once it has exec'd: before, it is arbor's).
 child_of_arbor() {
@@ -322,7 +307,7 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 		cwd = $T/private
 	EOF
 	start
-	arbor_exit
+	arbor_wait
 	cat "$T/arbor.log"
 	[ "$status" -eq 1 ]
 	grep -F "cwd: $T/private: Permission denied" "$T/arbor.log"
@@ -498,7 +483,7 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 	EOF
 	start_in_mntns 'mount -t tmpfs -o size=1m,nr_inodes=4 arbor-full "$1/full" || exit 90
 		i=0; while touch "$1/full/f$i" 2>/dev/null; do i=$((i + 1)); done'
-	arbor_exit
+	arbor_wait
 	cat "$T/arbor.log"
 	[ "$status" -eq 1 ]
 	grep -F "stdout: file:$T/full/w.log: No space left on device" "$T/arbor.log"
@@ -515,7 +500,7 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 		cwd = $T/wd
 	EOF
 	start
-	arbor_exit
+	arbor_wait
 	cat "$T/arbor.log"
 	[ "$status" -eq 1 ]
 	grep -F "cwd: $T/wd: No such file or directory" "$T/arbor.log"

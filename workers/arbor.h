@@ -16,8 +16,8 @@
 #define ARBOR_CALL_TIMEOUT 5000
 
 /* A growable byte string. data is NUL-terminated past len once anything was
- * added (or after arbor_buf_reset()), so a text reply can be used as a C
- * string; it may also hold binary bytes. Zero-initialise it. */
+ * added (even zero bytes), so a text reply can be used as a C string; it may
+ * also hold binary bytes. Zero-initialise it. */
 struct arbor_buf {
 	char *data;
 	size_t len, cap;

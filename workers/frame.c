@@ -12,6 +12,8 @@
  * buffer grow to its limit before anything is decoded. */
 #define FBUF_READ_CHUNK (64 * 1024)
 
+/* Byte by byte, so the layout does not depend on the host's byte order or
+ * on the alignment of p. */
 static void put_be16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
@@ -56,6 +58,7 @@ void frame_header(uint8_t *hdr, uint8_t type, uint64_t id, uint32_t len)
 	put_be64(hdr + 8, id);
 }
 
+/* Types are dense, 1 to FRAME_STOP: a new type means a new version. */
 bool frame_type_valid(uint8_t type)
 {
 	return type >= FRAME_CALL && type <= FRAME_STOP;
@@ -91,6 +94,7 @@ enum frame_status frame_decode(const uint8_t *buf, size_t n, size_t max,
 	return FRAME_OK;
 }
 
+/* Fixed strings, safe to keep: no buffer to own. */
 const char *frame_strerror(enum frame_status st)
 {
 	switch (st) {
@@ -137,6 +141,7 @@ void frame_describe(enum frame_status st, const uint8_t *hdr, size_t max,
 	}
 }
 
+/* Names as in arbor-protocol(7), for logs. */
 const char *frame_type_name(uint8_t type)
 {
 	static const char *const names[] = {
@@ -182,6 +187,7 @@ static int fbuf_reserve(struct fbuf *b, size_t need)
 	return 0;
 }
 
+/* The bytes between off and len: written or decoded ones are before off. */
 size_t fbuf_pending(const struct fbuf *b)
 {
 	return b->len - b->off;
@@ -218,6 +224,7 @@ int fbuf_putv(struct fbuf *b, uint8_t type, uint64_t id,
 	return 0;
 }
 
+/* The common case of fbuf_putv(): one contiguous payload. */
 int fbuf_put(struct fbuf *b, uint8_t type, uint64_t id, const void *data,
 	     uint32_t len, size_t limit)
 {
@@ -272,6 +279,8 @@ ssize_t fbuf_fill(struct fbuf *b, int fd, size_t max)
 	return n;
 }
 
+/* Resets to the start when everything was consumed, so a buffer in steady
+ * use never needs to move bytes. */
 void fbuf_consume(struct fbuf *b, size_t n)
 {
 	if (n > fbuf_pending(b))
@@ -281,6 +290,7 @@ void fbuf_consume(struct fbuf *b, size_t n)
 		b->off = b->len = 0;
 }
 
+/* Leaves b empty and reusable. */
 void fbuf_free(struct fbuf *b)
 {
 	free(b->buf);

@@ -67,6 +67,8 @@ static struct worker {
 
 static volatile sig_atomic_t stop_signal;
 
+/* Deadlines use the monotonic clock: setting the date must not fire or
+ * delay a timer. */
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -185,6 +187,8 @@ static int flush_out(void)
 	}
 }
 
+/* Every frame is written whole before the worker goes on, so what it sends
+ * is in the order it sent it. */
 static int send_frame(uint8_t type, uint64_t id, const struct iovec *iov,
 		      int iovcnt)
 {
@@ -220,6 +224,8 @@ static int send_routed(uint8_t type, uint64_t id, const char *path,
 	return send_frame(type, id, iov, 2);
 }
 
+/* The read buffer is reused by the next read, and a queued frame may wait
+ * for a while: each one gets its own copy. */
 static struct msg *msg_new(const struct frame *f)
 {
 	struct msg *m = malloc(sizeof(*m) + f->len + 1);
@@ -350,6 +356,8 @@ static void on_sigpipe(int sig)
 	(void)sig;
 }
 
+/* The handlers only note the signal and wake poll() through the self-pipe:
+ * terminate() runs from the loop, never from a handler. */
 static void setup_signals(void)
 {
 	struct sigaction sa = { .sa_flags = SA_RESTART };
@@ -396,6 +404,8 @@ static int env_fd(const char *name)
 	return (int)fd;
 }
 
+/* Everything arbor tells the worker comes from the environment; a worker
+ * run by hand, or by a newer arbor, stops here with a message. */
 static void setup_env(void)
 {
 	const char *s;
@@ -427,6 +437,8 @@ static void setup_env(void)
 	w.out = env_fd("ARBOR_OUT_FD");
 }
 
+/* Exactly one answer per CALL, whatever the callback did: a reply that
+ * cannot be sent whole becomes an error saying why. */
 static void handle_call(struct msg *m)
 {
 	const struct arbor_callbacks *cb = w.cb;
@@ -474,6 +486,7 @@ static void dispatch(struct msg *m)
 	}
 }
 
+/* Pops the oldest queued frame and serves it; false when none waits. */
 static bool run_one_msg(void)
 {
 	struct msg *m = w.head;
@@ -488,6 +501,7 @@ static bool run_one_msg(void)
 	return true;
 }
 
+/* Fires the earliest timer if it is due; false when none is. */
 static bool run_one_timer(void)
 {
 	struct timer *t = w.timers;
@@ -517,6 +531,8 @@ static void __attribute__((noreturn)) loop(void)
 	}
 }
 
+/* READY is sent only once init() returned 0: that is the start arbor
+ * waits for before it starts the next child. */
 void arbor_run(int argc, char **argv, const struct arbor_callbacks *cb)
 {
 	static const struct arbor_callbacks none;
@@ -573,6 +589,7 @@ static int check_send(const char *path, size_t len, struct arbor_buf *why)
 	return -1;
 }
 
+/* A failed call forgets its id, so that a late answer is dropped. */
 static int call_failed(struct arbor_buf *reply, int err, const char *reason)
 {
 	w.waiting = 0;
@@ -582,6 +599,8 @@ static int call_failed(struct arbor_buf *reply, int err, const char *reason)
 	return -1;
 }
 
+/* Waits in the worker's own loop, so frames that arrive meanwhile are
+ * queued and served, in order, after the callback returns. */
 int arbor_call(const char *path, const char *msg, size_t len, int timeout_ms,
 	       struct arbor_buf *reply)
 {
@@ -626,6 +645,8 @@ int arbor_call(const char *path, const char *msg, size_t len, int timeout_ms,
 	return rc;
 }
 
+/* Casts and infos are fire-and-forget, as in OTP: arbor drops what it
+ * cannot deliver. */
 int arbor_cast(const char *path, const char *msg, size_t len)
 {
 	if (check_send(path, len, NULL) < 0)
@@ -665,6 +686,8 @@ int arbor_send_after(int ms, const char *msg)
 	return t->id;
 }
 
+/* Timer numbers are not reused until they wrap, so a stale number cancels
+ * nothing rather than another timer. */
 int arbor_cancel_timer(int timer)
 {
 	struct timer *t, **pp;
@@ -706,6 +729,8 @@ void arbor_stop(const char *reason)
 	finish(reason, status);
 }
 
+/* Workers use their path in messages and to tell other workers where to
+ * answer. */
 const char *arbor_path(void)
 {
 	return w.path ? w.path : "";
