@@ -260,48 +260,26 @@ static int conf_check_deferred(struct conf_parser *p)
 }
 
 /* A [worker P] with instances = N becomes a supervisor of N identical
- * workers P/1..P/N (OTP's simple_one_for_one). The members share the pool's
- * argv and setup; conf_node_free knows not to free them twice. */
+ * workers P/1..P/N (OTP's simple_one_for_one), made by conf_pool_add as the
+ * members started at run time are. The section's restart, shutdown and
+ * stop_signal are the members'; the pool itself is a permanent supervisor. */
 static int conf_pool_expand(struct conf_parser *p, struct conf_node *pool)
 {
-	int restart = pool->restart, stop_signal = pool->stop_signal;
-	long shutdown_ms = pool->shutdown_ms;
+	char name[16];
 
-	pool->is_sup = true;	/* first: members added so far share its data */
+	pool->member_restart = pool->restart;
+	pool->member_shutdown_ms = pool->shutdown_ms;
+	pool->member_stop_signal = pool->stop_signal;
+	pool->is_sup = true;
 	pool->is_pool = true;
 	pool->strategy = STRAT_ONE_FOR_ONE;
 	pool->restart = RESTART_PERMANENT;
 	pool->shutdown_ms = CONF_INFINITY;
 	pool->stop_signal = SIGTERM;
 	for (int i = 1; i <= pool->instances; i++) {
-		struct conf_node *m = conf_node_new(false);
-
-		if (!m)
+		snprintf(name, sizeof(name), "%d", i);
+		if (!conf_pool_add(p->c, pool, name))
 			return conf_nomem(p);
-		if (asprintf(&m->path, "%s/%d", pool->path, i) < 0) {
-			m->path = NULL;
-			conf_node_free(m);
-			return conf_nomem(p);
-		}
-		m->name = strrchr(m->path, '/') + 1;
-		m->file = strdup(pool->file);
-		m->line = pool->line;
-		m->restart = (enum conf_restart)restart;
-		m->shutdown_ms = shutdown_ms;
-		m->stop_signal = stop_signal;
-		m->argv = pool->argv;
-		m->genserver = pool->genserver;
-		m->ready = pool->ready;
-		m->ready_fd = pool->ready_fd;
-		m->start_timeout_ms = pool->start_timeout_ms;
-		m->max_message = pool->max_message;
-		m->setup = pool->setup;
-		if (!m->file || conf_node_adopt(pool, m) < 0) {
-			m->argv = NULL;
-			memset(&m->setup, 0, sizeof(m->setup));
-			conf_node_free(m);
-			return conf_nomem(p);
-		}
 	}
 	return 0;
 }

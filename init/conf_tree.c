@@ -60,6 +60,59 @@ int conf_node_adopt(struct conf_node *parent, struct conf_node *kid)
 	return 0;
 }
 
+/* "1", "42": no sign, no leading zero, nothing else. */
+static bool conf_is_member_name(const char *name)
+{
+	return name[0] >= '1' && name[0] <= '9' &&
+	       strspn(name, "0123456789") == strlen(name);
+}
+
+/* Members point at their pool's argv and setup rather than copying them:
+ * one command and one set-up for N processes, freed once (conf_node_free
+ * skips them under a pool), and a member made now is the same as one made
+ * from the file, for conf_node_same as for the supervisor. */
+struct conf_node *conf_pool_add(struct conf *c, struct conf_node *pool, const char *name)
+{
+	struct conf_node *m;
+
+	if (!pool || !pool->is_pool || !conf_is_member_name(name) ||
+	    (c && conf_find(c, pool->path) != pool)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = conf_node_new(false);
+	if (!m)
+		goto err_nomem;
+	if (asprintf(&m->path, "%s/%s", pool->path, name) < 0) {
+		m->path = NULL;
+		goto err_free_node;
+	}
+	m->name = m->path + strlen(pool->path) + 1;
+	m->file = strdup(pool->file);
+	if (!m->file)
+		goto err_free_node;
+	m->line = pool->line;
+	m->restart = pool->member_restart;
+	m->shutdown_ms = pool->member_shutdown_ms;
+	m->stop_signal = pool->member_stop_signal;
+	m->genserver = pool->genserver;
+	m->ready = pool->ready;
+	m->ready_fd = pool->ready_fd;
+	m->start_timeout_ms = pool->start_timeout_ms;
+	m->max_message = pool->max_message;
+	if (conf_node_adopt(pool, m) < 0)
+		goto err_free_node;
+	m->argv = pool->argv;	/* shared only once adopted: freed by the pool */
+	m->setup = pool->setup;
+	return m;
+
+err_free_node:
+	conf_node_free(m);
+err_nomem:
+	errno = ENOMEM;
+	return NULL;
+}
+
 struct conf *conf_empty(void)
 {
 	struct conf *c = calloc(1, sizeof(*c));

@@ -950,7 +950,12 @@ static void on_reaped(struct sup *s, struct child *c, int ws)
 	if (c->ln) {
 		char why[96];
 
-		snprintf(why, sizeof(why), "worker exited: %s", log_wstatus(ws));
+		if (WIFSIGNALED(ws))
+			snprintf(why, sizeof(why), "worker exited: killed by %s",
+				 log_signame(WTERMSIG(ws)));
+		else
+			snprintf(why, sizeof(why), "worker exited: exit status %d",
+				 WEXITSTATUS(ws));
 		link_free(c->ln, c->is_sup ? "supervisor exited" : why);
 		c->ln = NULL;
 	}
