@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf_int.h"
 
@@ -581,6 +583,31 @@ static int conf_file_dirs(struct conf_file *f)
 
 static int conf_read_file(struct conf_parser *p, const char *name, int depth);
 
+/* Run by root, a file that anyone may write lets anyone choose what runs
+ * as root: refused, for the top file and every include alike. Checked on
+ * the open file, so what is checked is what is read. */
+static int conf_check_mode(struct conf_parser *p, const char *name, FILE *fp)
+{
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0;
+	if (fstat(fileno(fp), &st) < 0) {
+		snprintf(p->err->msg, sizeof(p->err->msg), "%s: cannot read: %s", name,
+			 strerror(errno));
+		p->failed = true;
+		return -1;
+	}
+	if (!(st.st_mode & S_IWOTH))
+		return 0;
+	snprintf(p->err->msg, sizeof(p->err->msg),
+		 "%s: writable by others (mode %04o): refusing to run it as root, since anyone could make arbor run any program as root; run chmod o-w %s",
+		 name, (unsigned)(st.st_mode & 07777), name);
+	p->failed = true;
+	errno = EPERM;
+	return -1;
+}
+
 /* glob's report of a directory it could not read. A missing directory is
  * not an error: an include that matches nothing is fine. */
 static int conf_glob_err(const char *path, int eerrno)
@@ -648,6 +675,8 @@ static int conf_read_file(struct conf_parser *p, const char *name, int depth)
 		p->failed = true;
 		goto out;
 	}
+	if (conf_check_mode(p, name, f.fp) < 0)
+		goto out;
 	if (conf_file_dirs(&f) < 0) {
 		snprintf(p->err->msg, sizeof(p->err->msg), "%s: cannot resolve its directory: %s",
 			 name, strerror(errno));

@@ -134,8 +134,12 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t pa
 		execvpe(argv[0], argv, env);
 	else
 		execve(argv[0], argv, env);
-	snprintf(why, sizeof(why), "%s", argv[0]);
-	child_fail(rep, errno, why);
+	{
+		int e = errno;
+
+		snprintf(why, sizeof(why), "%s: %s", argv[0], strerror(e));
+		child_fail(rep, e, why);
+	}
 }
 
 int spawn_worker(const struct spawn_opts *o, struct spawn_res *r)

@@ -194,7 +194,7 @@ static void on_exec(struct loop *l, int fd, uint32_t ev, void *data)
 	close(fd);
 	c->exec_fd = -1;
 	if (r == 1) {
-		snprintf(c->start_err, sizeof(c->start_err), "%s: %s", why, strerror(err));
+		snprintf(c->start_err, sizeof(c->start_err), "%s", why);
 		return;		/* the exit that follows fails the start */
 	}
 	c->exec_ok = true;
@@ -371,6 +371,7 @@ static void __attribute__((noreturn)) nested_main(struct sup *parent, struct chi
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != ppid)
 		_exit(1);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	relay_forget_all();	/* the parent's relays are the parent's */
 	keep_only(&rfd, &wfd);
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -1230,10 +1231,12 @@ int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cm
 		log_msg("cannot create the event loop: %s", strerror(errno));
 		return 1;
 	}
+	signal(SIGPIPE, SIG_IGN);	/* a closed stdout must not kill arbor */
 	signal(SIGTTIN, SIG_IGN);	/* as tini: CMD may own the terminal */
 	signal(SIGTTOU, SIG_IGN);
 	code = sup_loop(&s);
 	ctl_close(s.ctl);
+	relay_free_all();
 	sup_free(&s);
 	rt_free(s.conf->root);
 	free(cmd_node.rt);
