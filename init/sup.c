@@ -736,10 +736,10 @@ static void strategy_plan(struct sup *s, struct child *c)
 	for (i = s->nkids; i-- > at;) {
 		struct child *k = s->kids[i];
 
-		if (k == c)
+		if (k == c || k->is_cmd)	/* CMD stands outside the strategies */
 			continue;
 		plan_add(s, ACT_STOP, k);
-		if (k->is_cmd || k->node->restart == RESTART_TEMPORARY)
+		if (k->node->restart == RESTART_TEMPORARY)
 			k->down = true;
 	}
 	for (i = at; i < s->nkids; i++) {
@@ -964,7 +964,7 @@ static void on_reaped(struct sup *s, struct child *c, int ws)
 		log_ev("stopped", c->path, "pid=%d %s", (int)c->pid, log_wstatus(ws));
 		c->pid = 0;
 		sup_set_state(c, C_STOPPED);
-		if (c->is_cmd)
+		if (c->is_cmd && s->exit_with_cmd)
 			s->exit_code = cmd_status(s, ws);
 		if (s->at < s->nplan && s->plan[s->at].c == c)
 			plan_next(s, 0, "");
@@ -988,7 +988,7 @@ static void on_reaped(struct sup *s, struct child *c, int ws)
 	}
 	if (s->phase == PH_STOP || s->phase == PH_DONE) {
 		sup_set_state(c, C_STOPPED);
-		if (c->is_cmd)
+		if (c->is_cmd && s->exit_with_cmd)
 			s->exit_code = cmd_status(s, ws);
 		return;
 	}
@@ -1057,7 +1057,9 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 	switch (sig) {
 	case SIGTERM: case SIGINT: case SIGQUIT:
 		log_debug("%s: stopping the tree", log_signame(sig));
-		sup_shutdown(s, s->cmd ? s->exit_code : 0);
+		if (s->phase != PH_STOP && s->phase != PH_DONE)
+			s->exit_with_cmd = s->cmd != NULL;	/* tini: CMD's status */
+		sup_shutdown(s, 0);
 		break;
 	case SIGHUP:
 		if (s->root && !s->cmd) {

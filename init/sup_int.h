@@ -107,6 +107,7 @@ struct sup {
 	int *death_ws;
 	size_t ndeaths, capdeaths;
 	int exit_code;
+	bool exit_with_cmd;	/* arbor ends with CMD's status (TERM etc.) */
 	bool root;
 	struct link *up;	/* nested: the link to the parent */
 	struct pidmap pids;

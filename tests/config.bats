@@ -592,6 +592,58 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	assert_equal "$output" ""
 }
 
+# refused FILE: what arbor says of a file writable by others.
+refused() {
+	echo "arbor: $1: writable by others (mode $2): refusing to run it as root, since anyone could make arbor run any program as root; run chmod o-w $1"
+}
+
+# A top file that includes conf.d/b.ini, both 0644, in $BATS_TEST_TMPDIR/wr.
+writable_tree() {
+	[ "$(id -u)" = 0 ] || skip "arbor refuses writable files only as root"
+	WR=$BATS_TEST_TMPDIR/wr
+	mkdir -p "$WR/conf.d"
+	printf '[arbor]\ninclude = conf.d/*.ini\n[worker a]\ncommand = /bin/true\n' >"$WR/top.ini"
+	printf '[worker b]\ncommand = /bin/true\n' >"$WR/conf.d/b.ini"
+	chmod 0644 "$WR/top.ini" "$WR/conf.d/b.ini"
+	export ARBOR_SOCKET=$BATS_TEST_TMPDIR/arbor.sock
+	run --separate-stderr $(arbor_cmd) check -c "$WR/top.ini"
+	assert_equal "$status" 0
+	assert_line "└── b: worker restart=permanent command=/bin/true"
+}
+
+@test "config: as root, a top file writable by others is refused (check and run)" {
+	writable_tree
+	chmod 0666 "$WR/top.ini"
+	run -78 --separate-stderr $(arbor_cmd) check -c "$WR/top.ini"
+	assert_equal "$stderr" "$(refused "$WR/top.ini" 0666)"
+	assert_equal "$output" ""
+	chmod 0602 "$WR/top.ini"
+	run -78 --separate-stderr $(arbor_cmd) -c "$WR/top.ini"
+	assert_equal "$stderr" "$(refused "$WR/top.ini" 0602)"
+	# the name as given, so that the suggested chmod works where it was typed
+	cd "$WR"
+	run -78 --separate-stderr $(arbor_cmd) check -c top.ini
+	assert_equal "$stderr" "$(refused top.ini 0602)"
+	chmod 0664 "$WR/top.ini"	# writable by its group only: fine
+	run -0 --separate-stderr $(arbor_cmd) check -c top.ini
+}
+
+@test "config: as root, an included file writable by others is refused (check and run)" {
+	writable_tree
+	chmod 0666 "$WR/conf.d/b.ini"
+	run -78 --separate-stderr $(arbor_cmd) check -c "$WR/top.ini"
+	assert_equal "$stderr" "$(refused "$WR/conf.d/b.ini" 0666)"
+	assert_equal "$output" ""
+	run -78 --separate-stderr $(arbor_cmd) -c "$WR/top.ini"
+	assert_equal "$stderr" "$(refused "$WR/conf.d/b.ini" 0666)"
+	[ ! -e "$ARBOR_SOCKET" ]	# refused before anything started
+	cd "$WR"
+	run -78 --separate-stderr $(arbor_cmd) check -c top.ini
+	assert_equal "$stderr" "$(refused conf.d/b.ini 0666)"
+	chmod o-w conf.d/b.ini	# the advice works
+	run -0 --separate-stderr $(arbor_cmd) check -c top.ini
+}
+
 @test "config: check without -c, or with an unknown flag, is a usage error" {
 	run --separate-stderr $(arbor_cmd) check
 	assert_equal "$status" 64

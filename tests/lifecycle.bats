@@ -550,6 +550,30 @@ EOF
 	assert_seq "start a" "start n/w" "term n/w" "stop a" <"$EV"
 }
 
+@test "SIGKILL to arbor itself (not PID 1): every process of the tree dies with it" {
+	cat >"$INI" <<EOF
+[worker a]
+command = $W a
+
+[supervisor n]
+
+[worker n/x]
+command = $W n/x
+EOF
+	"$ARBOR" -c "$INI" 2>"$LOG" </dev/null &
+	local arbor=$! a x n
+	ARBOR_PID=$arbor	# for the teardown, should the test fail
+	wait_log "$LOG" '^arbor: ready / '
+	a=$(wpid a) x=$(wpid n/x) n=$(pgrep -P "$arbor" -f -- "-c $INI")
+	[ -n "$n" ]
+	kill -0 "$a" && kill -0 "$x"
+	kill -KILL "$arbor"
+	wait "$arbor" || true
+	wait_gone "$a"
+	wait_gone "$n"
+	wait_gone "$x"
+}
+
 # --- auto_shutdown ---
 
 @test "auto_shutdown = any_significant: a significant child's clean exit stops the tree" {

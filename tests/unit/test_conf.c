@@ -327,6 +327,140 @@ static void test_pool(void)
 	conf_free(c);
 }
 
+/* Members started at run time: named as asked, sharing the pool's data as
+ * the members from the file do, printed, compared and freed like them. */
+static void test_pool_add(void)
+{
+	const char *ini = "[worker pool]\n"
+			  "command = /bin/sleep 1000\n"
+			  "instances = %d\n"
+			  "restart = transient\n"
+			  "shutdown = 100\n"
+			  "stop_signal = INT\n"
+			  "ready = notify\n"
+			  "env = X=1\n"
+			  "stdout = prefix\n"
+			  "[worker after]\n"
+			  "command = /bin/true\n";
+	static const char *const bad_names[] = { "0", "01", "-1", "+1", "", "a", "1a", "1/2" };
+	struct conf_err err;
+	char text[512], *out = NULL;
+	struct conf *c, *c2, *c3;
+	struct conf_node *p, *m, *m1, *w;
+	size_t len = 0;
+	bool all = true;
+	FILE *f;
+
+	snprintf(text, sizeof(text), ini, 2);
+	c = load("padd.ini", text, &err);
+	c2 = load("padd.ini", text, &err);
+	snprintf(text, sizeof(text), ini, 3);
+	c3 = load("padd3.ini", text, &err);
+	ok(c && c2 && c3, "padd.ini and padd3.ini load%s%s", c && c2 && c3 ? "" : ": ",
+	   c && c2 && c3 ? "" : err.msg);
+	if (!c || !c2 || !c3) {
+		conf_free(c);
+		conf_free(c2);
+		conf_free(c3);
+		return;
+	}
+	p = conf_find(c, "pool");
+	m1 = conf_find(c, "pool/1");
+	m = conf_pool_add(c, p, "3");
+	ok(m && p->nkids == 3 && p->kids[2] == m && m->parent == p && !strcmp(m->path, "pool/3") &&
+	   !strcmp(m->name, "3") && conf_find(c, "pool/3") == m && !m->is_sup && !m->is_pool &&
+	   m->instances == 0 && m->rt == NULL, "conf_pool_add appends pool/3 to the pool");
+	ok(m && m->argv == p->argv && m->setup.env == p->setup.env && m->argv == m1->argv &&
+	   m->restart == RESTART_TRANSIENT && m->shutdown_ms == 100 && m->stop_signal == SIGINT &&
+	   m->ready == READY_NOTIFY && m->setup.out.kind == OUT_PREFIX && !m->significant &&
+	   m->line == m1->line && !strcmp(m->file, m1->file),
+	   "the new member shares the pool's argv and setup, and has the section's keys");
+	ok(m && conf_node_same(m, conf_find(c3, "pool/3")) &&
+	   conf_node_same(p, conf_find(c2, "pool")) && p->instances == 2 &&
+	   p->restart == RESTART_PERMANENT && p->shutdown_ms == CONF_INFINITY,
+	   "conf_node_same: the same as pool/3 read with instances = 3; the pool as read (instances = 2)");
+	ok(m && !conf_node_same(m, m1), "conf_node_same: pool/3 is not pool/1");
+	f = open_memstream(&out, &len);
+	conf_print(c, f);
+	fclose(f);
+	ok(out && strstr(out, "\n│   ├── 2: worker restart=transient command=/bin/sleep 1000\n") &&
+	   strstr(out, "\n│   └── 3: worker restart=transient command=/bin/sleep 1000\n") &&
+	   strstr(out, ": ok (2 supervisors, 4 workers)\n"),
+	   "conf_print shows the new member as the others");
+	if (nfail)
+		printf("# %s", out);
+	free(out);
+	for (int i = 4; i <= 200; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%d", i);
+		w = conf_pool_add(c, p, name);
+		all = all && w && w->argv == p->argv && p->kids[p->nkids - 1] == w;
+	}
+	ok(all && p->nkids == 200 && conf_find(c, "pool/200") == p->kids[199] &&
+	   conf_find(c, "pool/1") == m1, "200 members: the kids array grows, all are found");
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		errno = 0;
+		w = conf_pool_add(c, p, bad_names[i]);
+		all = all && !w && errno == EINVAL;
+	}
+	ok(all && p->nkids == 200, "a name that is not a positive integer: NULL, EINVAL");
+	errno = 0;
+	ok(!conf_pool_add(c, conf_find(c, "after"), "1") && errno == EINVAL &&
+	   !conf_pool_add(c, c->root, "1") && !conf_pool_add(c, NULL, "1") &&
+	   conf_find(c, "after")->nkids == 0 && c->root->nkids == 2,
+	   "not a pool (a worker, the root): NULL, EINVAL");
+	errno = 0;
+	ok(!conf_pool_add(c, conf_find(c3, "pool"), "4") && errno == EINVAL &&
+	   conf_find(c3, "pool")->nkids == 3, "a pool of another tree: NULL, EINVAL");
+	conf_free(c);	/* valgrind: no leak, no double free of the shared data */
+	conf_free(c2);
+	conf_free(c3);
+}
+
+/* Run as root, a file anyone may write would let anyone choose what runs as
+ * root: refused, top file and includes alike. As another user, loaded. */
+static void test_writable(void)
+{
+	struct conf_err err;
+	struct conf *c = NULL;
+	char path[PATH_MAX], inc[PATH_MAX], want[sizeof(err.msg)];
+	bool root = geteuid() == 0;
+	int r;
+
+	mkdir_in("wr");
+	snprintf(inc, sizeof(inc), "%s", put("wr/inc.ini", "[worker b]\ncommand = /bin/true\n"));
+	snprintf(path, sizeof(path), "%s",
+		 put("wr/top.ini", "[arbor]\ninclude = inc.ini\n[worker a]\ncommand = /bin/true\n"));
+	chmod(path, 0666);
+	r = conf_load(path, &c, &err);
+	snprintf(want, sizeof(want), "%s: writable by others (mode 0666): refusing to run it as root, since anyone could make arbor run any program as root; run chmod o-w %s",
+		 path, path);
+	if (root)
+		ok(r == -1 && !c && !strcmp(err.msg, want), "root: a top file of mode 0666 is refused: %s",
+		   err.msg);
+	else
+		ok(r == 0 && c, "not root: a top file of mode 0666 loads");
+	conf_free(c);
+	c = NULL;
+	chmod(path, 0644);
+	chmod(inc, 01602);
+	r = conf_load(path, &c, &err);
+	snprintf(want, sizeof(want), "%s: writable by others (mode 1602): refusing to run it as root, since anyone could make arbor run any program as root; run chmod o-w %s",
+		 inc, inc);
+	if (root)
+		ok(r == -1 && !c && !strcmp(err.msg, want), "root: an included file of mode 1602 is refused: %s",
+		   err.msg);
+	else
+		ok(r == 0 && c, "not root: an included file of mode 1602 loads");
+	conf_free(c);
+	c = NULL;
+	chmod(inc, 0664);
+	ok(conf_load(path, &c, &err) == 0 && c && conf_find(c, "b"),
+	   "group-writable (0664) and 0644 files load%s%s", c ? "" : ": ", c ? "" : err.msg);
+	conf_free(c);
+}
+
 static void test_include(void)
 {
 	struct conf_err err;
@@ -656,6 +790,7 @@ int main(void)
 {
 	char tmpl[] = "/tmp/test_conf.XXXXXX";
 
+	umask(022);	/* the files written here are not writable by others */
 	if (!mkdtemp(tmpl) || !realpath(tmpl, dir)) {
 		printf("Bail out! mkdtemp: %s\n", strerror(errno));
 		return 1;
@@ -664,6 +799,8 @@ int main(void)
 	test_defaults();
 	test_values();
 	test_pool();
+	test_pool_add();
+	test_writable();
 	test_include();
 	test_find_same();
 	test_print();
