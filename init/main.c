@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -60,25 +59,10 @@ static void fd_sanitize(void)
 	}
 }
 
-/* As root, a file anyone may write is a way to run anything as root. */
-static int writable_by_others(const char *file)
-{
-	struct stat st;
-
-	if (geteuid() != 0 || stat(file, &st) < 0 || !(st.st_mode & S_IWOTH))
-		return 0;
-	fprintf(stderr, "arbor: %s: writable by others (mode %04o): refusing to run it as "
-		"root, since anyone could make arbor run any program as root; "
-		"run chmod o-w %s\n", file, (unsigned)(st.st_mode & 07777), file);
-	return 1;
-}
-
 static int load(const char *file, struct conf **c)
 {
 	struct conf_err err;
 
-	if (writable_by_others(file))
-		return EX_CONFIG;
 	if (conf_load(file, c, &err) < 0) {
 		fprintf(stderr, "arbor: %s\n", err.msg);
 		return EX_CONFIG;

@@ -127,6 +127,9 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t pa
 		if (setup_output(&o->node->setup, why, sizeof(why)) < 0 ||
 		    setup_apply(&o->node->setup, why, sizeof(why)) < 0)
 			child_fail(rep, errno, why);
+		/* a change of uid or gid clears the death signal: set it again */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
 	}
 	if (!o->keep_inherited)
 		seal_fds(o);

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -225,6 +226,34 @@ static void on_ready_fd(struct loop *l, int fd, uint32_t ev, void *data)
 	}
 }
 
+/* One datagram; -2 when it came from outside the worker's process group
+ * (anyone in the network namespace could write to the socket). */
+static ssize_t notify_recv(int fd, char *b, size_t len, pid_t pgid)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} cm;
+	struct iovec iov = { b, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *h;
+	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return -1;
+	for (h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred uc;
+
+			memcpy(&uc, CMSG_DATA(h), sizeof(uc));
+			if (uc.pid == pgid || getpgid(uc.pid) == pgid)
+				return n;
+		}
+	}
+	return -2;
+}
+
 /* notify: ready on a datagram holding the line READY=1 (sd_notify). */
 static void on_notify(struct loop *l, int fd, uint32_t ev, void *data)
 {
@@ -232,9 +261,14 @@ static void on_notify(struct loop *l, int fd, uint32_t ev, void *data)
 	char b[4096];
 	ssize_t n;
 
-	while ((n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT)) >= 0) {
+	for (;;) {
 		char *line, *save = NULL;
 
+		n = notify_recv(fd, b, sizeof(b) - 1, c->pid);
+		if (n == -2)
+			continue;	/* not from the worker's process group */
+		if (n < 0)
+			return;
 		b[n] = '\0';
 		for (line = strtok_r(b, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			if (!strcmp(line, "READY=1")) {
@@ -271,7 +305,8 @@ static int notify_open(struct child *c, char *name, size_t len)
 	n = strlen(name);
 	memcpy(a.sun_path, name, n);
 	a.sun_path[0] = '\0';
-	if (bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -1048,6 +1083,12 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 		reap(s);
 		return;
 	}
+	if (sig == SIGHUP && s->conf_file) {	/* with -c, HUP reloads */
+		char *argv[] = { "reload", NULL };
+
+		sup_request(s, 1, argv, NULL, NULL);
+		return;
+	}
 	if (cmd && cmd->pid > 0 && forwarded(sig)) {
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
 			cmd->stop_sig = sig;
@@ -1060,13 +1101,6 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 		if (s->phase != PH_STOP && s->phase != PH_DONE)
 			s->exit_with_cmd = s->cmd != NULL;	/* tini: CMD's status */
 		sup_shutdown(s, 0);
-		break;
-	case SIGHUP:
-		if (s->root && !s->cmd) {
-			char *argv[] = { "reload", NULL };
-
-			sup_request(s, 1, argv, NULL, NULL);
-		}
 		break;
 	default:
 		break;

@@ -560,6 +560,7 @@ command = $W a
 [worker n/x]
 command = $W n/x
 EOF
+	export ARBOR_SOCKET=$D/arbor.sock
 	"$ARBOR" -c "$INI" 2>"$LOG" </dev/null &
 	local arbor=$! a x n
 	ARBOR_PID=$arbor	# for the teardown, should the test fail
