@@ -186,6 +186,8 @@ static void apply_event(struct sup *s, const char *d, size_t len)
 	if (sscanf(tab + 1, "%d\t%d\t%d\t%lld\t%d", &pid, &st, &restarts, &since, &gu) != 5)
 		return;
 	n = conf_find(s->conf, b);
+	if (!n)
+		n = sup_pool_member(s, b);	/* a member started at run time */
 	if (!n || !n->rt || st < C_STOPPED || st > C_RESTARTING)
 		return;
 	rt = n->rt;
@@ -315,6 +317,14 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 	size_t n = 0;
 
 	k = sup_find_kid(s, path, &exact);
+	if (!k && s->node->is_pool && !strcmp(argv[0], "start")) {
+		struct conf_node *m = conf_find(s->conf, path);
+
+		if (!m)
+			m = sup_pool_member(s, path);
+		if (m && m->parent == s->node && (k = sup_add_kid(s, m)))
+			exact = true;
+	}
 	if (!k) {
 		snprintf(msg, sizeof(msg), "no such child: %s", path);
 		answer_str(s, p, 1, msg);

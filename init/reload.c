@@ -34,6 +34,19 @@ static void rt_fill(struct conf_node *n)
 		rt_fill(n->kids[i]);
 }
 
+/* Pool members started at run time are not in the file: they stay. */
+static void keep_members(struct conf_node *old, struct conf *nc)
+{
+	struct conf_node *np = old->is_pool ? conf_find(nc, old->path) : NULL;
+
+	for (size_t i = 0; i < old->nkids; i++) {
+		if (np && np->is_pool && !conf_find(nc, old->kids[i]->path))
+			conf_pool_add(nc, np, old->kids[i]->name);
+		else if (!old->is_pool)
+			keep_members(old->kids[i], nc);
+	}
+}
+
 static struct child *kid_by_path(struct sup *s, const char *path)
 {
 	for (size_t i = 0; i < s->nkids; i++)
@@ -154,6 +167,7 @@ int status_reload(struct sup *s, char *msg, size_t len)
 		log_msg("reload refused: %s", err.msg);
 		return 1;
 	}
+	keep_members(old->root, nc);
 	nn = conf_find(nc, s->node->path);
 	if (!nn || !nn->is_sup) {
 		conf_free(nc);

@@ -254,6 +254,9 @@ void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *
 {
 	const char *verb = argc > 0 ? argv[0] : "";
 	struct conf_node *n = argc > 1 ? conf_find(s->conf, argv[1]) : NULL;
+
+	if (!n && argc > 1 && !strcmp(verb, "start"))
+		n = sup_pool_member(s, argv[1]);	/* grows a pool */
 	struct sbuf sb = { 0 };
 	struct pending *p;
 

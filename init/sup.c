@@ -1130,6 +1130,28 @@ static struct child *child_new(struct sup *s, struct conf_node *n)
 	return c;
 }
 
+/* A pool member that does not exist yet, made for `arborctl start POOL/N`
+ * (OTP's start_child on a simple_one_for_one supervisor); NULL when path is
+ * not POOL/N under a pool or already exists. */
+struct conf_node *sup_pool_member(struct sup *s, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct conf_node *pool, *n;
+	char parent[512];
+
+	if (!slash || conf_find(s->conf, path) || (size_t)(slash - path) >= sizeof(parent))
+		return NULL;
+	memcpy(parent, path, (size_t)(slash - path));
+	parent[slash - path] = '\0';
+	pool = conf_find(s->conf, parent);
+	if (!pool || !pool->is_pool)
+		return NULL;
+	n = conf_pool_add(s->conf, pool, slash + 1);
+	if (n && !n->rt)
+		n->rt = calloc(1, sizeof(struct rtstat));
+	return n;
+}
+
 /* Gives every node a run-time slot, so status can be read for any path. */
 static void rt_alloc(struct conf_node *n)
 {
@@ -1137,6 +1159,28 @@ static void rt_alloc(struct conf_node *n)
 		n->rt = calloc(1, sizeof(struct rtstat));
 	for (size_t i = 0; i < n->nkids; i++)
 		rt_alloc(n->kids[i]);
+}
+
+/* A child added while running (a new pool member), last in start order. */
+struct child *sup_add_kid(struct sup *s, struct conf_node *n)
+{
+	struct child **k = realloc(s->kids, (s->nkids + 2) * sizeof(*k));
+	struct child *c;
+
+	if (!k)
+		return NULL;
+	s->kids = k;
+	c = child_new(s, n);
+	if (!c)
+		return NULL;
+	if (s->nkids && s->kids[s->nkids - 1]->is_cmd) {	/* CMD stays last */
+		s->kids[s->nkids] = s->kids[s->nkids - 1];
+		s->kids[s->nkids - 1] = c;
+	} else {
+		s->kids[s->nkids] = c;
+	}
+	s->nkids++;
+	return c;
 }
 
 static struct conf_node cmd_node = {

@@ -139,6 +139,9 @@ void sup_reload_apply(struct sup *s, struct child **stop, size_t nstop,
 /* reload.c, status.c */
 int status_reload(struct sup *s, char *msg, size_t len);
 
+struct conf_node *sup_pool_member(struct sup *s, const char *path);
+struct child *sup_add_kid(struct sup *s, struct conf_node *n);
+
 /* link.c */
 struct link *link_new(struct sup *s, struct child *c, int rfd, int wfd, size_t max);
 void link_free(struct link *ln, const char *why);
