@@ -130,12 +130,25 @@ void sup_set_state(struct child *c, enum cstate st)
 	sup_event(c->sup, c);
 }
 
-/* Marks every node below n as stopped: its supervisor is gone. */
+static void kill_session(pid_t sid);
+
+/* Marks every node below n as stopped: its supervisor is gone. Whatever is
+ * left of the subtree is killed: each worker's group, each nested
+ * supervisor's session (a supervisor two levels down was reparented here,
+ * so its own parent could not clean up after it). */
 static void subtree_down(struct sup *s, struct conf_node *n)
 {
 	for (size_t i = 0; i < n->nkids; i++) {
 		struct rtstat *rt = n->kids[i]->rt;
 
+		if (rt && rt->pid > 0 && rt->state != C_STOPPED) {
+			if (n->kids[i]->is_sup) {
+				kill(rt->pid, SIGKILL);
+				kill_session(rt->pid);
+			} else {
+				kill(-rt->pid, SIGKILL);
+			}
+		}
 		if (rt && (rt->pid || rt->state != C_STOPPED)) {
 			rt->pid = 0;
 			rt->state = C_STOPPED;
@@ -176,8 +189,8 @@ static void maybe_ready(struct child *c)
 		if (!c->ln || !c->ln->ready)
 			return;
 	} else if (n && (n->ready == READY_FD || n->ready == READY_NOTIFY)) {
-		if (c->ready_fd >= 0 || c->notify_fd >= 0)
-			return;	/* closed once the ready line came */
+		if (c->ready_fd != -1 || c->notify_fd >= 0)
+			return;	/* -1 once the ready line came; -2 never ready */
 	}
 	sup_child_ready(c);
 }
@@ -221,7 +234,6 @@ static void on_ready_fd(struct loop *l, int fd, uint32_t ev, void *data)
 	if (n == 0) {		/* closed without a newline: never ready */
 		loop_del_fd(l, fd);
 		close(fd);
-		c->ready_fd = -1;
 		c->ready_fd = -2;	/* keeps maybe_ready waiting */
 	}
 }
