@@ -93,7 +93,7 @@ check: deps test-deps all units
 	@scripts/run-tests $(if $(VALGRIND),--valgrind)
 
 demo: deps all
-	@scripts/demo
+	@ARBOR_BUILD=$(B) scripts/demo
 
 run: deps all
 	$(B)/arbor -c conf/demo.ini

@@ -89,7 +89,8 @@ usage_error(const struct verb *v, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (v)
-		fprintf(stderr, "\nusage: arborctl %s %s\n", v->name, v->args);
+		fprintf(stderr, "\nusage: arborctl %s%s%s\n", v->name, *v->args ? " " : "",
+			v->args);
 	else
 		fprintf(stderr, "\nusage: arborctl [-S SOCKET] VERB [ARGS...] (arborctl -h lists"
 			" the verbs)\n");

@@ -57,6 +57,7 @@ struct ctl {
 	struct ctl_client *clients;
 	size_t nclients, max_clients;
 	bool paused;		/* not accepting: too many clients or no fds */
+	int accept_err;		/* the errno last logged, until accept works */
 	struct loop_timer *retry;
 	bool closing;
 };
@@ -116,10 +117,12 @@ static bool peer_in_group(int fd, uid_t uid, gid_t primary, gid_t want)
 {
 	gid_t some[64], *g = some;
 	socklen_t len = sizeof(some);
-	int n = 0;
+	int n;
 	bool in = false;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0 && errno == ERANGE) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
+		/* len is what the kernel wrote */
+	} else if (errno == ERANGE) {
 		g = malloc(len);
 		if (!g)
 			return false;
@@ -132,6 +135,8 @@ static bool peer_in_group(int fd, uid_t uid, gid_t primary, gid_t want)
 		if (!pw || getgrouplist(pw->pw_name, primary, some, &n) < 0)
 			n = 0;
 		len = (socklen_t)((size_t)n * sizeof(gid_t));
+	} else {
+		len = 0;
 	}
 	for (size_t i = 0; i < len / sizeof(gid_t); i++)
 		in = in || g[i] == want;
@@ -222,6 +227,7 @@ static void on_accept(struct loop *l, int fd, uint32_t ev, void *data)
 		}
 		cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (cfd >= 0) {
+			c->accept_err = 0;
 			client_add(c, cfd);
 			continue;
 		}
@@ -229,7 +235,10 @@ static void on_accept(struct loop *l, int fd, uint32_t ev, void *data)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
-		log_msg("control socket %s: accept: %s", c->path, strerror(errno));
+		/* one line per episode, not one per retry */
+		if (errno != c->accept_err)
+			log_msg("control socket %s: accept: %s", c->path, strerror(errno));
+		c->accept_err = errno;
 		ctl_pause(c, CTL_RETRY_MS);
 		return;
 	}
@@ -391,13 +400,19 @@ static void client_next(struct ctl_client *cl)
 	if (st == FRAME_OK) {
 		client_request(cl, &f);
 	} else if (st != FRAME_SHORT) {
+		const uint8_t *h = cl->rb.buf + cl->rb.off;
+		uint64_t id = 0;
 		char m[200];
 
-		frame_describe(st, cl->rb.buf + cl->rb.off, CTL_MAX_REQUEST, m, sizeof(m));
-		if (st == FRAME_ETOOBIG)
+		frame_describe(st, h, CTL_MAX_REQUEST, m, sizeof(m));
+		if (st == FRAME_ETOOBIG) {
+			/* the header is sound but for its length: answer its id */
+			for (int i = 8; i < FRAME_HDR; i++)
+				id = id << 8 | h[i];
 			snprintf(m, sizeof(m), "request over the limit of %d bytes",
 				 CTL_MAX_REQUEST);
-		client_bad(cl, 0, m);
+		}
+		client_bad(cl, id, m);
 	}
 }
 
@@ -572,6 +587,8 @@ struct ctl *ctl_open(struct sup *s, struct loop *l, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ctl *c;
+	bool said = false;	/* clear_stale() and bind_listen() log why */
+	int e;
 
 	if (!path)
 		path = getenv("ARBOR_SOCKET");
@@ -597,24 +614,30 @@ struct ctl *ctl_open(struct sup *s, struct loop *l, const char *path)
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->fd < 0)
 		goto err_free_path;
-	if (clear_stale(path, &sa) < 0 || bind_listen(c, &sa) < 0)
+	if (clear_stale(path, &sa) < 0 || bind_listen(c, &sa) < 0) {
+		said = true;
 		goto err_close;
+	}
 	if (loop_add_fd(l, c->fd, EPOLLIN, on_accept, c) < 0) {
+		e = errno;
 		unlink(path);
+		errno = e;
 		goto err_close;
 	}
 	return c;
 
 err_close:
+	e = errno;
 	close(c->fd);
+	errno = e;
 err_free_path:
 	free(c->path);
 err_free:
 	free(c);
 err:
-	if (errno != EADDRINUSE && errno != EEXIST)
-		log_debug("control socket %s: %s", path, strerror(errno));
-	return NULL;
+	if (!said)
+		log_msg("control socket %s: %s", path, strerror(errno));
+	return NULL;	/* errno EADDRINUSE: a live arbor has it */
 }
 
 int ctl_allow_gid(struct ctl *c, gid_t gid)

@@ -1281,9 +1281,14 @@ static int sup_loop(struct sup *s)
 
 static void sup_free(struct sup *s)
 {
-	for (size_t i = 0; i < s->nkids; i++) {
+	for (size_t i = 0; i < s->nkids; i++) {	/* calls still waiting are answered */
 		if (s->kids[i]->ln)
 			link_free(s->kids[i]->ln, "shutdown");
+		s->kids[i]->ln = NULL;
+	}
+	ctl_close(s->ctl);	/* after the answers, so they go out */
+	s->ctl = NULL;
+	for (size_t i = 0; i < s->nkids; i++) {
 		child_close_fds(s->kids[i]);
 		free(s->kids[i]);
 	}
@@ -1327,7 +1332,6 @@ int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cm
 	signal(SIGTTIN, SIG_IGN);	/* as tini: CMD may own the terminal */
 	signal(SIGTTOU, SIG_IGN);
 	code = sup_loop(&s);
-	ctl_close(s.ctl);
 	relay_free_all();
 	sup_free(&s);
 	rt_free(s.conf->root);

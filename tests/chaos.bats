@@ -9,8 +9,7 @@
 load helper
 
 @test "chaos: 20 s of storms, the tree converges after each, nothing leaks" {
-	run "$ROOT/scripts/chaos" "${ARBOR_CHAOS_S:-20}" --build "$BUILD"
-	echo "$output"
+	TMPDIR=$BATS_TEST_TMPDIR run "$ROOT/scripts/chaos" "${ARBOR_CHAOS_S:-20}" --build "$BUILD"
 	assert_success
 	assert_output --regexp 'chaos: seed [0-9]+: [1-9][0-9]* storms .* 0 violations'
 	refute_output --partial VIOLATION
@@ -18,8 +17,7 @@ load helper
 
 @test "chaos: a tree that does not converge is reported (the check can fail)" {
 	# One worker SIGSTOPped for good: the tree never becomes whole again.
-	run "$ROOT/scripts/chaos" 0 --build "$BUILD" --converge 3 --self-test
-	echo "$output"
+	TMPDIR=$BATS_TEST_TMPDIR run "$ROOT/scripts/chaos" 0 --build "$BUILD" --converge 3 --self-test
 	assert_failure 1
 	assert_output --regexp 'VIOLATION: self-test: stopped: pid [0-9]+ \(w '
 }

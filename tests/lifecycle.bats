@@ -427,7 +427,8 @@ EOF
 @test "shutdown of a nested supervisor: killed after its shutdown, its workers with it" {
 	cat >"$INI" <<EOF
 [worker a]
-command = $W a
+command = $W a ready
+ready = fd:3
 
 [supervisor n]
 shutdown = 500
@@ -443,7 +444,7 @@ EOF
 	tree_wait
 	[ "$status" -eq 0 ]
 	grep -Eq "^arbor: stopped n pid=$n signal=SIGKILL$" "$LOG"
-	assert_seq "start a" "start n/w" "term n/w" "stop a" <"$EV"
+	assert_seq "start a" "ready a" "start n/w" "term n/w" "stop a" <"$EV"
 }
 
 # --- a nested supervisor killed ---
@@ -530,7 +531,8 @@ EOF
 @test "SIGKILL to a nested supervisor during its parent's stop leaves nothing behind" {
 	cat >"$INI" <<EOF
 [worker a]
-command = $W a
+command = $W a ready
+ready = fd:3
 
 [supervisor n]
 
@@ -547,7 +549,7 @@ EOF
 	[ "$status" -eq 0 ]
 	grep -Eq "^arbor: stopped n pid=$n signal=SIGKILL$" "$LOG"
 	no_log '^arbor: restarting '
-	assert_seq "start a" "start n/w" "term n/w" "stop a" <"$EV"
+	assert_seq "start a" "ready a" "start n/w" "term n/w" "stop a" <"$EV"
 }
 
 @test "SIGKILL to arbor itself (not PID 1): every process of the tree dies with it" {

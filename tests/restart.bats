@@ -385,7 +385,8 @@ command = $W n/x ready
 ready = fd:3
 
 [worker n/y]
-command = $W n/y sleep
+command = $W n/y ready
+ready = fd:3
 
 [worker n/z]
 command = $W n/z ready
@@ -420,7 +421,7 @@ crash_y_twice() {
 	wait_ev '^ready n/z$' 2
 	# n stopped its other children in reverse order, then started again.
 	ev_since "$m" | assert_seq "stop n/z" "stop n/x" "start n/x" "ready n/x" \
-		"start n/y" "start n/z" "ready n/z"
+		"start n/y" "ready n/y" "start n/z" "ready n/z"
 	[ "$(wpid a)" = "$a" ] && [ "$(wpid c)" = "$c" ]
 	ns_alive "$a" && ns_alive "$c"
 	[ "$(log_pid n)" != "$n" ]

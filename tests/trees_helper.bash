@@ -67,8 +67,11 @@ EOF
 
 tree_teardown() { arbor_teardown; }
 
-# wpid NAME: the worker's last pid (inside the namespace), or nothing.
-wpid() { cat "$D/${1//\//_}.pid" 2>/dev/null; }
+# wpid NAME: the worker's last pid (inside the namespace), once it has one.
+wpid() {
+	wait_file "$D/${1//\//_}.pid" || return 1
+	cat "$D/${1//\//_}.pid"
+}
 
 # wait_wpid NAME: until NAME has written a pid.
 wait_wpid() { wait_file "$D/${1//\//_}.pid"; }
@@ -172,10 +175,16 @@ assert_seq() {
 }
 
 # tree_start [ARGS...]: runs arbor -c $INI ARGS and waits for the root to
-# say it is ready.
+# say it is ready and for every $W worker of the INI to have logged its start.
 tree_start() {
+	local name
 	arbor_bg -c "$INI" "$@"
 	wait_log "$LOG" '^arbor: ready / ' || { cat "$LOG" >&2; return 1; }
+	# A worker ready at exec may not have recorded itself yet (it writes
+	# its pid file after its start event).
+	for name in $(grep -oE "$W [^ ']+" "$INI" | cut -d' ' -f2); do
+		wait_wpid "$name" || return 1
+	done
 }
 
 # tree_wait: waits for arbor to exit, its status in $status. (arbor_wait
