@@ -3,6 +3,7 @@
 # Options: SANITIZE=1 (ASan+UBSan), VALGRIND=1 (check under valgrind),
 #          PREFIX=/usr/local, DESTDIR=, QUICK=1 (bench)
 
+VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
 B := build
@@ -16,7 +17,7 @@ APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE= $(WARN) $(HARDEN) $(CFLAGS) -Iinit -Iworkers \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE= -DARBOR_VERSION='"$(VERSION)"' $(WARN) $(HARDEN) $(CFLAGS) -Iinit -Iworkers \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS_H := -pie -Wl,-z,relro,-z,now
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

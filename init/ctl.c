@@ -663,6 +663,8 @@ void ctl_close(struct ctl *c)
 	if (!c)
 		return;
 	c->closing = true;
+	for (struct ctl_client *cl = c->clients; cl; cl = cl->next)
+		client_flush(cl);	/* answers given at the very end go out */
 	while (c->clients)
 		client_free(c->clients);
 	loop_timer_del(c->loop, c->retry);

@@ -395,6 +395,8 @@ static int split_routed(const struct frame *f, bool timed, const char **path,
 	return 0;
 }
 
+static void fail_calls(struct link *ln, const char *why, bool forget);
+
 static void protocol_error(struct link *ln, const char *what)
 {
 	struct child *c = ln->child;
@@ -404,6 +406,12 @@ static void protocol_error(struct link *ln, const char *what)
 		return;
 	}
 	log_ev("protocol error", c->path, "pid=%d reason=\"%s\"", (int)c->pid, what);
+	{
+		char why[300];	/* callers learn why their worker is being killed */
+
+		snprintf(why, sizeof(why), "worker killed: protocol error: %s", what);
+		fail_calls(ln, why, false);
+	}
 	if (c->pid > 0)
 		kill(c->is_sup ? c->pid : -c->pid, SIGKILL);
 	loop_del_fd(ln->sup->loop, ln->rfd);
@@ -602,8 +610,9 @@ struct link *link_new(struct sup *s, struct child *c, int rfd, int wfd, size_t m
 	return ln;
 }
 
-/* Fails every call waiting on ln with why, and forgets requests it made. */
-void link_free(struct link *ln, const char *why)
+/* Fails every call waiting on ln with why; with forget, also drops the
+ * answers to requests ln made. */
+static void fail_calls(struct link *ln, const char *why, bool forget)
 {
 	struct sup *s = ln->sup;
 
@@ -612,12 +621,19 @@ void link_free(struct link *ln, const char *why)
 
 		for (; p; p = next) {
 			next = p->next;
-			if (p->from == OR_LINK && p->from_ln == ln)
+			if (forget && p->from == OR_LINK && p->from_ln == ln)
 				p->from_ln = NULL;
 			if (p->to == ln)
 				answer_str(s, p, 1, why);
 		}
 	}
+}
+
+void link_free(struct link *ln, const char *why)
+{
+	struct sup *s = ln->sup;
+
+	fail_calls(ln, why, true);
 	loop_del_fd(s->loop, ln->rfd);
 	loop_del_fd(s->loop, ln->wfd);
 	close(ln->rfd);

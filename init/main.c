@@ -16,9 +16,12 @@
 
 #include "conf.h"
 #include "log.h"
+#include "spawn.h"
 #include "sup.h"
 
+#ifndef ARBOR_VERSION
 #define ARBOR_VERSION "0.1.0"
+#endif
 #define EX_USAGE 64
 #define EX_CONFIG 78
 
@@ -199,7 +202,6 @@ int main(int argc, char **argv)
 	log_init(c->log_format, verbose);
 	log_quiet(!file);
 	cmd.foreground = cmd.argv && isatty(STDIN_FILENO);
-	r = sup_run_root(c, file, cmd.argv ? &cmd : NULL);
-	conf_free(c);
-	return r;
+	spawn_save_limits();
+	return sup_run_root(c, file, cmd.argv ? &cmd : NULL);
 }

@@ -47,6 +47,31 @@ static void keep_members(struct conf_node *old, struct conf *nc)
 	}
 }
 
+/* Counts, over the whole tree, the nodes added, removed and changed. */
+static void count_changes(const struct conf *oc, const struct conf_node *o,
+			  const struct conf *nc, const struct conf_node *n, int *add,
+			  int *rem, int *chg)
+{
+	if (o) {
+		const struct conf_node *m = conf_find(nc, o->path);
+
+		if (!m || m->is_sup != o->is_sup)
+			++*rem;
+		else if (o->parent && !conf_node_same(o, m))
+			++*chg;
+		for (size_t i = 0; i < o->nkids; i++)
+			count_changes(oc, o->kids[i], nc, NULL, add, rem, chg);
+	}
+	if (n) {
+		const struct conf_node *m = conf_find(oc, n->path);
+
+		if (!m || m->is_sup != n->is_sup)
+			++*add;
+		for (size_t i = 0; i < n->nkids; i++)
+			count_changes(oc, NULL, nc, n->kids[i], add, rem, chg);
+	}
+}
+
 static struct child *kid_by_path(struct sup *s, const char *path)
 {
 	for (size_t i = 0; i < s->nkids; i++)
@@ -186,6 +211,9 @@ int status_reload(struct sup *s, char *msg, size_t len)
 		snprintf(msg, len, "out of memory");
 		return 1;
 	}
+	d.added = d.removed = d.changed = 0;	/* the whole subtree's, for the reply */
+	count_changes(old, s->node, nc, NULL, &d.added, &d.removed, &d.changed);
+	count_changes(old, NULL, nc, nn, &d.added, &d.removed, &d.changed);
 	rt_move(old->root, nc);
 	rt_fill(nc->root);
 	for (size_t i = 0; i < d.n; i++) {	/* every kept child points into nc */

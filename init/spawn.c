@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,6 +20,14 @@
 #endif
 
 extern char **environ;
+
+static struct rlimit nofile_at_start;
+static bool nofile_saved;
+
+void spawn_save_limits(void)
+{
+	nofile_saved = getrlimit(RLIMIT_NOFILE, &nofile_at_start) == 0;
+}
 
 void spawn_reset_signals(void)
 {
@@ -122,6 +131,8 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t pa
 	    place(gs_in, 3) < 0 || place(gs_out, 4) < 0 ||
 	    (o->ready_fd >= 0 && place(rdy, o->ready_fd) < 0))
 		child_fail(rep, errno, "dup2");
+	if (nofile_saved)
+		setrlimit(RLIMIT_NOFILE, &nofile_at_start);
 	env = child_env(o, rep);
 	if (o->node) {
 		if (setup_output(&o->node->setup, why, sizeof(why)) < 0 ||

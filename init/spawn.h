@@ -39,6 +39,9 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_res *r);
 /* Reads the child's exec report from exec_fd (after EPOLLIN): 0 exec worked
  * (EOF), 1 it failed (errno in *err, text in why), -1 not yet (EAGAIN). */
 int spawn_exec_result(int exec_fd, int *err, char *why, size_t len);
+/* Remembers arbor's resource limits as it was started, before it raises its
+ * own open-file limit for the control socket: workers get the originals. */
+void spawn_save_limits(void);
 /* In a freshly forked child: default dispositions, empty mask. */
 void spawn_reset_signals(void);
 

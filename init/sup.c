@@ -1095,6 +1095,8 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 		reap(s);
 		return;
 	}
+	if (sig == SIGPIPE && (pid_t)si->ssi_pid == getpid())
+		return;		/* our own write to a closed pipe: EPIPE says it */
 	if (sig == SIGHUP && s->conf_file) {	/* with -c, HUP reloads */
 		char *argv[] = { "reload", NULL };
 
@@ -1335,6 +1337,7 @@ int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cm
 	relay_free_all();
 	sup_free(&s);
 	rt_free(s.conf->root);
+	conf_free(s.conf);	/* reload may have replaced the caller's */
 	free(cmd_node.rt);
 	cmd_node.rt = NULL;
 	loop_free(s.loop);

@@ -24,8 +24,9 @@ struct sup_cmd {
 	bool foreground;	/* stdin is a terminal: CMD gets it */
 };
 
-/* Runs the root supervisor of c in this process until the tree is stopped.
- * Returns arbor's exit status. */
+/* Runs the root supervisor of c in this process until the tree is stopped,
+ * and frees c (or what reload replaced it with). Returns arbor's exit
+ * status. */
 int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cmd);
 
 /* Answers a control request (argv[0] is the verb) at the root. done() is

@@ -8,6 +8,9 @@
  *   bench-tool call SOCK PATH MESSAGE CALLS CLIENTS
  *                                     GenServer calls over arbor's control socket
  *                                     from CLIENTS persistent connections
+ *   bench-tool relay CALLS block|epoll
+ *                                     round trips client -> relay -> echo and
+ *                                     back, the relay doing nothing else
  *
  * The stamp files are those of restart_probe (../shared/bench): "pid ns". */
 #define _GNU_SOURCE
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -246,28 +250,14 @@ static uint64_t get_be(const uint8_t *p, int bytes)
 	return v;
 }
 
-static int read_all(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-/* One CALL frame out, its REPLY in: a header and payload in one write, as
- * a client that cares about latency would send them. */
+/* One CALL frame out, its REPLY in: a header and payload in one write,
+ * and the answer read whole when it fits one read, as a client that cares
+ * about latency would do it. */
 static int call_once(int fd, const struct client *c, uint64_t id, char *ans, size_t cap)
 {
-	uint8_t out[HDR + 512], hdr[HDR];
-	uint32_t len;
+	uint8_t out[HDR + 512], in[HDR + 4096];
+	size_t got = 0, len = 0;
+	ssize_t r;
 
 	put_be(out, c->reqlen, 4);
 	out[4] = 1;
@@ -277,15 +267,23 @@ static int call_once(int fd, const struct client *c, uint64_t id, char *ans, siz
 	memcpy(out + HDR, c->req, c->reqlen);
 	if (write(fd, out, HDR + c->reqlen) != (ssize_t)(HDR + c->reqlen))
 		return -1;
-	if (read_all(fd, hdr, HDR))
-		return -1;
-	len = (uint32_t)get_be(hdr, 4);
-	if (len >= cap || read_all(fd, ans, len))
-		return -1;
+	while (got < HDR || got < HDR + len) {
+		r = read(fd, in + got, sizeof(in) - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+		if (got >= HDR)
+			len = get_be(in, 4);
+		if (len >= cap || HDR + len > sizeof(in))
+			return -1;
+	}
+	memcpy(ans, in + HDR, len);
 	ans[len] = '\0';
-	if (hdr[5] != TYPE_REPLY || get_be(hdr + 8, 8) != id) {
+	if (in[5] != TYPE_REPLY || get_be(in + 8, 8) != id) {
 		fprintf(stderr, "bench-tool: call answered %s: %s\n",
-			hdr[5] == TYPE_ERROR ? "ERROR" : "an unexpected frame", ans);
+			in[5] == TYPE_ERROR ? "ERROR" : "an unexpected frame", ans);
 		return -1;
 	}
 	return 0;
@@ -389,6 +387,86 @@ static int cmd_call(int argc, char **argv)
 	return 0;
 }
 
+/* --- the least a relay can do --- */
+
+static int cmp_ll(const void *a, const void *b);
+
+/* The middle of a call with nothing in it: a process that passes each
+ * 16-byte message from a socket to a pipe and the answer back, either
+ * blocking in read() or waking in epoll_wait() as an event loop does. */
+static void __attribute__((noreturn)) relay_run(int sock, int to, int from, int use_epoll)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out[4];
+	char b[64];
+	int ep, n, i;
+
+	if (!use_epoll) {
+		while (read(sock, b, sizeof(b)) > 0)
+			if (write(to, b, 16) != 16 || read(from, b, sizeof(b)) <= 0 ||
+			    write(sock, b, 16) != 16)
+				break;
+		_exit(0);
+	}
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.fd = sock;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sock, &ev);
+	ev.data.fd = from;
+	epoll_ctl(ep, EPOLL_CTL_ADD, from, &ev);
+	for (;;) {
+		n = epoll_wait(ep, out, 4, -1);
+		for (i = 0; i < n; i++) {
+			int fd = out[i].data.fd;
+
+			if (read(fd, b, sizeof(b)) <= 0 || write(fd == sock ? to : sock, b, 16) != 16)
+				_exit(0);
+		}
+	}
+}
+
+/* Round trips through a relay to an echo process: the floor of a call that
+ * has to pass through a supervisor, on this machine. */
+static int cmd_relay(int argc, char **argv)
+{
+	int n, sv[2], to[2], from[2], i;
+	long long *lat, t;
+	char b[64] = "ping";
+
+	if (argc != 4)
+		return 2;
+	n = atoi(argv[2]);
+	lat = calloc((size_t)n, sizeof(*lat));
+	if (n < 1 || !lat || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ||
+	    pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
+		die("relay");
+	if (fork() == 0) {
+		close(to[1]);
+		close(from[0]);
+		while (read(to[0], b, sizeof(b)) > 0)
+			if (write(from[1], b, 16) != 16)
+				break;
+		_exit(0);
+	}
+	if (fork() == 0)
+		relay_run(sv[1], to[1], from[0], !strcmp(argv[3], "epoll"));
+	close(sv[1]);
+	close(to[0]);
+	close(to[1]);
+	close(from[0]);
+	close(from[1]);
+	for (i = 0; i < n; i++) {
+		t = now_ns();
+		if (write(sv[0], b, 16) != 16 || read(sv[0], b, sizeof(b)) != 16)
+			die("relay round trip");
+		lat[i] = now_ns() - t;
+	}
+	close(sv[0]);
+	while (wait(NULL) > 0)
+		;
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_ll);
+	printf("p50_us=%.1f p99_us=%.1f\n", lat[n / 2] / 1e3, lat[(size_t)n * 99 / 100] / 1e3);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -404,9 +482,11 @@ int main(int argc, char **argv)
 		r = cmd_stop(argc, argv);
 	else if (!strcmp(cmd, "call"))
 		r = cmd_call(argc, argv);
+	else if (!strcmp(cmd, "relay"))
+		r = cmd_relay(argc, argv);
 	if (r == 2)
 		fprintf(stderr, "usage: bench-tool t0 FILE PROG ARGS... | stamps N FMT SECONDS |"
 			" floor N PROG FMT | stop PID SIGNAL |"
-			" call SOCK PATH MESSAGE CALLS CLIENTS\n");
+			" call SOCK PATH MESSAGE CALLS CLIENTS | relay CALLS block|epoll\n");
 	return r;
 }

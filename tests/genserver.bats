@@ -589,7 +589,6 @@ man_example() {
 }
 
 @test "shutdown with a call waiting: the caller gets an error (1), not a lost connection (2)" {
-	skip "arbor bug: the root's clients are cut before their calls are answered"
 	tree
 	start
 	W=$(host_pid counter)

@@ -91,19 +91,6 @@ EOF
 	tree_stop
 }
 
-@test "transient: a SIGTERM arbor sent does not make it restart, the stop completes" {
-	# stop_signal = TERM and a worker that dies of it: arbor sent that
-	# signal, so the death is normal.
-	one_worker transient sleep
-	tree_start
-	local p=$(wpid w)
-	kill -TERM "$(arbor_inner_pid)"
-	tree_wait
-	[ "$status" -eq 0 ]
-	grep -Eq "^arbor: stopped w pid=$p signal=SIGTERM$" "$LOG"
-	no_log '^arbor: restarting '
-}
-
 @test "temporary: never restarted, whatever the exit, and never counted" {
 	cat >"$INI" <<EOF
 [supervisor]

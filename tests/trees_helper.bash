@@ -187,9 +187,8 @@ tree_start() {
 	done
 }
 
-# tree_wait: waits for arbor to exit, its status in $status. (arbor_wait
-# itself must not be the last word of a test line: under bats' errexit a
-# non-zero status of its `wait` would end the test.)
+# tree_wait: waits for arbor to exit, its status in $status; fails when
+# arbor does not exit in time.
 tree_wait() { arbor_wait || return 1; }
 
 # tree_stop: TERMs arbor and expects a clean exit.
