@@ -647,7 +647,7 @@ bad_frame() {
 	bad=$(running_pid s/bad)
 	run --separate-stderr ctl call s/bad "$1"
 	assert_failure 1
-	[[ $stderr == "arborctl: worker exited: "* ]]
+	[[ $stderr == "arborctl: worker killed: protocol error: "* ]]
 	wait_log "$LOG" "^arbor: protocol error s/bad pid=$bad reason=\"$2\"$"
 	wait_log "$LOG" "^arbor: exited s/bad pid=$bad "
 	wait_until restarted s/bad "$bad"
