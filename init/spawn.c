@@ -36,6 +36,11 @@ void spawn_reset_signals(void)
 
 	for (int s = 1; s < NSIG; s++)
 		sigaction(s, &sa, NULL);	/* fails harmlessly for KILL/STOP */
+	/* glibc refuses to touch its own two real-time signals (32, 33), but
+	 * an ignored one inherited from arbor's parent must not reach CMD */
+	for (int s = 32; s < SIGRTMIN; s++)
+		syscall(SYS_rt_sigaction, s, &(struct { void *h; unsigned long f; void *r;
+					      unsigned long m; }){ SIG_DFL, 0, NULL, 0 }, NULL, 8);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }

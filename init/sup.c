@@ -675,7 +675,7 @@ void sup_reload_apply(struct sup *s, struct child **stop, size_t nstop,
 		      struct child **start, size_t nstart, struct child **gone,
 		      size_t ngone)
 {
-	struct child **g = realloc(s->gone, (s->ngone + ngone) * sizeof(*g));
+	struct child **g = ngone ? realloc(s->gone, (s->ngone + ngone) * sizeof(*g)) : NULL;
 
 	if (g) {
 		memcpy(g + s->ngone, gone, ngone * sizeof(*g));
