@@ -56,10 +56,11 @@ static void __attribute__((noreturn)) child_fail(int rep, int err, const char *w
 	_exit(err == EACCES || err == ENOEXEC || err == EISDIR ? 126 : 127);
 }
 
-/* Moves fd to a number above every target so the dup2s cannot collide. */
-static int lift(int fd)
+/* Moves fd to a number above every target (1-4, and N of fd:N) so the
+ * dup2s cannot collide; as low as that, for a small fd limit. */
+static int lift(int fd, int above)
 {
-	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 64);
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, above);
 }
 
 static int place(int from, int to)
@@ -113,6 +114,7 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t pa
 	char why[512] = "";
 	char *const *argv = o->argv ? o->argv : o->node->argv;
 	char *const *env;
+	int above;
 
 	if (o->own_pgrp)
 		setpgid(0, 0);
@@ -128,10 +130,11 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t pa
 		_exit(127);	/* the supervisor died before we could see it */
 	spawn_reset_signals();
 
-	rep = lift(rep);
-	gs_in = lift(gs_in);
-	gs_out = lift(gs_out);
-	rdy = lift(rdy);
+	above = o->ready_fd > 4 ? o->ready_fd + 1 : 5;
+	rep = lift(rep, above);
+	gs_in = lift(gs_in, above);
+	gs_out = lift(gs_out, above);
+	rdy = lift(rdy, above);
 	if (place(o->out_fd, STDOUT_FILENO) < 0 || place(o->err_fd, STDERR_FILENO) < 0 ||
 	    place(gs_in, 3) < 0 || place(gs_out, 4) < 0 ||
 	    (o->ready_fd >= 0 && place(rdy, o->ready_fd) < 0))

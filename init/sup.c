@@ -396,7 +396,7 @@ err:
 /* Closes every fd from 3 up but the two given, which end up as 3 and 4. */
 static void keep_only(int *a, int *b)
 {
-	int x = fcntl(*a, F_DUPFD_CLOEXEC, 64), y = fcntl(*b, F_DUPFD_CLOEXEC, 64);
+	int x = fcntl(*a, F_DUPFD_CLOEXEC, 5), y = fcntl(*b, F_DUPFD_CLOEXEC, 5);
 
 	dup3(x, 3, O_CLOEXEC);
 	dup3(y, 4, O_CLOEXEC);

@@ -439,6 +439,8 @@ static int cmd_relay(int argc, char **argv)
 	    pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
 		die("relay");
 	if (fork() == 0) {
+		close(sv[0]);
+		close(sv[1]);
 		close(to[1]);
 		close(from[0]);
 		while (read(to[0], b, sizeof(b)) > 0)
@@ -446,8 +448,12 @@ static int cmd_relay(int argc, char **argv)
 				break;
 		_exit(0);
 	}
-	if (fork() == 0)
+	if (fork() == 0) {
+		close(sv[0]);
+		close(to[0]);
+		close(from[1]);
 		relay_run(sv[1], to[1], from[0], !strcmp(argv[3], "epoll"));
+	}
 	close(sv[1]);
 	close(to[0]);
 	close(to[1]);

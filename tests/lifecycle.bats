@@ -73,6 +73,39 @@ EOF
 	tree_stop
 }
 
+@test "start: a child that dies while a later one starts is restarted once the boot is done" {
+	cat >"$INI" <<EOF
+[supervisor]
+intensity = 5
+period = 30
+
+[worker a]
+command = $W a sleep
+
+[worker b]
+command = $W b readyfile
+ready = fd:3
+
+[worker c]
+command = $W c ready
+ready = fd:3
+EOF
+	arbor_bg -c "$INI"
+	wait_ev '^start b$'
+	local a=$(wpid a)
+	ns_kill KILL "$a"
+	wait_log "$LOG" "^arbor: exited a pid=$a signal=SIGKILL$"
+	# b is still starting: the boot goes on first, as OTP's init does.
+	no_log '^arbor: (restarting|gave up|start failed|cannot start) '
+	touch "$D/b.go"
+	wait_new_wpid a "$a"
+	wait_log "$LOG" '^arbor: restarting a restart=1/5 '
+	grep -E '^arbor: (started|ready|restarting) ' "$LOG" | sed -E 's/ (pid|restart|children)=.*//' |
+		assert_seq "arbor: started a" "arbor: started b" "arbor: started c" "arbor: ready /" \
+			"arbor: restarting a" "arbor: started a"
+	tree_stop
+}
+
 @test "start_timeout: a child never ready fails the boot: the started ones stop, arbor exits 1" {
 	cat >"$INI" <<EOF
 [worker a]

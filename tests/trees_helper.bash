@@ -15,6 +15,8 @@
 #                 ready      "ready NAME" then a newline on fd 3 (ready = fd:3)
 #                 slowready  the same after half a second
 #                 noready    never writes to fd 3, keeps running
+#                 readyfile  ready (as above) once the file NAME.go exists,
+#                            which it removes
 #                 ignore     on a stop signal appends "term NAME" and goes on
 #                 linger     on a stop signal appends "term NAME", then stops
 #                            (as above) once the file NAME.go exists
@@ -56,6 +58,8 @@ for s in TERM INT QUIT USR1 HUP; do trap "on_stop \$s" \$s; done
 case \$mode in
 ready) echo "ready \$name" >>$EV; echo >&3 ;;
 slowready) sleep 0.5; echo "ready \$name" >>$EV; echo >&3 ;;
+readyfile) while [ ! -e $D/\$f.go ]; do sleep 0.05; done; rm $D/\$f.go
+	echo "ready \$name" >>$EV; echo >&3 ;;
 exit:*) exit \${mode#exit:} ;;
 sleep) exec sleep 1000 ;;
 waitfile) while [ ! -e $D/\$f.go ]; do sleep 0.05; done; rm $D/\$f.go; exit 0 ;;
