@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -91,10 +93,39 @@ const char *log_wstatus(int ws)
 	return buf;
 }
 
+static int nb_fd[3] = { -1, -1, -1 };
+
+/* A pipe that nobody reads must never block arbor: writes to stdout and
+ * stderr go through a non-blocking file description of their own (reopened
+ * through /proc, so the workers sharing the pipe keep a blocking one), and
+ * what does not fit is dropped. Files and terminals are used as they are. */
+int log_out_fd(int fd)
+{
+	struct stat st;
+	char p[32];
+
+	if (fd < 1 || fd > 2)
+		return fd;
+	if (nb_fd[fd] >= 0)
+		return nb_fd[fd];
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return fd;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	nb_fd[fd] = open(p, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	return nb_fd[fd] >= 0 ? nb_fd[fd] : fd;
+}
+
+void log_forget_fds(void)
+{
+	nb_fd[1] = nb_fd[2] = -1;
+}
+
 static void emit(char *line, size_t n)
 {
+	int fd = log_out_fd(STDERR_FILENO);
+
 	while (n > 0) {
-		ssize_t w = write(STDERR_FILENO, line, n);
+		ssize_t w = write(fd, line, n);
 
 		if (w < 0)
 			return;

@@ -22,6 +22,11 @@ void log_ev(const char *event, const char *path, const char *kv, ...)
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only with -v. */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* fd 1 or 2 as arbor should write to it: non-blocking when it is a pipe
+ * (a reader that stops reading must not stop arbor). */
+int log_out_fd(int fd);
+/* In a forked supervisor whose fds were closed: open them again on need. */
+void log_forget_fds(void);
 /* "SIGKILL" for 9, "SIG42" for what has no name. */
 const char *log_signame(int sig);
 /* The signal for "TERM", "SIGTERM", "term" or "15"; -1 if none. */

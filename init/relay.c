@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "relay.h"
 
 #define RELAY_IOV 64		/* iovecs in one batched writev */
@@ -67,7 +68,7 @@ struct batch {
 
 static void batch_flush(struct relay *r, struct batch *b)
 {
-	write_all(r->dst, b->iov, b->n);
+	write_all(log_out_fd(r->dst), b->iov, b->n);
 	b->n = 0;
 	b->bytes = 0;
 }

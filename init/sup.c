@@ -420,6 +420,7 @@ static void __attribute__((noreturn)) nested_main(struct sup *parent, struct chi
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	relay_forget_all();	/* the parent's relays are the parent's */
 	keep_only(&rfd, &wfd);
+	log_forget_fds();
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		_exit(1);
