@@ -14,6 +14,7 @@
 
 #include "setup.h"
 #include "spawn.h"
+#include "sweep.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -101,6 +102,12 @@ static char *const *child_env(const struct spawn_opts *o, int rep)
 	}
 	snprintf(kv, sizeof(kv), "ARBOR_PATH=%s", o->path);
 	setup_env_put(&env, kv);
+	if (o->instance) {
+		snprintf(kv, sizeof(kv), "ARBOR_TREE=%s", sweep_tree());
+		setup_env_put(&env, kv);
+		snprintf(kv, sizeof(kv), "ARBOR_INSTANCE=%s", o->instance);
+		setup_env_put(&env, kv);
+	}
 	if (o->notify_socket) {
 		snprintf(kv, sizeof(kv), "NOTIFY_SOCKET=%s", o->notify_socket);
 		setup_env_put(&env, kv);

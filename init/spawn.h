@@ -25,6 +25,7 @@ struct spawn_opts {
 	const char *notify_socket;	/* NOTIFY_SOCKET value, or NULL */
 	int out_fd, err_fd;		/* onto 1 and 2 (prefix relays), or -1 */
 	size_t max_message;
+	const char *instance;		/* ARBOR_INSTANCE, with ARBOR_TREE (sweep.h) */
 };
 
 struct spawn_res {

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "relay.h"
 #include "spawn.h"
+#include "sweep.h"
 #include "sup_int.h"
 
 static void plan_run(struct sup *s);
@@ -336,6 +337,8 @@ static int start_worker(struct child *c)
 	int e;
 
 	o.own_pgrp = true;
+	sweep_new_instance(c->instance, sizeof(c->instance));
+	o.instance = c->instance;
 	if (c->is_cmd) {
 		o.node = NULL;
 		o.argv = s->cmdopt.argv;
@@ -981,6 +984,33 @@ static void kill_session(pid_t sid)
 	closedir(d);
 }
 
+static void on_sweep(struct loop *l, void *data)
+{
+	struct sup *s = data;
+
+	s->sweep_timer = NULL;
+	sweep_instances(s->swept, s->nswept);
+	for (size_t i = 0; i < s->nswept; i++)
+		free(s->swept[i]);
+	s->nswept = 0;
+}
+
+/* A dead worker's leftovers outside its group are swept a moment later,
+ * off the restart's path, many deaths in one pass. */
+static void sweep_later(struct sup *s, const char *instance)
+{
+	char **v = realloc(s->swept, (s->nswept + 1) * sizeof(*v));
+
+	if (!v)
+		return;
+	s->swept = v;
+	v[s->nswept] = strdup(instance);
+	if (v[s->nswept])
+		s->nswept++;
+	if (!s->sweep_timer)
+		s->sweep_timer = loop_timer_add(s->loop, 50, on_sweep, s);
+}
+
 static void on_reaped(struct sup *s, struct child *c, int ws)
 {
 	enum cstate was;
@@ -992,8 +1022,11 @@ static void on_reaped(struct sup *s, struct child *c, int ws)
 	if (c->is_sup) {
 		kill_session(c->pid);
 		subtree_down(s, c->node);
+		sweep_path(c->path);	/* and what left its session */
 	} else if (!c->is_cmd || s->cmdopt.group) {
 		kill(-c->pid, SIGKILL);	/* what it left in its group */
+		if (!c->is_cmd)
+			sweep_later(s, c->instance);	/* and what left the group */
 	}
 	child_close_fds(c);
 	if (c->ln) {
@@ -1308,6 +1341,9 @@ static void sup_free(struct sup *s)
 	free(s->pids.slot);
 	free(s->calls);
 	window_free(&s->win);
+	loop_timer_del(s->loop, s->sweep_timer);
+	on_sweep(s->loop, s);
+	free(s->swept);
 }
 
 static void rt_free(struct conf_node *n)
@@ -1331,12 +1367,15 @@ int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cm
 		log_msg("cannot create the event loop: %s", strerror(errno));
 		return 1;
 	}
+	sweep_init_tree();
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout must not kill arbor */
 	signal(SIGTTIN, SIG_IGN);	/* as tini: CMD may own the terminal */
 	signal(SIGTTOU, SIG_IGN);
 	code = sup_loop(&s);
 	relay_free_all();
 	sup_free(&s);
+	if (getpid() != 1)	/* as PID 1, the kernel ends what is left */
+		sweep_path("");
 	rt_free(s.conf->root);
 	conf_free(s.conf);	/* reload may have replaced the caller's */
 	free(cmd_node.rt);

@@ -58,6 +58,7 @@ struct child {
 	char start_err[512];	/* why the start failed, for the log */
 	struct loop_timer *timer;	/* start timeout or kill deadline */
 	struct link *ln;	/* GenServer or nested supervisor */
+	char instance[40];	/* ARBOR_INSTANCE of the current start */
 	long shutdown_ms;	/* as it was started with: reload may change */
 	int cfg_stop_signal;	/* the node under a running child */
 };
@@ -117,6 +118,9 @@ struct sup {
 	struct child *cmd;	/* the -- CMD, root only */
 	struct sup_cmd cmdopt;
 	void *ctl;		/* the control socket server, root only */
+	char **swept;		/* instances of dead workers, for the next sweep */
+	size_t nswept;
+	struct loop_timer *sweep_timer;
 	struct child **gone;	/* removed by reload, freed once stopped */
 	size_t ngone;
 	int notify_seq;
