@@ -161,14 +161,25 @@ static int floor_stop(pid_t *kids, int n)
 	return 0;
 }
 
+static void floor_respawn(pid_t *kids, int n, pid_t pid, const char *prog, const char *fmt)
+{
+	int i;
+
+	for (i = 0; i < n && kids[i] != pid; i++)
+		;
+	if (i < n)
+		kids[i] = floor_spawn(prog, fmt, i + 1);
+}
+
 /* The least a supervisor of N services can do: start them one after the
  * other, then sleep in sigwaitinfo() and fork+exec again whatever died. A
  * pid is found by a scan of the table, a few microseconds at 10,000. */
 static int cmd_floor(int argc, char **argv)
 {
 	sigset_t set;
+	siginfo_t si;
 	pid_t *kids, pid;
-	int n, i, sig;
+	int n, i;
 
 	if (argc != 5)
 		return 2;
@@ -186,15 +197,20 @@ static int cmd_floor(int argc, char **argv)
 			die("fork");
 	}
 	for (;;) {
-		sig = sigwaitinfo(&set, NULL);
-		if (sig == SIGTERM)
+		if (sigwaitinfo(&set, &si) == SIGTERM)
 			return floor_stop(kids, n);
-		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
-			for (i = 0; i < n && kids[i] != pid; i++)
-				;
-			if (i < n)
-				kids[i] = floor_spawn(argv[3], argv[4], i + 1);
+		/* waitpid(-1) walks every child in the kernel, a cost that
+		 * grows with their number; a pid is found at once. One SIGCHLD
+		 * may stand for several deaths: the others are swept up by
+		 * waitpid(-1) only when the pid it names was not there (one
+		 * death at a time here; a real supervisor sweeps later too). */
+		pid = waitpid(si.si_pid, NULL, WNOHANG);
+		if (pid > 0) {
+			floor_respawn(kids, n, pid, argv[3], argv[4]);
+			continue;
 		}
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			floor_respawn(kids, n, pid, argv[3], argv[4]);
 	}
 }
 

@@ -24,6 +24,8 @@
 #                 sleep      execs sleep: dies by whatever signal it gets
 #                 waitfile   exits 0 as soon as the file NAME.go exists,
 #                            which it removes
+#               (Files are named after NAME with each / made a _: n/x
+#               writes n_x.pid and waits for n_x.go.)
 #   $EV         the event file, one line per worker event, in the order the
 #               events happened (one write(2) each, O_APPEND)
 bats_require_minimum_version 1.5.0
