@@ -98,21 +98,6 @@ static void diff_free(struct diff *d)
 	free(d->start);
 }
 
-static struct child *new_kid(struct sup *s, struct conf_node *n)
-{
-	struct child *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	c->sup = s;
-	c->node = n;
-	c->path = n->path;
-	c->is_sup = n->is_sup;
-	c->rt = n->rt;
-	c->exec_fd = c->ready_fd = c->notify_fd = -1;
-	return c;
-}
-
 /* Works out, against the new node for this supervisor, which children are
  * kept, changed, added and removed. Nothing is touched yet. */
 static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
@@ -154,7 +139,7 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 			if (d->gone[k] == c)
 				c = NULL;
 		if (!c) {
-			c = new_kid(s, nn->kids[j]);
+			c = sup_child_new(s, nn->kids[j]);
 			if (!c)
 				return -1;
 			d->added++;

@@ -1157,7 +1157,7 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 
 /* --- building and running --- */
 
-static struct child *child_new(struct sup *s, struct conf_node *n)
+struct child *sup_child_new(struct sup *s, struct conf_node *n)
 {
 	struct child *c = calloc(1, sizeof(*c));
 
@@ -1218,7 +1218,7 @@ struct child *sup_add_kid(struct sup *s, struct conf_node *n)
 	if (!k)
 		return NULL;
 	s->kids = k;
-	c = child_new(s, n);
+	c = sup_child_new(s, n);
 	if (!c)
 		return NULL;
 	if (s->nkids && s->kids[s->nkids - 1]->is_cmd) {	/* CMD stays last */
@@ -1248,13 +1248,13 @@ static int sup_build(struct sup *s)
 	if (!s->kids)
 		return -1;
 	for (size_t i = 0; i < n->nkids; i++) {
-		s->kids[i] = child_new(s, n->kids[i]);
+		s->kids[i] = sup_child_new(s, n->kids[i]);
 		if (!s->kids[i])
 			return -1;
 	}
 	s->nkids = n->nkids;
 	if (s->root && s->cmdopt.argv) {	/* CMD starts last, beside the services */
-		s->cmd = child_new(s, &cmd_node);
+		s->cmd = sup_child_new(s, &cmd_node);
 		if (!s->cmd)
 			return -1;
 		s->cmd->is_cmd = true;

@@ -145,6 +145,8 @@ int status_reload(struct sup *s, char *msg, size_t len);
 
 struct conf_node *sup_pool_member(struct sup *s, const char *path);
 struct child *sup_add_kid(struct sup *s, struct conf_node *n);
+/* A child for node n, stopped; its run-time slot is n->rt (made if need be). */
+struct child *sup_child_new(struct sup *s, struct conf_node *n);
 
 /* link.c */
 struct link *link_new(struct sup *s, struct child *c, int rfd, int wfd, size_t max);
