@@ -497,6 +497,29 @@ EOF
 	assert_success
 }
 
+@test "fault: children that leave the group and clear their environment do not outlive it" {
+	# setsid and env -i: neither the group nor ARBOR_* finds them; only
+	# being arbor's adopted orphans does
+	script "$D/w" "if [ ! -e $D/once ]; then
+	touch $D/once
+	for i in \$(seq 5); do setsid env -i sh -c 'touch $D/left.\$\$; exec sleep 1000000' & done
+	while [ \$(ls $D | grep -c '^left\\.') -lt 5 ]; do sleep 0.05; done
+	echo forked >$D/forked
+	exit 1
+fi
+exec sleep 1000000"
+	cat >"$INI" <<EOF
+[worker w]
+command = $D/w
+EOF
+	arbor_bg -c "$INI"
+	wait_file "$D/forked"
+	wait_until bash -c "[ \$(grep -c '^arbor: started w ' '$LOG') -ge 2 ]"
+	run wait_until nprocs_is 2
+	ns_pids | xargs ps -o pid,ppid,pgid,sid,args -p
+	assert_success
+}
+
 @test "fault: SIGSTOPped worker and supervisor at shutdown: stopped in time, exit 0" {
 	script "$D/w" 'trap "exit 0" TERM
 while :; do sleep 1000000 & wait $!; done'

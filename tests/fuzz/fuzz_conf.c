@@ -89,22 +89,21 @@ static void write_file(const char *path, const uint8_t *data, size_t len)
 }
 
 /* Walks the tree: every node is found again by its path, is the same as
- * itself, and its parent lists it. */
-static void check_tree(const struct conf *c, const struct conf_node *n)
+ * itself, and sits where its parent lists it. Only the first few children
+ * of each node are looked up by path: a pool of 10,000 members would make
+ * the walk quadratic, and the fuzzer would time out on the harness. */
+static void check_tree(const struct conf *c, const struct conf_node *n, size_t at)
 {
-	CHECK(conf_find(c, n->path) == n);
-	CHECK(conf_node_same(n, n));
-	if (n->parent) {
-		bool listed = false;
-
-		for (size_t i = 0; i < n->parent->nkids; i++)
-			listed |= n->parent->kids[i] == n;
-		CHECK(listed);
+	if (at < 16) {
+		CHECK(conf_find(c, n->path) == n);
+		CHECK(conf_node_same(n, n));
 	}
+	if (n->parent)
+		CHECK(at < n->parent->nkids && n->parent->kids[at] == n);
 	if (!n->is_sup)
 		CHECK(n->argv && n->argv[0]);
 	for (size_t i = 0; i < n->nkids; i++)
-		check_tree(c, n->kids[i]);
+		check_tree(c, n->kids[i], i);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -132,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (conf_load(files[0], &c, &err) == 0) {
 		CHECK(c && c->root);
-		check_tree(c, c->root);
+		check_tree(c, c->root, 0);
 		conf_print(c, devnull);
 		conf_free(c);
 	} else {
