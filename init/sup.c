@@ -984,33 +984,6 @@ static void kill_session(pid_t sid)
 	closedir(d);
 }
 
-static void on_sweep(struct loop *l, void *data)
-{
-	struct sup *s = data;
-
-	s->sweep_timer = NULL;
-	sweep_instances(s->swept, s->nswept);
-	for (size_t i = 0; i < s->nswept; i++)
-		free(s->swept[i]);
-	s->nswept = 0;
-}
-
-/* A dead worker's leftovers outside its group are swept a moment later,
- * off the restart's path, many deaths in one pass. */
-static void sweep_later(struct sup *s, const char *instance)
-{
-	char **v = realloc(s->swept, (s->nswept + 1) * sizeof(*v));
-
-	if (!v)
-		return;
-	s->swept = v;
-	v[s->nswept] = strdup(instance);
-	if (v[s->nswept])
-		s->nswept++;
-	if (!s->sweep_timer)
-		s->sweep_timer = loop_timer_add(s->loop, 50, on_sweep, s);
-}
-
 static void on_reaped(struct sup *s, struct child *c, int ws)
 {
 	enum cstate was;
@@ -1024,9 +997,7 @@ static void on_reaped(struct sup *s, struct child *c, int ws)
 		subtree_down(s, c->node);
 		sweep_path(c->path);	/* and what left its session */
 	} else if (!c->is_cmd || s->cmdopt.group) {
-		kill(-c->pid, SIGKILL);	/* what it left in its group */
-		if (!c->is_cmd)
-			sweep_later(s, c->instance);	/* and what left the group */
+		kill(-c->pid, SIGKILL);	/* what it left in its group; the rest: kill_adopted */
 	}
 	child_close_fds(c);
 	if (c->ln) {
@@ -1092,20 +1063,88 @@ static void on_reaped(struct sup *s, struct child *c, int ws)
 	decide(s, c, ws);
 }
 
+/* An adopted process whose ARBOR_INSTANCE is a running child's is that
+ * worker's own detached helper: it lives as long as the worker does. */
+static bool of_live_kid(struct sup *s, const char *inst)
+{
+	for (size_t i = 0; *inst && i < s->nkids; i++) {
+		struct child *k = s->kids[i];
+
+		if (!k->is_sup && k->pid > 0 && !strcmp(k->instance, inst))
+			return true;
+	}
+	return false;
+}
+
+/* Kills what the deaths just reaped left behind. Every supervisor is a
+ * subreaper, and the kernel hands a dying process's children to it before
+ * it reports the death: whatever escaped a worker's group or a dead
+ * supervisor's session is now a child of this process that it did not
+ * start. A nested supervisor starts nothing but its children, so all such
+ * processes are leftovers; the root kills only those of its own tree (an
+ * orphan from `docker exec` or of the -- CMD is reaped, as tini does). */
+static void kill_adopted(struct sup *s)
+{
+	char p[64], inst[64], *b = NULL, *at, *end;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/self/task/%d/children", (int)getpid());
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	do {
+		if (len + 4096 > cap) {
+			char *nb = realloc(b, cap = 2 * cap + 8192);
+
+			if (!nb)
+				break;
+			b = nb;
+		}
+		n = read(fd, b + len, cap - len - 1);
+		if (n > 0)
+			len += (size_t)n;
+	} while (n > 0);
+	close(fd);
+	if (!b)
+		return;
+	b[len] = '\0';
+	for (at = b;; at = end) {
+		pid_t pid = (pid_t)strtol(at, &end, 10);
+		bool ours;
+
+		if (end == at)
+			break;
+		if (pid <= 1 || pid_get(&s->pids, pid))
+			continue;
+		ours = sweep_of_tree(pid, inst, sizeof(inst));
+		if ((ours || !s->root) && !of_live_kid(s, inst)) {
+			log_debug("killing leftover pid=%d", (int)pid);
+			kill(pid, SIGKILL);
+		}
+	}
+	free(b);
+}
+
 /* SIGCHLD may stand for many deaths: reap until there is nothing left. */
 static void reap(struct sup *s)
 {
 	int ws;
 	pid_t pid;
+	bool any = false;
 
 	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
 		struct child *c = pid_get(&s->pids, pid);
 
+		any = true;
 		if (c)
 			on_reaped(s, c, ws);
 		else
 			log_debug("reaped orphan pid=%d %s", (int)pid, log_wstatus(ws));
 	}
+	if (any)
+		kill_adopted(s);
 }
 
 static bool forwarded(int sig)
@@ -1341,9 +1380,6 @@ static void sup_free(struct sup *s)
 	free(s->pids.slot);
 	free(s->calls);
 	window_free(&s->win);
-	loop_timer_del(s->loop, s->sweep_timer);
-	on_sweep(s->loop, s);
-	free(s->swept);
 }
 
 static void rt_free(struct conf_node *n)

@@ -118,9 +118,6 @@ struct sup {
 	struct child *cmd;	/* the -- CMD, root only */
 	struct sup_cmd cmdopt;
 	void *ctl;		/* the control socket server, root only */
-	char **swept;		/* instances of dead workers, for the next sweep */
-	size_t nswept;
-	struct loop_timer *sweep_timer;
 	struct child **gone;	/* removed by reload, freed once stopped */
 	size_t ngone;
 	int notify_seq;

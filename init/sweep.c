@@ -96,30 +96,39 @@ static bool under_path(const char *env, size_t n, const void *arg)
 	return p && (!l || (!strncmp(p, path, l) && (p[l] == '\0' || p[l] == '/')));
 }
 
+/* Again until a pass finds nothing: a process may fork while the pass
+ * before it reads /proc. */
 int sweep_path(const char *path)
 {
-	return sweep(under_path, path);
+	int n, total = 0;
+
+	for (int pass = 0; pass < 8 && (n = sweep(under_path, path)) > 0; pass++)
+		total += n;
+	return total;
 }
 
-struct insts {
-	char *const *v;
-	size_t n;
-};
-
-static bool one_of(const char *env, size_t n, const void *arg)
+bool sweep_of_tree(pid_t pid, char *inst, size_t len)
 {
-	const struct insts *in = arg;
-	const char *p = env_get(env, n, "ARBOR_INSTANCE");
+	char p[64], *env = malloc(ENV_MAX + 1);
+	const char *t, *i;
+	bool ours = false;
+	ssize_t n;
+	int fd;
 
-	for (size_t i = 0; p && i < in->n; i++)
-		if (!strcmp(p, in->v[i]))
-			return true;
-	return false;
-}
-
-int sweep_instances(char *const *inst, size_t n)
-{
-	struct insts in = { inst, n };
-
-	return n ? sweep(one_of, &in) : 0;
+	if (!env)
+		return false;
+	snprintf(p, sizeof(p), "/proc/%d/environ", (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, env, ENV_MAX);
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		env[n] = '\0';
+		t = env_get(env, (size_t)n, "ARBOR_TREE");
+		ours = t && !strcmp(t, tree);
+		i = env_get(env, (size_t)n, "ARBOR_INSTANCE");
+		snprintf(inst, len, "%s", i ? i : "");
+	}
+	free(env);
+	return ours;
 }

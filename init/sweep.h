@@ -4,13 +4,14 @@
  * Every worker arbor starts carries ARBOR_TREE (this arbor's identity),
  * ARBOR_PATH and ARBOR_INSTANCE (one start of one worker) in its
  * environment, and so does everything it forks. A sweep reads
- * /proc/PID/environ of every process once and SIGKILLs those that match:
- * O(processes), so it runs only when something died, never on a timer. */
+ * /proc/PID/environ of every process and SIGKILLs those that match:
+ * O(processes), so it runs only when a supervisor died. */
 #ifndef ARBOR_SWEEP_H
 #define ARBOR_SWEEP_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* This arbor's identity, made once by the root ("PID-BOOTMS"). */
 void sweep_init_tree(void);
@@ -19,7 +20,8 @@ const char *sweep_tree(void);
 void sweep_new_instance(char *buf, size_t len);
 /* Kills every process of this tree whose ARBOR_PATH is path or below it. */
 int sweep_path(const char *path);
-/* Kills every process of this tree with one of the n instances given. */
-int sweep_instances(char *const *inst, size_t n);
+/* pid's ARBOR_TREE is this arbor's: into inst (len bytes) its
+ * ARBOR_INSTANCE ("" if none). False when it is not of this tree. */
+bool sweep_of_tree(pid_t pid, char *inst, size_t len);
 
 #endif
