@@ -668,6 +668,16 @@ static int conf_read_file(struct conf_parser *p, const char *name, int depth)
 	if (!f.name)
 		return conf_nomem(p);
 	p->f = &f;
+	{
+		struct stat st;	/* a FIFO would block the open, /dev/zero never end */
+
+		if (stat(name, &st) == 0 && !S_ISREG(st.st_mode)) {
+			snprintf(p->err->msg, sizeof(p->err->msg),
+				 "%s: not a regular file: a configuration must be a file", name);
+			p->failed = true;
+			goto out;
+		}
+	}
 	f.fp = fopen(name, "re");
 	if (!f.fp) {
 		snprintf(p->err->msg, sizeof(p->err->msg), "%s: cannot read: %s", name,

@@ -171,17 +171,21 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t pa
 	}
 }
 
+const char *spawn_failed_call = "fork";
+
 int spawn_worker(const struct spawn_opts *o, struct spawn_res *r)
 {
 	int rep[2], in[2] = { -1, -1 }, out[2] = { -1, -1 }, rdy[2] = { -1, -1 };
 	pid_t parent = getpid();
 
+	spawn_failed_call = "pipe2";
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		return -1;
 	if (o->genserver && (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0))
 		goto err_close;
 	if (o->ready_fd >= 0 && pipe2(rdy, O_CLOEXEC) < 0)
 		goto err_close;
+	spawn_failed_call = "fork";
 	r->pid = fork();
 	if (r->pid < 0)
 		goto err_close;

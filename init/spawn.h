@@ -37,6 +37,8 @@ struct spawn_res {
 };
 
 int spawn_worker(const struct spawn_opts *o, struct spawn_res *r);
+/* The call that made spawn_worker fail: "pipe2" or "fork". */
+extern const char *spawn_failed_call;
 /* Reads the child's exec report from exec_fd (after EPOLLIN): 0 exec worked
  * (EOF), 1 it failed (errno in *err, text in why), -1 not yet (EAGAIN). */
 int spawn_exec_result(int exec_fd, int *err, char *why, size_t len);

@@ -334,6 +334,7 @@ static int start_worker(struct child *c)
 				.out_fd = -1, .err_fd = -1 };
 	struct spawn_res r;
 	char notify[64];
+	const char *what = "pipe2";
 	int e;
 
 	o.own_pgrp = true;
@@ -357,14 +358,17 @@ static int start_worker(struct child *c)
 		    !relay_new(s->loop, c->path, STDERR_FILENO, &o.err_fd))
 			goto err;
 		if (n->ready == READY_NOTIFY) {
+			what = "socket";
 			c->notify_fd = notify_open(c, notify, sizeof(notify));
 			if (c->notify_fd < 0)
 				goto err;
 			o.notify_socket = notify;
 		}
 	}
-	if (spawn_worker(&o, &r) < 0)
+	if (spawn_worker(&o, &r) < 0) {
+		what = spawn_failed_call;
 		goto err;
+	}
 	if (o.out_fd >= 0)
 		close(o.out_fd);
 	if (o.err_fd >= 0)
@@ -391,7 +395,7 @@ err:
 	if (o.err_fd >= 0)
 		close(o.err_fd);
 	child_close_fds(c);
-	snprintf(c->start_err, sizeof(c->start_err), "fork %s: %s", c->path, strerror(e));
+	snprintf(c->start_err, sizeof(c->start_err), "%s %s: %s", what, c->path, strerror(e));
 	errno = e;
 	return -1;
 }
