@@ -78,9 +78,11 @@ struct ctl_client {
 	bool closing;		/* close once wb is written (a bad request) */
 	bool dead;		/* free at the end of the pump */
 	bool pumping, again;
+	int64_t last;		/* the last request or answer, for the idle timer */
 };
 
 static void client_pump(struct ctl_client *cl);
+static bool client_idle(const struct ctl_client *cl);
 
 /* --- accepting --- */
 
@@ -279,8 +281,13 @@ static void client_drop(struct ctl_client *cl)
 static void on_idle(struct loop *l, void *data)
 {
 	struct ctl_client *cl = data;
+	int64_t left = cl->last + CTL_IDLE_MS - loop_now_ms();
 
 	cl->idle = NULL;
+	if (!client_idle(cl) || left > 0) {
+		cl->idle = loop_timer_add(l, left > 0 ? left : CTL_IDLE_MS, on_idle, cl);
+		return;
+	}
 	client_drop(cl);
 }
 
@@ -344,6 +351,11 @@ static void ctl_done(void *ctx, int rc, const char *text, size_t len)
 		return;
 	}
 	/* Later, from the loop: this may be deep inside another request. */
+	if (client_flush(cl) == 1) {
+		if (!(cl->events & EPOLLIN) && loop_mod_fd(cl->ctl->loop, cl->fd, EPOLLIN) == 0)
+			cl->events = EPOLLIN;
+		return;
+	}
 	if (loop_mod_fd(cl->ctl->loop, cl->fd, EPOLLOUT) == 0)
 		cl->events = EPOLLOUT;
 }
@@ -426,16 +438,13 @@ static bool client_idle(const struct ctl_client *cl)
 static void client_watch(struct ctl_client *cl)
 {
 	struct ctl *c = cl->ctl;
-	uint32_t ev = fbuf_pending(&cl->wb) ? EPOLLOUT : client_idle(cl) ? EPOLLIN : 0;
+	uint32_t ev = fbuf_pending(&cl->wb) ? EPOLLOUT : client_idle(cl) ? EPOLLIN : cl->events;
 
 	if (ev != cl->events && loop_mod_fd(c->loop, cl->fd, ev) == 0)
 		cl->events = ev;
-	if (client_idle(cl) && !cl->idle)
+	cl->last = loop_now_ms();
+	if (!cl->idle)
 		cl->idle = loop_timer_add(c->loop, CTL_IDLE_MS, on_idle, cl);
-	else if (!client_idle(cl) && cl->idle) {
-		loop_timer_del(c->loop, cl->idle);
-		cl->idle = NULL;
-	}
 }
 
 /* Writes what is queued and starts what is read, until the client waits on
@@ -469,6 +478,11 @@ static void on_client_io(struct loop *l, int fd, uint32_t ev, void *data)
 {
 	struct ctl_client *cl = data;
 
+	if ((ev & EPOLLIN) && !client_idle(cl) && !fbuf_pending(&cl->wb)) {
+		/* a request is in flight and the next one knocks: wait */
+		if (loop_mod_fd(l, fd, 0) == 0)
+			cl->events = 0;
+	}
 	if ((ev & EPOLLIN) && client_idle(cl)) {
 		ssize_t n = fbuf_fill(&cl->rb, fd, CTL_MAX_REQUEST);
 

@@ -142,8 +142,8 @@ static void timer_arm(struct loop *l)
 	struct itimerspec its = { 0 };
 	int64_t at = l->nheap ? l->heap[0]->at : -1;
 
-	if (at == l->armed)
-		return;
+	if (at < 0 || (l->armed >= 0 && at >= l->armed))
+		return;		/* an early wake-up finds nothing and re-arms */
 	if (at >= 0) {
 		its.it_value.tv_sec = at / 1000;
 		its.it_value.tv_nsec = (at % 1000) * 1000000;
