@@ -12,7 +12,8 @@ PKGS := inih libcap-ng
 
 # Debian packages arbor needs to build and test; installed when missing.
 APT_BUILD := gcc make pkg-config libinih-dev libcap-ng-dev
-APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind
+APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind \
+	clang libclang-rt-dev
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -100,7 +101,7 @@ run: deps all
 	$(B)/arbor -c conf/demo.ini
 
 bench: deps all
-	@scripts/bench $(if $(QUICK),--quick)
+	@ARBOR_BUILD=$(B) scripts/bench $(if $(QUICK),--quick)
 
 fuzz:
 	@scripts/fuzz $(or $(FUZZ_S),60)
