@@ -1131,6 +1131,14 @@ static void kill_adopted(struct sup *s)
 	free(b);
 }
 
+static void on_adopt_timer(struct loop *l, void *data)
+{
+	struct sup *s = data;
+
+	s->adopt_timer = NULL;
+	kill_adopted(s);
+}
+
 /* SIGCHLD may stand for many deaths: reap until there is nothing left. */
 static void reap(struct sup *s)
 {
@@ -1147,8 +1155,8 @@ static void reap(struct sup *s)
 		else
 			log_debug("reaped orphan pid=%d %s", (int)pid, log_wstatus(ws));
 	}
-	if (any)
-		kill_adopted(s);
+	if (any && !s->adopt_timer)	/* off the restart's path, one pass for many */
+		s->adopt_timer = loop_timer_add(s->loop, 20, on_adopt_timer, s);
 }
 
 static bool forwarded(int sig)
@@ -1384,6 +1392,8 @@ static void sup_free(struct sup *s)
 	free(s->pids.slot);
 	free(s->calls);
 	window_free(&s->win);
+	loop_timer_del(s->loop, s->adopt_timer);
+	s->adopt_timer = NULL;
 }
 
 static void rt_free(struct conf_node *n)

@@ -118,6 +118,7 @@ struct sup {
 	struct child *cmd;	/* the -- CMD, root only */
 	struct sup_cmd cmdopt;
 	void *ctl;		/* the control socket server, root only */
+	struct loop_timer *adopt_timer;	/* kill_adopted soon after deaths */
 	struct child **gone;	/* removed by reload, freed once stopped */
 	size_t ngone;
 	int notify_seq;
