@@ -16,7 +16,8 @@ TIMEOUT=${ARBOR_TEST_TIMEOUT:-20}
 arbor_cmd() {
 	if [ -n "${ARBOR_VALGRIND:-}" ]; then
 		echo valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
-			--error-exitcode=99 --trace-children=no "$ARBOR"
+			--error-exitcode=99 --trace-children=no \
+			--log-file="$BATS_TEST_TMPDIR/valgrind.%p.log" "$ARBOR"
 	else
 		echo "$ARBOR"
 	fi
@@ -80,6 +81,19 @@ arbor_wait() {
 	ARBOR_PID=
 }
 
+# With VALGRIND=1: every error valgrind reported for arbor fails the test.
+valgrind_verdict() {
+	local f
+	[ -n "${ARBOR_VALGRIND:-}" ] || return 0
+	for f in "$BATS_TEST_TMPDIR"/valgrind.*.log; do
+		[ -s "$f" ] || continue
+		if grep -q 'ERROR SUMMARY: [1-9]\|Invalid \|definitely lost: [1-9]' "$f"; then
+			cat "$f" >&2
+			return 1
+		fi
+	done
+}
+
 # Stops whatever a test left running.
 arbor_teardown() {
 	if [ -n "${ARBOR_PID:-}" ] && kill -0 "$ARBOR_PID" 2>/dev/null; then
@@ -89,5 +103,5 @@ arbor_teardown() {
 		kill -KILL "$ARBOR_PID" 2>/dev/null
 		wait "$ARBOR_PID" 2>/dev/null
 	fi
-	true
+	valgrind_verdict
 }
