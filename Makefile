@@ -118,7 +118,7 @@ install: all
 	install -m 0755 $(B)/arbor $(DESTDIR)$(PREFIX)/sbin/arbor
 	install -m 0755 $(B)/arborctl $(DESTDIR)$(PREFIX)/bin/arborctl
 	install -m 0644 $(B)/libarbor.a $(DESTDIR)$(PREFIX)/lib/libarbor.a
-	install -m 0644 workers/arbor.h workers/frame.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 workers/arbor.h $(DESTDIR)$(PREFIX)/include/
 	install -m 0755 $(B)/counter $(B)/agent $(DESTDIR)$(PREFIX)/libexec/arbor/
 	for m in man/*.[1-9]; do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; \
