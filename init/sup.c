@@ -610,6 +610,7 @@ static void stop_all_plan(struct sup *s)
 static void finish(struct sup *s)
 {
 	s->phase = PH_DONE;
+	log_ev("shut down", s->node->path, "status=%d", s->exit_code);
 	loop_stop(s->loop);
 }
 
