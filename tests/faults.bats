@@ -321,6 +321,7 @@ EOF
 # --- output ---------------------------------------------------------------
 
 @test "fault: a worker flooding stdout under prefix: arbor stays responsive and small" {
+	[ -z "${ARBOR_VALGRIND:-}" ] || skip "valgrind slows arbor and grows its memory by itself"
 	cat >"$INI" <<EOF
 [supervisor]
 intensity = 10
@@ -379,6 +380,7 @@ EOF
 # --- GenServer ------------------------------------------------------------
 
 @test "fault: a GenServer worker that never reads its pipe: busy, bounded, arbor fine" {
+	[ -z "${ARBOR_VALGRIND:-}" ] || skip "valgrind slows arbor below the timings this fault needs"
 	cat >"$INI" <<EOF
 [worker deaf]
 command = /bin/sleep 1000000
