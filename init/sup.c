@@ -566,7 +566,8 @@ static void plan_reset(struct sup *s)
 }
 
 /* The current action is done: its waiter gets the answer, the plan goes on. */
-static void plan_next(struct sup *s, int rc, const char *text)
+/* Steps past the current action, answering its waiter. */
+static void plan_advance(struct sup *s, int rc, const char *text)
 {
 	struct pending *w = s->plan[s->at].waiter;
 
@@ -574,6 +575,11 @@ static void plan_next(struct sup *s, int rc, const char *text)
 	s->at++;
 	if (w)
 		pending_answer(s, w, rc, text, strlen(text));
+}
+
+static void plan_next(struct sup *s, int rc, const char *text)
+{
+	plan_advance(s, rc, text);
 	plan_run(s);
 }
 
@@ -733,17 +739,6 @@ static void plan_done(struct sup *s)
 	next_death(s);
 }
 
-/* Skips an action with nothing to do; its waiter is answered. */
-static void plan_next_quiet(struct sup *s)
-{
-	struct pending *w = s->plan[s->at].waiter;
-
-	s->plan[s->at].waiter = NULL;
-	s->at++;
-	if (w)
-		pending_answer(s, w, 0, "", 0);
-}
-
 static void plan_run(struct sup *s)
 {
 	while (s->at < s->nplan) {
@@ -767,7 +762,7 @@ static void plan_run(struct sup *s)
 			sup_child_failed_start(c, c->start_err);
 			return;
 		}
-		plan_next_quiet(s);
+		plan_advance(s, 0, "");	/* nothing to do */
 	}
 	plan_done(s);
 }
