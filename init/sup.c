@@ -239,8 +239,8 @@ static void on_ready_fd(struct loop *l, int fd, uint32_t ev, void *data)
 	}
 }
 
-/* One datagram; -2 when it came from outside the worker's process group
- * (anyone in the network namespace could write to the socket). */
+/* One datagram; -2 when it came from a live process outside the worker's
+ * process group (anyone in the network namespace could write to it). */
 static ssize_t notify_recv(int fd, char *b, size_t len, pid_t pgid)
 {
 	union {
@@ -260,7 +260,11 @@ static ssize_t notify_recv(int fd, char *b, size_t len, pid_t pgid)
 			struct ucred uc;
 
 			memcpy(&uc, CMSG_DATA(h), sizeof(uc));
-			if (uc.pid == pgid || getpgid(uc.pid) == pgid)
+			/* a helper such as systemd-notify may be gone (and reaped)
+			 * before this is read: a sender that no longer exists cannot
+			 * be checked, and is taken at its word */
+			if (uc.pid > 0 && (uc.pid == pgid || getpgid(uc.pid) == pgid ||
+					   (getpgid(uc.pid) < 0 && errno == ESRCH)))
 				return n;
 		}
 	}
