@@ -388,10 +388,12 @@ EOF
 # crash_y_twice: makes n/y crash twice, so that n gives up. M is the
 # event mark just before the second crash.
 crash_y_twice() {
-	local y=$(wpid n/y)
+	local y=$(wpid n/y) r=$(grep -c '^ready n/y$' "$EV")
 	ns_kill KILL "$y"
 	wait_log "$LOG" '^arbor: restarting n/y restart=1/1 '
 	wait_new_wpid n/y "$y"
+	# The new n/y writes its pid before its "ready" event: wait for both.
+	wait_ev '^ready n/y$' $((r + 1))
 	M=$(ev_mark)
 	ns_kill KILL "$(wpid n/y)"
 }
