@@ -318,12 +318,13 @@ static int conf_worker_finish(struct conf_parser *p)
 static int conf_section_end(struct conf_parser *p)
 {
 	struct conf_node *n = p->sect.node;
-	int r = 0, line;
+	int r = 0;
 
 	if (p->sect.kind == SEC_WORKER)
 		r = conf_worker_finish(p);
 	if (!r && n && n->significant && p->sect.kind != SEC_ROOT) {
-		line = conf_seen(p, "significant");
+		int line = conf_seen(p, "significant");
+
 		if (n->restart == RESTART_PERMANENT)
 			r = conf_fail(p, line, "significant = yes: needs restart = transient or temporary (this child is permanent)");
 		else if (n->parent->parent)
@@ -557,7 +558,7 @@ static const char *conf_keep_name(struct conf_parser *p, const char *name)
 static int conf_file_dirs(struct conf_file *f)
 {
 	const char *slash = strrchr(f->name, '/');
-	char *dir, *g;
+	char *dir;
 
 	if (!slash) {
 		f->dir = realpath(".", NULL);
@@ -569,7 +570,8 @@ static int conf_file_dirs(struct conf_file *f)
 	f->dir = realpath(dir, NULL);
 	f->gdir = malloc(2 * strlen(dir) + 1);
 	if (f->gdir) {
-		g = f->gdir;
+		char *g = f->gdir;
+
 		for (const char *s = dir; *s; s++) {
 			if (strchr("*?[]\\", *s))
 				*g++ = '\\';

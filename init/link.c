@@ -542,7 +542,6 @@ static void on_link_read(struct loop *l, struct link *ln)
 {
 	struct frame f;
 	size_t used;
-	enum frame_status st;
 	ssize_t n;
 
 	if (ln->dead)
@@ -565,8 +564,8 @@ static void on_link_read(struct loop *l, struct link *ln)
 	for (;;) {
 		size_t pend = fbuf_pending(&ln->rb);
 		const uint8_t *at = ln->rb.buf + ln->rb.off;
+		enum frame_status st = frame_decode(at, pend, ln->max, &f, &used);
 
-		st = frame_decode(at, pend, ln->max, &f, &used);
 		if (st == FRAME_SHORT)
 			return;
 		if (st != FRAME_OK) {

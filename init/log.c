@@ -66,11 +66,10 @@ const char *log_signame(int sig)
 
 int log_signum(const char *name)
 {
-	char *end;
-	long n;
-
 	if (isdigit((unsigned char)*name)) {
-		n = strtol(name, &end, 10);
+		char *end;
+		long n = strtol(name, &end, 10);
+
 		return (*end || n < 1 || n >= NSIG) ? -1 : (int)n;
 	}
 	if (!strncasecmp(name, "SIG", 3))
@@ -213,11 +212,12 @@ void log_ev(const char *event, const char *path, const char *kv, ...)
 {
 	char d[1024] = "", b[2048];
 	size_t at;
-	va_list ap;
 
 	if (quiet_ && !verbose_)
 		return;
 	if (kv) {
+		va_list ap;
+
 		va_start(ap, kv);
 		vsnprintf(d, sizeof(d), kv, ap);
 		va_end(ap);

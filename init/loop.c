@@ -136,7 +136,8 @@ static void heap_down(struct loop *l, size_t i)
 	}
 }
 
-/* Points the timerfd at the earliest deadline, or disarms it. */
+/* Points the timerfd at the earliest deadline if that is sooner than where
+ * it points now; it is never disarmed (a needless wake-up is harmless). */
 static void timer_arm(struct loop *l)
 {
 	struct itimerspec its = { 0 };
@@ -144,12 +145,10 @@ static void timer_arm(struct loop *l)
 
 	if (at < 0 || (l->armed >= 0 && at >= l->armed))
 		return;		/* an early wake-up finds nothing and re-arms */
-	if (at >= 0) {
-		its.it_value.tv_sec = at / 1000;
-		its.it_value.tv_nsec = (at % 1000) * 1000000;
-		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
-			its.it_value.tv_nsec = 1;
-	}
+	its.it_value.tv_sec = at / 1000;
+	its.it_value.tv_nsec = (at % 1000) * 1000000;
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
 	timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 	l->armed = at;
 }

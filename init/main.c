@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 	int code;
 	const char *file = NULL;
 	struct conf *c = NULL;
-	int opt, verbose = 0, pdeath = 0, r;
+	int opt, verbose = 0, pdeath = 0;
 
 	fd_sanitize();
 	if (argc > 1 && !strcmp(argv[1], "check"))
@@ -183,7 +183,8 @@ int main(int argc, char **argv)
 	if (getpid() != 1)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (file) {
-		r = load(file, &c);
+		int r = load(file, &c);
+
 		if (r)
 			return r;
 		if (cmd.argv && conf_find(c, "cmd")) {

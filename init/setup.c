@@ -247,10 +247,9 @@ err_free:
  * this open made the file, and only then is its mode set. */
 static int open_log(const char *path)
 {
-	int fd;
-
 	for (int tries = 0; tries < 8; tries++) {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+
 		if (fd >= 0) {
 			if (fchmod(fd, 0640) < 0) {
 				close(fd);
@@ -503,7 +502,6 @@ static int change_ids_caps(const struct conf_setup *s, char *why, size_t len)
 	const unsigned all = CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE |
 			     CAPNG_BOUNDING_SET;
 	bool setpcap, ids = s->has_user || s->has_group;
-	int rc;
 
 	if (capng_get_caps_process() < 0)
 		return fail(why, len, "capabilities: capget: %s", strerror(errno));
@@ -518,6 +516,8 @@ static int change_ids_caps(const struct conf_setup *s, char *why, size_t len)
 	if (drop_bounding(s, setpcap, why, len) < 0)
 		return -1;
 	if (ids && !identity_is_own(s)) {
+		int rc;
+
 		if (set_groups(s, why, len) < 0)
 			return -1;
 		rc = capng_change_id(s->has_user ? (int)s->uid : -1,

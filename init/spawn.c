@@ -85,9 +85,11 @@ static void seal_fds(const struct spawn_opts *o)
 
 static char *const *child_env(const struct spawn_opts *o, int rep)
 {
-	char **env = NULL, why[512] = "", kv[PATH_MAX + 32];
+	char **env = NULL, kv[PATH_MAX + 32];
 
 	if (o->node) {
+		char why[512] = "";
+
 		if (setup_env(&o->node->setup, &env, why, sizeof(why)) < 0)
 			child_fail(rep, errno, why);
 	} else {

@@ -23,10 +23,10 @@ static void sb_printf(struct sbuf *sb, const char *fmt, ...)
 static void sb_printf(struct sbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	for (;;) {
 		size_t room = sb->cap - sb->len;
+		int n;
 
 		va_start(ap, fmt);
 		n = vsnprintf(sb->b ? sb->b + sb->len : NULL, room, fmt, ap);
@@ -318,7 +318,7 @@ void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *
 	}
 	if (!strcmp(verb, "call") && argc > 3) {
 		route_call(s, FRAME_CALL, argv[1], argv[2], strlen(argv[2]),
-			   argc > 3 ? atoll(argv[3]) : 5000, p);
+			   atoll(argv[3]), p);
 	} else if ((!strcmp(verb, "cast") || !strcmp(verb, "send")) && argc > 2) {
 		route_call(s, verb[1] == 'a' ? FRAME_CAST : FRAME_INFO, argv[1], argv[2],
 			   strlen(argv[2]), 5000, p);

@@ -169,9 +169,11 @@ static void child_close_fds(struct child *c)
 	int *fds[] = { &c->exec_fd, &c->ready_fd, &c->notify_fd };
 
 	for (size_t i = 0; i < 3; i++) {
-		if (*fds[i] >= 0) {
-			loop_del_fd(l, *fds[i]);
-			close(*fds[i]);
+		int fd = *fds[i];
+
+		if (fd >= 0) {
+			loop_del_fd(l, fd);
+			close(fd);
 			*fds[i] = -1;
 		}
 	}
@@ -276,12 +278,11 @@ static void on_notify(struct loop *l, int fd, uint32_t ev, void *data)
 {
 	struct child *c = data;
 	char b[4096];
-	ssize_t n;
 
 	for (;;) {
 		char *line, *save = NULL;
+		ssize_t n = notify_recv(fd, b, sizeof(b) - 1, c->pid);
 
-		n = notify_recv(fd, b, sizeof(b) - 1, c->pid);
 		if (n == -2)
 			continue;	/* not from the worker's process group */
 		if (n < 0)

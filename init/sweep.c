@@ -110,7 +110,6 @@ int sweep_path(const char *path)
 bool sweep_of_tree(pid_t pid, char *inst, size_t len)
 {
 	char p[64], *env = malloc(ENV_MAX + 1);
-	const char *t, *i;
 	bool ours = false;
 	ssize_t n;
 	int fd;
@@ -123,6 +122,8 @@ bool sweep_of_tree(pid_t pid, char *inst, size_t len)
 	if (fd >= 0)
 		close(fd);
 	if (n > 0) {
+		const char *t, *i;
+
 		env[n] = '\0';
 		t = env_get(env, (size_t)n, "ARBOR_TREE");
 		ours = t && !strcmp(t, tree);

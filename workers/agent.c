@@ -180,10 +180,12 @@ static bool key_ok(struct str key)
  * 1 when msg is not one of them. */
 static int agent_update(struct agent *a, struct str msg, struct arbor_buf *r)
 {
-	struct str rest, key, val;
+	struct str rest, key;
 	const char *sp;
 
 	if (verb(msg, "put", &rest)) {
+		struct str val;
+
 		sp = memchr(rest.p, ' ', rest.len);
 		key.p = rest.p;
 		key.len = sp ? (size_t)(sp - rest.p) : rest.len;
@@ -215,12 +217,13 @@ static int agent_call(void *state, const char *msg, size_t len,
 {
 	struct agent *a = state;
 	struct str m = { msg, len }, key;
-	struct entry *e;
 	int rc = agent_update(a, m, reply);
 
 	if (rc <= 0)
 		return rc;
 	if (verb(m, "get", &key)) {
+		const struct entry *e;
+
 		if (!key_ok(key)) {
 			arbor_buf_puts(reply, "usage: get KEY");
 			return -1;

@@ -237,10 +237,9 @@ int fbuf_put(struct fbuf *b, uint8_t type, uint64_t id, const void *data,
  * the next EPOLLOUT instead of blocking the caller. */
 int fbuf_flush(struct fbuf *b, int fd)
 {
-	ssize_t n;
-
 	while (b->off < b->len) {
-		n = write(fd, b->buf + b->off, b->len - b->off);
+		ssize_t n = write(fd, b->buf + b->off, b->len - b->off);
+
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

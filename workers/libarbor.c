@@ -162,9 +162,10 @@ static void __attribute__((noreturn)) finish(const char *reason, int status)
 static int flush_out(void)
 {
 	struct pollfd pfd = { .fd = w.out, .events = POLLOUT };
-	int r;
 
 	for (;;) {
+		int r;
+
 		if (w.gone) {
 			errno = EPIPE;
 			return -1;
@@ -284,7 +285,6 @@ static void accept_frame(const struct frame *f)
 static void read_input(void)
 {
 	char why[128];
-	enum frame_status st;
 	struct frame f;
 	size_t used;
 	ssize_t n;
@@ -297,8 +297,9 @@ static void read_input(void)
 		return;
 	}
 	for (;;) {
-		st = frame_decode(w.rbuf.buf + w.rbuf.off, fbuf_pending(&w.rbuf),
-				  w.max, &f, &used);
+		enum frame_status st = frame_decode(w.rbuf.buf + w.rbuf.off,
+						    fbuf_pending(&w.rbuf), w.max, &f, &used);
+
 		if (st == FRAME_SHORT)
 			return;
 		if (st != FRAME_OK) {
@@ -319,19 +320,21 @@ static void wait_io(int64_t deadline)
 		{ .fd = w.in, .events = POLLIN },
 		{ .fd = w.sigr, .events = POLLIN },
 	};
-	char drain[64];
 	int timeout = -1;
-	int64_t left;
 
 	if (deadline >= 0) {
-		left = deadline - now_ms();
+		int64_t left = deadline - now_ms();
+
 		timeout = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 	}
 	if (poll(pfd, 2, timeout) <= 0)
 		return;	/* timeout, or EINTR: the caller looks again */
-	if (pfd[1].revents)
+	if (pfd[1].revents) {
+		char drain[64];
+
 		while (read(w.sigr, drain, sizeof(drain)) > 0)
 			;
+	}
 	if (pfd[0].revents)
 		read_input();
 }
@@ -409,8 +412,6 @@ static int env_fd(const char *name)
 static void setup_env(void)
 {
 	const char *s;
-	unsigned long long max;
-	char *end;
 
 	if (!getenv("ARBOR_IN_FD"))
 		die("ARBOR_IN_FD is not set: run this program under arbor with genserver = yes");
@@ -421,6 +422,9 @@ static void setup_env(void)
 	w.max = FRAME_MAX_DEFAULT;
 	s = getenv("ARBOR_MAX_MESSAGE");
 	if (s) {
+		unsigned long long max;
+		char *end;
+
 		errno = 0;
 		max = strtoull(s, &end, 10);
 		if (errno || end == s || *end || max == 0 || max > UINT32_MAX ||
@@ -519,9 +523,9 @@ static bool run_one_timer(void)
  * timer starves the other. */
 static void __attribute__((noreturn)) loop(void)
 {
-	bool busy;
-
 	for (;;) {
+		bool busy;
+
 		if (stop_signal || w.gone)
 			finish("shutdown", 0);
 		busy = run_one_msg();

@@ -299,7 +299,7 @@ static void test_pool(void)
 			      "env = X=1\n"
 			      "[worker after]\n"
 			      "command = /bin/true\n", &err);
-	struct conf_node *p, *m;
+	struct conf_node *p;
 	bool members = true;
 
 	ok(c != NULL, "pool.ini loads%s%s", c ? "" : ": ", c ? "" : err.msg);
@@ -312,6 +312,7 @@ static void test_pool(void)
 	   "a pool is a permanent one_for_one supervisor with its own intensity/period");
 	for (int i = 1; p && i <= 3; i++) {
 		char path[32];
+		const struct conf_node *m;
 
 		snprintf(path, sizeof(path), "pool/%d", i);
 		m = conf_find(c, path);

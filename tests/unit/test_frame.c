@@ -273,7 +273,6 @@ static void test_flush_full_pipe(void)
 	char *data = malloc(big);
 	struct frame f;
 	int p[2], r, rounds = 0, good = 1;
-	ssize_t n;
 
 	for (size_t i = 0; i < big; i++)
 		data[i] = (char)(i * 7);
@@ -285,7 +284,8 @@ static void test_flush_full_pipe(void)
 	ok(r == 0 && fbuf_pending(&out) > 0 && fbuf_pending(&out) < big,
 	   "flush to a full pipe returns 0 with the rest pending");
 	while ((r == 0 || got < 2) && rounds++ < 100000) {
-		n = fbuf_fill(&in, p[0], big);
+		ssize_t n = fbuf_fill(&in, p[0], big);
+
 		if (n < 0 && errno != EAGAIN)
 			good = 0;
 		while (frame_decode(in.buf + in.off, fbuf_pending(&in), big, &f,

@@ -72,7 +72,6 @@ static char *relay_run(const char *in, size_t n, size_t chunk, bool sync, size_t
 	int dst = mkstemp(path), child_fd, probe, st;
 	struct loop *l = loop_new();
 	struct run r;
-	struct relay *rl;
 	char *out = NULL;
 	pid_t pid;
 	off_t size;
@@ -81,8 +80,7 @@ static char *relay_run(const char *in, size_t n, size_t chunk, bool sync, size_t
 	probe = dup(0);		/* the lowest free fd: the pipe's read end */
 	close(probe);
 	r = (struct run){ .rfd = probe, .deadline = loop_now_ms() + 20000 };
-	rl = relay_new(l, "w/x", dst, &child_fd);
-	if (!rl || !l || dst < 0)
+	if (!l || dst < 0 || !relay_new(l, "w/x", dst, &child_fd))
 		return NULL;
 	pid = fork();
 	if (pid == 0) {

@@ -477,8 +477,8 @@ static void test_apply_errors(void)
 
 static void test_apply_own_user(void)
 {
-	int caps[] = { 10 };
-	gid_t groups[] = { 65534 };
+	int caps[] = { 10 }, unknown_caps[] = { 99 };
+	gid_t groups[] = { 65534 }, other_groups[] = { 1 };
 	struct conf_setup s = { .user = "nobody", .uid = 65534, .gid = 65534,
 				.has_user = true, .groups = groups, .ngroups = 1,
 				.has_groups = true };
@@ -487,18 +487,18 @@ static void test_apply_own_user(void)
 	ok(apply_child(&s, become_nobody, out, sizeof(out)) == 0 &&
 	   streq(field(out, "Uid"), "65534 65534 65534 65534"),
 	   "user = arbor's own user needs no privilege (Uid %s)", field(out, "Uid"));
-	groups[0] = 1;
+	s.groups = other_groups;
 	ok(apply_child(&s, become_nobody, out, sizeof(out)) == 1 &&
 	   streq(out, "FAIL 1 user: setgroups: Operation not permitted"),
 	   "other groups than arbor's own need privilege: %s", out);
-	groups[0] = 65534;
+	s.groups = groups;
 	s.has_caps = true;
 	s.caps = caps;
 	s.ncaps = 1;
 	ok(apply_child(&s, become_nobody, out, sizeof(out)) == 1 &&
 	   !strncmp(out, "FAIL 1 capabilities: capset: ", 29),
 	   "capabilities arbor does not hold cannot be given: %s", out);
-	caps[0] = 99;
+	s.caps = unknown_caps;
 	ok(apply_child(&s, NULL, out, sizeof(out)) == 1 &&
 	   streq(out, "FAIL 22 capabilities: 99: Invalid argument"),
 	   "an unknown capability number: %s", out);
