@@ -183,17 +183,12 @@ static int conf_unknown_key(struct conf_parser *p, const char *name, int idx)
 	return conf_fail(p, p->f->line, "unknown key '%s'", name);
 }
 
-/* inih's handler: one key = value line of the current section. */
-static int conf_on_key(void *user, const char *section, const char *name,
-		       const char *value)
+/* One KEY = VALUE of the current section, its comment gone. */
+static int conf_on_value(struct conf_parser *p, const char *name, const char *value)
 {
-	struct conf_parser *p = user;
 	int idx, *seen;
 	int line;
 
-	(void)section;		/* ours is p->sect: inih truncates long names */
-	if (p->failed)
-		return 0;
 	line = p->f->line;
 	if (p->sect.kind == SEC_NONE) {
 		conf_fail_plain(p, line, "%s = %s: outside any section (a key goes under [arbor], [supervisor ...] or [worker ...])",
@@ -222,6 +217,60 @@ static int conf_on_key(void *user, const char *section, const char *name,
 	}
 	*seen = line;
 	return conf_keys[idx].set(p, &conf_keys[idx], value) == 0;
+}
+
+/* The value without its end-of-line comment, as a new string: a ';' after
+ * a blank starts one, except inside the quotes of a command line (which is
+ * split as a shell splits words, so "sh -c 'a ; b'" keeps its ';'). */
+static char *conf_strip_comment(const char *v, bool shell)
+{
+	bool blank = false;	/* the last character was a blank, unquoted */
+	size_t i, end;
+	char q = 0;
+
+	for (i = 0; v[i]; i++) {
+		if (q == '\'') {
+			if (v[i] == '\'')
+				q = 0;
+		} else if (shell && v[i] == '\\') {
+			if (v[i + 1])
+				i++;
+			blank = false;
+			continue;
+		} else if (q == '"') {
+			if (v[i] == '"')
+				q = 0;
+		} else if (shell && (v[i] == '\'' || v[i] == '"')) {
+			q = v[i];
+		} else if (v[i] == ';' && blank) {
+			break;
+		}
+		blank = !q && (v[i] == ' ' || v[i] == '\t');
+	}
+	for (end = i; end > 0 && (v[end - 1] == ' ' || v[end - 1] == '\t'); end--)
+		;
+	return strndup(v, end);
+}
+
+/* inih's handler: one key = value line of the current section. */
+static int conf_on_key(void *user, const char *section, const char *name,
+		       const char *raw)
+{
+	struct conf_parser *p = user;
+	char *value;
+	int r;
+
+	(void)section;		/* ours is p->sect: inih truncates long names */
+	if (p->failed)
+		return 0;
+	value = conf_strip_comment(raw, !strcmp(name, "command"));
+	if (!value) {
+		conf_nomem(p);
+		return 0;
+	}
+	r = conf_on_value(p, name, value);
+	free(value);
+	return r;
 }
 
 /* The parent's auto_shutdown must let a significant child matter, else
@@ -726,7 +775,7 @@ out:
  * CONF_LINE_MAX) in one piece, and no continuation lines (an indented
  * key is a key, not a piece of the previous value). */
 struct conf_ini_knobs {
-	bool use_stack, allow_realloc, allow_multiline;
+	bool use_stack, allow_realloc, allow_multiline, inline_comments;
 	int max_line, initial_alloc;
 };
 
@@ -737,8 +786,10 @@ static void conf_ini_set(struct conf_ini_knobs *old)
 	old->allow_multiline = ini_allow_multiline;
 	old->max_line = ini_max_line;
 	old->initial_alloc = ini_initial_alloc;
+	old->inline_comments = ini_allow_inline_comments;
 	ini_use_stack = false;
 	ini_allow_realloc = false;
+	ini_allow_inline_comments = false;	/* conf_strip_comment's job */
 	ini_allow_multiline = false;
 	ini_max_line = CONF_LINE_MAX;
 	ini_initial_alloc = CONF_LINE_MAX;
@@ -747,6 +798,7 @@ static void conf_ini_set(struct conf_ini_knobs *old)
 static void conf_ini_restore(const struct conf_ini_knobs *old)
 {
 	ini_use_stack = old->use_stack;
+	ini_allow_inline_comments = old->inline_comments;
 	ini_allow_realloc = old->allow_realloc;
 	ini_allow_multiline = old->allow_multiline;
 	ini_max_line = old->max_line;

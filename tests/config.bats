@@ -144,6 +144,18 @@ $GOOD: ok (2 supervisors, 3 workers)"
 	assert_line --regexp "^└── path: worker restart=permanent command=/[^ ]*/sh -c 'exit 0'\$"
 }
 
+@test "config: a ; after a blank is a comment, except inside a command's quotes" {
+	good <<-'EOF'
+	[worker q]
+	command = sh -c 'sleep 1 ; exit 3' "x ;y" z\ ;w ; the comment
+	[worker plain]
+	command = sh -c 'exit 0' ; a comment
+	restart = transient ; another
+	EOF
+	assert_line --regexp "^├── q: worker restart=permanent command=/[^ ]*/sh -c 'sleep 1 ; exit 3' 'x ;y' 'z ;w'\$"
+	assert_line --regexp "^└── plain: worker restart=transient command=/[^ ]*/sh -c 'exit 0'\$"
+}
+
 @test "config: include reads matches in sorted order after the file" {
 	mkdir -p "$BATS_TEST_TMPDIR/conf.d/more"
 	# created out of order, so that directory order is not sorted order
