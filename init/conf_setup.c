@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conf_int.h"
+#include "setup.h"
 
 /* The set-up keys only occur in [worker] sections, which have a node. */
 static struct conf_setup *conf_cur_setup(struct conf_parser *p)
@@ -298,10 +299,18 @@ int conf_set_env_file(struct conf_parser *p, const struct conf_key *k,
 {
 	struct conf_setup *s = conf_cur_setup(p);
 
+	char why[1024];
+	const char *what = why;
+
 	if (conf_set_path(p, k, v, &s->env_file) < 0)
 		return -1;
-	if (access(s->env_file, R_OK) < 0)
-		return conf_bad(p, k, v, "%s: %s", s->env_file, strerror(errno));
+	/* Read now, so that a bad line fails the check; read again at every
+	 * start, so that an edit is seen at the next restart. */
+	if (setup_env_file(s->env_file, NULL, why, sizeof(why)) < 0) {
+		if (!strncmp(what, "env_file: ", 10))
+			what += 10;
+		return conf_bad(p, k, v, "%s", what);
+	}
 	return 0;
 }
 

@@ -544,6 +544,17 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	command = /bin/true
 	env_file = missing.env
 	EOF
+	bad "3: [worker a]: env_file = /: /: Is a directory" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	env_file = /
+	EOF
+	printf 'A=1\n# fine\nNOT A LINE\n' >"$BATS_TEST_TMPDIR/bad.env"
+	bad "3: [worker a]: env_file = bad.env: $dir/bad.env:3: expected KEY=VALUE" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	env_file = bad.env
+	EOF
 	bad "3: [worker a]: user = 4242: uid 4242 has no passwd entry, so group = is needed" <<-'EOF'
 	[worker a]
 	command = /bin/true
