@@ -276,13 +276,14 @@ void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 		}
 		n = NULL;
 	}
-	if (!n || n == s->node) {
+	if (!n) {
 		snprintf(err, sizeof(err), "no such child: %s", path);
 		answer_str(s, p, 1, err);
 		return;
 	}
-	if (n->is_sup) {
-		snprintf(err, sizeof(err), "not a genserver: %s is a supervisor", path);
+	if (n->is_sup) {	/* the root too: "" is / to the user */
+		snprintf(err, sizeof(err), "not a genserver: %s is a supervisor",
+			 *n->path ? n->path : "/");
 		answer_str(s, p, 1, err);
 		return;
 	}

@@ -325,8 +325,10 @@ void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *
 	} else if (!strcmp(verb, "start") || !strcmp(verb, "stop") ||
 		   !strcmp(verb, "restart") || !strcmp(verb, "kill")) {
 		if (n == s->conf->root) {
-			pending_answer(s, p, 1, "the root cannot be stopped or started: "
-				       "use arborctl shutdown", 59);
+			static const char m[] = "the root cannot be stopped or started: "
+						"use arborctl shutdown";
+
+			pending_answer(s, p, 1, m, sizeof(m) - 1);
 			return;
 		}
 		route_ctl(s, argc, argv, p);

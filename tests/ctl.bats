@@ -294,6 +294,38 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$ARBORCTL" 
 	assert_equal "$(pids)" "$before"
 }
 
+@test "the root: start, stop, restart, kill say to use shutdown, in full" {
+	start_tree
+	local before verb
+	before=$(pids)
+	for verb in start stop restart kill; do
+		for p in "" /; do
+			run --separate-stderr ctl "$verb" "$p"
+			assert_failure 1
+			assert_equal "$stderr" \
+				"arborctl: the root cannot be stopped or started: use arborctl shutdown"
+		done
+	done
+	assert_equal "$(pids)" "$before"
+	run ctl ping
+	assert_success
+}
+
+@test "the root: call, cast and send say it is a supervisor" {
+	start_tree
+	local verb
+	for verb in call cast send; do
+		for p in "" /; do
+			run --separate-stderr ctl "$verb" "$p" get_value
+			assert_failure 1
+			assert_equal "$stderr" "arborctl: not a genserver: / is a supervisor"
+		done
+		run --separate-stderr ctl "$verb" web get_value
+		assert_failure 1
+		assert_equal "$stderr" "arborctl: not a genserver: web is a supervisor"
+	done
+}
+
 # --- ping, shutdown -------------------------------------------------------
 
 @test "ping: 0 and pong when healthy; 2 when arbor is not there" {
