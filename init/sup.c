@@ -417,6 +417,21 @@ static void keep_only(int *a, int *b)
 	*b = 4;
 }
 
+/* Ends this process by sig as if it had never been caught, so that its
+ * parent sees the death by a signal that it was (without a core dump). */
+static void __attribute__((noreturn)) die_by(int sig)
+{
+	sigset_t set;
+
+	prctl(PR_SET_DUMPABLE, 0);
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
 /* The nested supervisor's process: its own session (so that nothing of its
  * subtree can outlive it unnoticed), dying with its parent, a subreaper for
  * its workers' orphans, and the same loop as the root on its subtree. */
@@ -447,6 +462,8 @@ static void __attribute__((noreturn)) nested_main(struct sup *parent, struct chi
 		_exit(1);
 	s->up = link_new(s, NULL, rfd, wfd, FRAME_MAX_DEFAULT + 4096);
 	code = sup_loop(s);
+	if (s->die_sig)
+		die_by(s->die_sig);
 	_exit(code);
 }
 
@@ -932,7 +949,10 @@ void sup_admin(struct sup *s, const char *verb, struct child *c, int sig,
 			pending_answer(s, p, 1, m, strlen(m));
 			return;
 		}
-		kill(c->pid, sig > 0 ? sig : SIGKILL);
+		if (c->is_sup)	/* queued: a crash to it, not our stop */
+			sigqueue(c->pid, sig > 0 ? sig : SIGKILL, (union sigval){ 0 });
+		else
+			kill(c->pid, sig > 0 ? sig : SIGKILL);
 		pending_answer(s, p, 0, "", 0);
 		return;
 	}
@@ -1171,6 +1191,14 @@ static bool forwarded(int sig)
 	}
 }
 
+/* The parent stops a nested supervisor with a plain kill() of its
+ * stop_signal; anything else (another sender, or the parent relaying
+ * `arborctl kill` with sigqueue) is a death the parent did not ask for. */
+static bool stop_from_parent(const struct signalfd_siginfo *si)
+{
+	return (pid_t)si->ssi_pid == getppid() && si->ssi_code == SI_USER;
+}
+
 static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *data)
 {
 	struct sup *s = data;
@@ -1198,6 +1226,8 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 	switch (sig) {
 	case SIGTERM: case SIGINT: case SIGQUIT:
 		log_debug("%s: stopping the tree", log_signame(sig));
+		if (s->up && s->phase != PH_STOP && s->phase != PH_DONE && !stop_from_parent(si))
+			s->die_sig = sig;
 		if (s->phase != PH_STOP && s->phase != PH_DONE)
 			s->exit_with_cmd = s->cmd != NULL;	/* tini: CMD's status */
 		sup_shutdown(s, 0);

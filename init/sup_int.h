@@ -108,6 +108,8 @@ struct sup {
 	int *death_ws;
 	size_t ndeaths, capdeaths;
 	int exit_code;
+	int die_sig;		/* nested: stopped by a signal not from the
+				 * parent, so it dies by it once stopped */
 	bool exit_with_cmd;	/* arbor ends with CMD's status (TERM etc.) */
 	bool root;
 	struct link *up;	/* nested: the link to the parent */

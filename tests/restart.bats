@@ -448,6 +448,44 @@ crash_y_twice() {
 	tree_stop
 }
 
+@test "escalation: a transient nested supervisor TERMed from outside stops its children and is restarted" {
+	nested_tree transient
+	tree_start
+	local n=$(log_pid n) x=$(wpid n/x) y=$(wpid n/y) z=$(wpid n/z) a=$(wpid a) m
+	m=$(ev_mark)
+	ns_kill TERM "$n"
+	wait_log "$LOG" "^arbor: exited n pid=$n signal=SIGTERM\$"
+	wait_log "$LOG" '^arbor: restarting n restart=1/3 '
+	wait_log_n '^arbor: started n ' 2
+	wait_ev '^ready n/z$' 2
+	# n stopped its subtree in reverse order before it died, then came back
+	ev_since "$m" | assert_seq "stop n/z" "stop n/y" "stop n/x" "start n/x" "ready n/x" \
+		"start n/y" "ready n/y" "start n/z" "ready n/z"
+	wait_ns_gone "$n" "$x" "$y" "$z"
+	[ "$(wpid a)" = "$a" ]
+	wait_until "$ARBORCTL" ping
+	# arborctl kill relays the signal as a crash, not as its stop
+	n=$(log_pid n)
+	"$ARBORCTL" kill n TERM
+	wait_log "$LOG" "^arbor: exited n pid=$n signal=SIGTERM\$"
+	wait_log "$LOG" '^arbor: restarting n restart=2/3 '
+	tree_stop
+}
+
+@test "escalation: a transient nested supervisor stopped by its parent is not restarted" {
+	nested_tree transient
+	tree_start
+	local n=$(log_pid n)
+	"$ARBORCTL" stop n
+	wait_log "$LOG" "^arbor: stopped n pid=$n status=0\$"
+	no_log '^arbor: restarting n '
+	[ "$(ns_count "$W n/")" -eq 0 ]
+	"$ARBORCTL" start n
+	wait_log_n '^arbor: started n ' 2
+	tree_stop
+	no_log '^arbor: exited n '
+}
+
 @test "escalation: the parent counts a give-up as one crash and gives up in turn" {
 	nested_tree permanent 1
 	tree_start
