@@ -156,12 +156,14 @@ static void on_link_write(struct loop *l, int fd, uint32_t ev, void *data)
 		link_want_write(ln, false);	/* sent, or the reader is gone */
 }
 
-/* EVENT: "path\tpid\tstate\trestarts\tsince\tgiving_up" to the parent. */
+/* EVENT: "path\tpid\tstate\trestarts\tsince\tgiving_up\trecovering" to
+ * the parent. */
 void link_event_up(struct sup *s, const char *path, const struct rtstat *rt)
 {
 	char b[600];
-	int n = snprintf(b, sizeof(b), "%s\t%d\t%d\t%d\t%lld\t%d", path, (int)rt->pid,
-			 (int)rt->state, rt->restarts, (long long)rt->since, rt->giving_up);
+	int n = snprintf(b, sizeof(b), "%s\t%d\t%d\t%d\t%lld\t%d\t%d", path, (int)rt->pid,
+			 (int)rt->state, rt->restarts, (long long)rt->since, rt->giving_up,
+			 rt->recovering);
 
 	if (s->up && n > 0 && (size_t)n < sizeof(b))
 		link_send(s->up, FRAME_EVENT, 0, b, (size_t)n, NULL, 0);
@@ -172,7 +174,7 @@ static void apply_event(struct sup *s, const char *d, size_t len)
 	char b[600], *tab;
 	struct conf_node *n;
 	struct rtstat *rt;
-	int pid, st, restarts, gu;
+	int pid, st, restarts, gu, rec;
 	long long since;
 
 	if (len >= sizeof(b))
@@ -183,7 +185,8 @@ static void apply_event(struct sup *s, const char *d, size_t len)
 	if (!tab)
 		return;
 	*tab = '\0';
-	if (sscanf(tab + 1, "%d\t%d\t%d\t%lld\t%d", &pid, &st, &restarts, &since, &gu) != 5)
+	if (sscanf(tab + 1, "%d\t%d\t%d\t%lld\t%d\t%d", &pid, &st, &restarts, &since, &gu,
+		   &rec) != 6)
 		return;
 	n = conf_find(s->conf, b);
 	if (!n)
@@ -196,6 +199,7 @@ static void apply_event(struct sup *s, const char *d, size_t len)
 	rt->restarts = restarts;
 	rt->since = since;
 	rt->giving_up = gu;
+	rt->recovering = rec;
 	if (s->up)
 		link_event_up(s, b, rt);
 }

@@ -196,18 +196,33 @@ static void status_text(struct sup *s, struct sbuf *sb, struct conf_node *n)
 		status_text(s, sb, n->kids[i]);
 }
 
-/* Not healthy: a supervisor giving up, or a child waiting to restart. */
-static const char *unhealthy(struct sup *s, struct conf_node *n)
+/* Why n is not healthy, or NULL: a supervisor giving up, a child waiting
+ * to restart, or one started again after a crash that is not ready yet. A
+ * child started by arborctl or by a reload is not counted while it starts. */
+static const char *sick(const struct rtstat *rt)
 {
-	struct rtstat *rt = n->rt;
+	if (!rt)
+		return NULL;
+	if (rt->giving_up)
+		return "giving up";
+	if (rt->state == C_RESTARTING)
+		return "waiting to restart";
+	if (rt->state == C_STARTING && rt->recovering)
+		return "restarting";
+	return NULL;
+}
 
-	if (rt && (rt->giving_up || rt->state == C_RESTARTING))
-		return n->path;
+/* The first node of n's subtree that is not healthy; *why says how. */
+static const struct conf_node *unhealthy(struct conf_node *n, const char **why)
+{
+	*why = sick(n->rt);
+	if (*why)
+		return n;
 	for (size_t i = 0; i < n->nkids; i++) {
-		const char *p = unhealthy(s, n->kids[i]);
+		const struct conf_node *bad = unhealthy(n->kids[i], why);
 
-		if (p)
-			return p;
+		if (bad)
+			return bad;
 	}
 	return NULL;
 }
@@ -261,16 +276,16 @@ void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *
 	struct pending *p;
 
 	if (!strcmp(verb, "ping")) {
-		const char *bad = s->phase == PH_BOOT ? "" : unhealthy(s, s->conf->root);
+		const char *why = NULL;
+		const struct conf_node *bad = unhealthy(s->conf->root, &why);
 
 		if (s->phase == PH_BOOT)
 			reply(done, ctx, 1, "starting");
 		else if (s->phase != PH_RUN)
 			reply(done, ctx, 1, "stopping");
 		else if (bad)
-			reply(done, ctx, 1, "not healthy: %s is %s", *bad ? bad : "/",
-			      ((struct rtstat *)conf_find(s->conf, bad)->rt)->giving_up ?
-			      "giving up" : "waiting to restart");
+			reply(done, ctx, 1, "not healthy: %s is %s", *bad->path ? bad->path : "/",
+			      why);
 		else
 			reply(done, ctx, 0, "pong");
 		return;

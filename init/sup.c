@@ -126,6 +126,8 @@ void sup_set_state(struct child *c, enum cstate st)
 	c->state = st;
 	c->rt->state = st;
 	c->rt->pid = c->pid;
+	if (st == C_RUNNING || st == C_STOPPED)
+		c->rt->recovering = false;
 	if (st == C_RUNNING)
 		c->rt->since = wall_ms();
 	sup_event(c->sup, c);
@@ -154,6 +156,7 @@ static void subtree_down(struct sup *s, struct conf_node *n)
 			rt->pid = 0;
 			rt->state = C_STOPPED;
 			rt->giving_up = false;
+			rt->recovering = false;
 			if (s->up)
 				link_event_up(s, n->kids[i]->path, rt);
 		}
@@ -428,7 +431,7 @@ static void __attribute__((noreturn)) die_by(int sig)
 	sigemptyset(&set);
 	sigaddset(&set, sig);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(sig);
+	kill(getpid(), sig);	/* delivered before kill() returns */
 	_exit(128 + sig);
 }
 
@@ -625,7 +628,16 @@ static void plan_add_w(struct sup *s, enum act_type t, struct child *c, struct p
 	}
 	s->plan[s->nplan].type = t;
 	s->plan[s->nplan].waiter = w;
+	s->plan[s->nplan].again = false;
 	s->plan[s->nplan++].c = c;
+}
+
+/* A start that is part of a restart: the child counts as not healthy
+ * until it is ready again. */
+static void plan_add_again(struct sup *s, struct child *c)
+{
+	plan_add(s, ACT_START, c);
+	s->plan[s->nplan - 1].again = true;
 }
 
 static void stop_all_plan(struct sup *s)
@@ -779,6 +791,7 @@ static void plan_run(struct sup *s)
 		} else if (!c->held && c->state != C_RUNNING) {
 			if (c->state == C_STARTING)
 				return;
+			c->rt->recovering = a->again;	/* ping: not healthy until ready */
 			if (start_child(c) == 0)
 				return;
 			sup_child_failed_start(c, c->start_err);
@@ -799,7 +812,7 @@ static void strategy_plan(struct sup *s, struct child *c)
 
 	plan_reset(s);
 	if (s->node->strategy == STRAT_ONE_FOR_ONE) {
-		plan_add(s, ACT_START, c);
+		plan_add_again(s, c);
 		return;
 	}
 	if (s->node->strategy == STRAT_REST_FOR_ONE)
@@ -819,7 +832,7 @@ static void strategy_plan(struct sup *s, struct child *c)
 		struct child *k = s->kids[i];
 
 		if (k == c || (!k->down && !k->held && !k->is_cmd))
-			plan_add(s, ACT_START, k);
+			plan_add_again(s, k);
 	}
 }
 

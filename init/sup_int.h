@@ -26,6 +26,7 @@ struct rtstat {
 	int restarts;
 	int64_t since;		/* CLOCK_REALTIME ms when it became running */
 	bool giving_up;		/* a supervisor stopping after its intensity */
+	bool recovering;	/* starting again after a crash, until ready */
 };
 
 /* A frame pipe pair: to a GenServer worker, to a nested supervisor, or (in a
@@ -69,6 +70,7 @@ struct action {
 	enum act_type type;
 	struct child *c;
 	struct pending *waiter;	/* an arborctl request answered when done */
+	bool again;		/* a start that restarts after a crash */
 };
 
 enum phase { PH_BOOT, PH_RUN, PH_STOP, PH_DONE };

@@ -360,6 +360,53 @@ EOF
 	assert_equal "$(jq -r '.children[1].state' <<<"$output")" starting
 }
 
+@test "ping: 1 while a crashed child is starting again, until it is ready" {
+	cat >"$INI" <<EOF
+[worker a]
+command = $W a readyfile
+ready = fd:3
+
+[supervisor web]
+
+[worker web/api]
+command = $W web/api readyfile
+ready = fd:3
+EOF
+	touch "$D/a.go" "$D/web_api.go"
+	tree_start
+	wait_until ctl ping
+	local pa=$(wpid a) papi=$(wpid web/api)
+	ns_kill KILL "$pa"
+	wait_new_wpid a "$pa"
+	run --separate-stderr ctl ping
+	assert_failure 1
+	assert_equal "$stderr" "arborctl: not healthy: a is restarting"
+	assert_equal "$(field a state)" starting
+	touch "$D/a.go"
+	wait_until ctl ping
+	assert_equal "$(field a state)" running
+	# the same under a nested supervisor: its parent's view says so too
+	ns_kill KILL "$papi"
+	wait_new_wpid web/api "$papi"
+	run --separate-stderr ctl ping
+	assert_failure 1
+	assert_equal "$stderr" "arborctl: not healthy: web/api is restarting"
+	touch "$D/web_api.go"
+	wait_until ctl ping
+	# a start asked for with arborctl is no crash: pong while it starts
+	pa=$(wpid a)
+	ctl restart a &
+	CLIENT=$!
+	wait_new_wpid a "$pa"
+	assert_equal "$(field a state)" starting
+	run ctl ping
+	assert_success
+	touch "$D/a.go"
+	wait "$CLIENT"
+	CLIENT=
+	assert_equal "$(field a state)" running
+}
+
 @test "shutdown: the tree stops, arbor exits 0 and removes its socket" {
 	start_tree
 	run ctl shutdown
