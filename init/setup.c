@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "setup.h"
@@ -266,8 +267,22 @@ static int open_log(const char *path)
 	return -1;
 }
 
+/* A regular file on a filesystem with no block left for the worker (root
+ * may use the reserved ones): its first write would fail, so its start
+ * fails now, naming the key, instead of the worker losing its output. */
+static bool disk_full(int fd, bool root)
+{
+	struct statvfs v;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fstatvfs(fd, &v) < 0 ||
+	    v.f_blocks == 0)
+		return false;
+	return (root ? v.f_bfree : v.f_bavail) == 0;
+}
+
 static int output_open(const struct conf_output *o, int target, const char *key,
-		       char *why, size_t len)
+		       bool root, char *why, size_t len)
 {
 	int fd;
 
@@ -279,6 +294,11 @@ static int output_open(const struct conf_output *o, int target, const char *key,
 		break;
 	case OUT_FILE:
 		fd = open_log(o->path);
+		if (fd >= 0 && disk_full(fd, root)) {
+			close(fd);
+			fd = -1;
+			errno = ENOSPC;
+		}
 		if (fd < 0)
 			return fail(why, len, "%s: file:%s: %s", key, o->path,
 				    strerror(errno));
@@ -300,9 +320,11 @@ static int output_open(const struct conf_output *o, int target, const char *key,
 
 int setup_output(const struct conf_setup *s, char *why, size_t len)
 {
-	if (output_open(&s->out, STDOUT_FILENO, "stdout", why, len) < 0)
+	bool root = s->has_user ? s->uid == 0 : geteuid() == 0;
+
+	if (output_open(&s->out, STDOUT_FILENO, "stdout", root, why, len) < 0)
 		return -1;
-	return output_open(&s->err, STDERR_FILENO, "stderr", why, len);
+	return output_open(&s->err, STDERR_FILENO, "stderr", root, why, len);
 }
 
 /* ---- limits ---- */
