@@ -218,9 +218,11 @@ int setup_env(const struct conf_setup *s, char ***envp, char *why, size_t len)
 		if (setup_env_put(&env, *e) < 0)
 			goto err_nomem;
 	if (s->has_user &&
-	    (env_put_var(&env, "HOME", s->home) < 0 ||
+	    (env_put_var(&env, "HOME", s->home ? s->home : "/") < 0 ||
 	     env_put_var(&env, "USER", user_name(s)) < 0 ||
 	     env_put_var(&env, "LOGNAME", user_name(s)) < 0))
+		goto err_nomem;
+	if (env_put_var(&env, "PWD", s->cwd) < 0)
 		goto err_nomem;
 	if (s->env_file && setup_env_file(s->env_file, &env, why, len) < 0)
 		goto err_free;
@@ -454,6 +456,9 @@ static int change_id_failed(const struct conf_setup *s, int rc, char *why,
 	case -2:
 	case -7:
 		return fail(why, len, "user: prctl(PR_SET_KEEPCAPS): %s", e);
+	case -3:
+		return fail(why, len, "capabilities: cannot keep them across the change of user (arbor must hold each capability it gives): %s",
+			    e);
 	default:
 		return fail(why, len, "capabilities: capng_change_id: %d: %s", rc, e);
 	}

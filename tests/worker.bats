@@ -376,6 +376,27 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 	refute_line HOME=/root
 }
 
+@test "worker: a uid without a passwd entry gets HOME=/; cwd sets PWD" {
+	# (the test's own directory is not open to uid 4242)
+	ini <<-EOF
+		[worker w]
+		command = /bin/sleep 1001
+		user = 4242
+		group = 4242
+		cwd = /usr/bin
+	EOF
+	export HOME=/root USER=root PWD=/elsewhere
+	start
+	W=$(worker_pid '^/bin/sleep 1001$')
+	run environ_of "$W"
+	assert_line HOME=/
+	assert_line USER=4242
+	assert_line LOGNAME=4242
+	assert_line PWD=/usr/bin
+	refute_line HOME=/root
+	refute_line PWD=/elsewhere
+}
+
 # ---- output ----
 
 @test "worker: stdout and stderr = prefix relay lines with the worker's path" {
@@ -605,6 +626,64 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 	[ "$(fds_of "$W")" = "0 1 2 3 4" ]
 	[[ "$(readlink "/proc/$W/fd/3")" == pipe:* ]]
 	[[ "$(readlink "/proc/$W/fd/4")" == pipe:* ]]
+}
+
+# libarbor_fds_ok PATH PID: once the worker at PATH answers a call (READY
+# was sent, so libarbor has set itself up), PID holds exactly 0, 1, 2 and
+# the two pipes its environment names.
+libarbor_fds_ok() {
+	local in out
+	wait_until "$ARBORCTL" call "$1" "$2" >/dev/null
+	in=$(environ_of "$3" | sed -n 's/^ARBOR_IN_FD=//p')
+	out=$(environ_of "$3" | sed -n 's/^ARBOR_OUT_FD=//p')
+	[ "$in $out" = "3 4" ]
+	[ "$(fds_of "$3")" = "0 1 2 3 4" ]
+	[[ "$(readlink "/proc/$3/fd/$in")" == pipe:* ]]
+	[[ "$(readlink "/proc/$3/fd/$out")" == pipe:* ]]
+}
+
+@test "worker: counter and agent (libarbor) hold exactly fds 0 to 4, after a restart too" {
+	ini <<-EOF
+		[supervisor]
+		intensity = 100
+		[worker counter]
+		command = $WORKERS/counter
+		genserver = yes
+		[worker agent]
+		command = $WORKERS/agent
+		genserver = yes
+	EOF
+	start
+	C=$(worker_pid "^$WORKERS/counter\$")
+	A=$(worker_pid "^$WORKERS/agent\$")
+	libarbor_fds_ok counter get_value "$C"
+	libarbor_fds_ok agent keys "$A"
+	kill -KILL "$C" "$A"
+	C2=$(new_worker_pid "^$WORKERS/counter\$" "$C")
+	A2=$(new_worker_pid "^$WORKERS/agent\$" "$A")
+	libarbor_fds_ok counter get_value "$C2"
+	libarbor_fds_ok agent keys "$A2"
+}
+
+@test "worker: a program a libarbor worker runs gets no blocked signals" {
+	ini <<-EOF
+		[worker p]
+		command = $FIXBIN/protoworker
+		genserver = yes
+		env = PROTO_MARKER=$T/marker
+	EOF
+	start
+	W=$(worker_pid "^$FIXBIN/protoworker\$")
+	wait_until "$ARBORCTL" call p "echo up" >/dev/null
+	run "$ARBORCTL" call p "run grep ^SigBlk /proc/self/status >$T/child"
+	assert_success
+	assert_output 0
+	run cat "$T/child"
+	assert_output "$(printf 'SigBlk:\t0000000000000000')"
+	# the worker itself still stops in order on SIGTERM
+	kill -TERM "$W"
+	wait_log "$T/marker" '^terminate shutdown$'
+	wait_gone "$W"
 }
 
 # ---- configuration errors ----
