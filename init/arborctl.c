@@ -36,7 +36,8 @@
 
 struct verb {
 	const char *name;
-	int min, max;		/* operands after the verb */
+	int min, max;		/* operands after the verb; max -1: the words
+				 * after PATH are one MESSAGE, joined by blanks */
 	const char *args;
 	const char *help;
 };
@@ -48,9 +49,9 @@ static const struct verb verbs[] = {
 	{ "stop", 1, 1, "PATH", "stop a child and keep it stopped" },
 	{ "restart", 1, 1, "PATH", "stop a child, then start it" },
 	{ "kill", 1, 2, "PATH [SIGNAL]", "send SIGNAL (default KILL) to a child" },
-	{ "call", 2, 2, "PATH MESSAGE [--timeout MS]", "call a GenServer worker, print its reply" },
-	{ "cast", 2, 2, "PATH MESSAGE", "cast MESSAGE to a GenServer worker" },
-	{ "send", 2, 2, "PATH MESSAGE", "send MESSAGE to a worker's handle_info" },
+	{ "call", 2, -1, "PATH MESSAGE [--timeout MS]", "call a GenServer worker, print its reply" },
+	{ "cast", 2, -1, "PATH MESSAGE", "cast MESSAGE to a GenServer worker" },
+	{ "send", 2, -1, "PATH MESSAGE", "send MESSAGE to a worker's handle_info" },
 	{ "reload", 0, 0, "", "re-read the configuration, apply what changed" },
 	{ "shutdown", 0, 0, "", "stop the tree and arbor" },
 	{ "ping", 0, 0, "", "exit 0 if arbor answers and the tree is healthy" },
@@ -120,6 +121,29 @@ static long parse_ms(const char *s)
 	return v;
 }
 
+/* `arborctl call counter add 5` sends "add 5", as if it had been quoted. */
+static void join_message(struct opts *o)
+{
+	size_t len = 0;
+	char *m;
+
+	for (int i = 1; i < o->nargs; i++)
+		len += strlen(o->args[i]) + 1;
+	m = malloc(len);
+	if (!m) {
+		fprintf(stderr, "arborctl: %s\n", strerror(errno));
+		exit(EXIT_FAILED);
+	}
+	m[0] = '\0';
+	for (int i = 1; i < o->nargs; i++) {
+		if (i > 1)
+			strcat(m, " ");
+		strcat(m, o->args[i]);
+	}
+	o->args[1] = m;		/* argv's own slot: freed at exit */
+	o->nargs = 2;
+}
+
 /* Options may come before or after the verb (`status --json`, `call P M
  * --timeout 100`); `--` ends them, for a MESSAGE that starts with '-'. */
 static void parse(int argc, char **argv, struct opts *o)
@@ -174,9 +198,11 @@ static void parse(int argc, char **argv, struct opts *o)
 	if (o->nargs < o->verb->min)
 		usage_error(o->verb, "%s needs %s", o->verb->name,
 			    o->verb->min == 1 ? "a PATH" : "a PATH and a MESSAGE");
-	if (o->nargs > o->verb->max)
+	if (o->verb->max >= 0 && o->nargs > o->verb->max)
 		usage_error(o->verb, "%s: unexpected argument '%s'", o->verb->name,
 			    o->args[o->verb->max]);
+	if (o->verb->max < 0 && o->nargs > 2)
+		join_message(o);
 	if (o->json && strcmp(o->verb->name, "status"))
 		usage_error(o->verb, "--json is for status only");
 	if (timeout) {

@@ -453,7 +453,6 @@ kill a SIG
 kill a TERM extra
 call
 call a
-call a m extra
 call a m --timeout
 call a m --timeout abc
 call a m --timeout 0
@@ -461,10 +460,8 @@ call a m --timeout -5
 call a m --timeout 10s
 cast
 cast a
-cast a m extra
 send
 send a
-send a m extra
 --frob ping
 -x ping
 -S

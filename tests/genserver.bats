@@ -187,6 +187,10 @@ man_example() {
 	ctl cast counter 'add 5'
 	run ctl call counter get_value
 	assert_output 6
+	# the words after PATH are one message, quoted or not
+	ctl cast counter add 2
+	run ctl call counter add 3
+	assert_output 11
 }
 
 @test "cast: returns at once even when the worker is not reading" {
