@@ -194,9 +194,12 @@ static void maybe_ready(struct child *c)
 	if (c->is_sup || (n && n->ready == READY_GENSERVER)) {
 		if (!c->ln || !c->ln->ready)
 			return;
-	} else if (n && (n->ready == READY_FD || n->ready == READY_NOTIFY)) {
-		if (c->ready_fd != -1 || c->notify_fd >= 0)
+	} else if (n && n->ready == READY_FD) {
+		if (c->ready_fd != -1)
 			return;	/* -1 once the ready line came; -2 never ready */
+	} else if (n && n->ready == READY_NOTIFY) {
+		if (!c->notified)
+			return;
 	}
 	sup_child_ready(c);
 }
@@ -276,7 +279,10 @@ static ssize_t notify_recv(int fd, char *b, size_t len, pid_t pgid)
 	return -2;
 }
 
-/* notify: ready on a datagram holding the line READY=1 (sd_notify). */
+/* notify: ready on a datagram holding the line READY=1 (sd_notify). The
+ * socket stays open for the worker's life, as under systemd: later
+ * messages (STATUS=, WATCHDOG=1, a BARRIER=1 whose fd is dropped, so the
+ * sender's barrier returns) are read and ignored, never refused. */
 static void on_notify(struct loop *l, int fd, uint32_t ev, void *data)
 {
 	struct child *c = data;
@@ -286,18 +292,16 @@ static void on_notify(struct loop *l, int fd, uint32_t ev, void *data)
 		char *line, *save = NULL;
 		ssize_t n = notify_recv(fd, b, sizeof(b) - 1, c->pid);
 
-		if (n == -2)
-			continue;	/* not from the worker's process group */
+		if (n == -2 || (n >= 0 && c->notified))
+			continue;	/* not from the worker's group, or not needed */
 		if (n < 0)
 			return;
 		b[n] = '\0';
 		for (line = strtok_r(b, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			if (!strcmp(line, "READY=1")) {
-				loop_del_fd(l, fd);
-				close(fd);
-				c->notify_fd = -1;
+				c->notified = true;
 				maybe_ready(c);
-				return;
+				break;
 			}
 		}
 	}
@@ -367,6 +371,7 @@ static int start_worker(struct child *c)
 			goto err;
 		if (n->ready == READY_NOTIFY) {
 			what = "socket";
+			c->notified = false;
 			c->notify_fd = notify_open(c, notify, sizeof(notify));
 			if (c->notify_fd < 0)
 				goto err;
@@ -1064,7 +1069,9 @@ static void on_reaped(struct sup *s, struct child *c, int ws)
 	c->pid = 0;
 	if (was == C_STARTING) {
 		if (c->is_cmd && !c->exec_ok && c->start_err[0]) {
-			log_msg("cannot run %s", c->start_err);
+			log_msg("cannot run %s (%s)", c->start_err,
+				WEXITSTATUS(ws) == 127 ? "check the program's name and $PATH" :
+				"check that it is an executable file");
 			sup_set_state(c, C_STOPPED);
 			sup_shutdown(s, WEXITSTATUS(ws));
 			return;

@@ -56,6 +56,7 @@ struct child {
 	int stop_sig;		/* the signal arbor sent to stop it, 0 none */
 	int exec_fd, ready_fd, notify_fd;
 	bool exec_ok;
+	bool notified;		/* READY=1 came on notify_fd (kept open after) */
 	char start_err[512];	/* why the start failed, for the log */
 	struct loop_timer *timer;	/* start timeout or kill deadline */
 	struct link *ln;	/* GenServer or nested supervisor */

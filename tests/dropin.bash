@@ -163,6 +163,7 @@ check_missing_program() {
 	echo "stderr: $stderr"
 	assert_equal "$status" 127
 	stderr_names no-such-program-in-path
+	stderr_names 'check the program'"'"'s name and $PATH'
 }
 
 # A file that cannot be executed (no x bit; a directory): 126, and a message
@@ -180,6 +181,7 @@ check_not_executable() {
 	echo "stderr: $stderr"
 	assert_equal "$status" 126
 	stderr_names "$d"
+	stderr_names "check that it is an executable file"
 }
 
 # 100 orphans adopted by arbor (PID 1 or subreaper) are all reaped, even

@@ -550,6 +550,21 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 	assert_output "$(printf 'a started\na notifies\nb started')"
 }
 
+@test "worker: ready = notify: NOTIFY_SOCKET stays open after READY=1" {
+	ini <<-EOF
+		[worker a]
+		command = /bin/sh -c '$PY $FIXTURES/sdnotify.py READY=1; while [ ! -e $T/go ]; do sleep 0.02; done; if $PY $FIXTURES/sdnotify.py "STATUS=still here"; then echo sent; else echo refused; fi >$T/out; exec /bin/sleep 1002'
+		ready = notify
+	EOF
+	start
+	wait_log "$T/arbor.log" '^arbor: ready /'
+	touch "$T/go"
+	wait_log "$T/out" '^(sent|refused)$'
+	run cat "$T/out"
+	assert_output sent
+	"$ARBORCTL" ping
+}
+
 # ---- leftovers ----
 
 @test "worker: a grandchild is gone after the worker is SIGKILLed" {
