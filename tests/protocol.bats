@@ -154,6 +154,32 @@ bad_frame() {
 	assert_output 'terminate shutdown'
 }
 
+@test "SIGTERM during a callback: it finishes and answers, then terminate(shutdown)" {
+	# the callback's child signals the worker while system() waits for it
+	run proto <<-'EOF'
+	call run kill -TERM $PPID
+	wait
+	EOF
+	assert_success
+	assert_output "$(printf '%s\n' 'ready arbor/1' 'reply 0' 'exit 0')"
+	run cat "$MARKER"
+	assert_output 'terminate shutdown'
+}
+
+@test "SIGINT during an outgoing call ends it (stopping), then terminate(shutdown)" {
+	run proto --route x/y=silent <<-'EOF'
+	frame CALL 7 ask x/y hello
+	next
+	signal INT
+	wait
+	EOF
+	assert_success
+	assert_output "$(printf '%s\n' 'ready arbor/1' 'call 1 x/y hello' \
+		'error failed (Operation canceled): stopping' 'exit 0')"
+	run cat "$MARKER"
+	assert_output 'terminate shutdown'
+}
+
 @test "EOF on the request pipe runs terminate(shutdown) and exits 0" {
 	run proto <<-'EOF'
 	call echo hi

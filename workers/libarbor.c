@@ -1,9 +1,11 @@
 /* libarbor: the worker's side of arbor-protocol(7), as an OTP GenServer.
  *
- * One worker per process, one thread: the loop waits in poll() on the pipe
- * from arbor, a self-pipe for SIGTERM/SIGINT and the nearest timer, and
- * hands each frame to a callback, one at a time. An outgoing call blocks the
- * loop until its answer; whatever arrives meanwhile is queued in order. */
+ * One worker per process, one thread: the loop waits in ppoll() on the pipe
+ * from arbor and the nearest timer, with SIGTERM and SIGINT let through only
+ * there, and hands each frame to a callback, one at a time. An outgoing call
+ * blocks the loop until its answer; whatever arrives meanwhile is queued in
+ * order. The library opens no fd of its own: a worker holds 0, 1, 2,
+ * arbor's two pipes and only what its callbacks open. */
 #define _GNU_SOURCE
 #include "arbor.h"
 #include "frame.h"
@@ -50,7 +52,6 @@ static struct worker {
 	const char *name;	/* for messages on stderr */
 	char *path;		/* $ARBOR_PATH */
 	int in, out;		/* frames from arbor, frames to arbor */
-	int sigr, sigw;		/* self-pipe of the stop signals */
 	size_t max;		/* $ARBOR_MAX_MESSAGE */
 	bool ready;		/* READY sent: the worker may send */
 	bool gone;		/* arbor closed a pipe: stop */
@@ -63,8 +64,9 @@ static struct worker {
 	struct timer *timers;
 	int last_timer;
 	struct arbor_buf reply;
-} w = { .in = -1, .out = -1, .sigr = -1, .sigw = -1, .tail = &w.head };
+} w = { .in = -1, .out = -1, .tail = &w.head };
 
+/* Set by the handler of SIGTERM and SIGINT, read by the loop. */
 static volatile sig_atomic_t stop_signal;
 
 /* Deadlines use the monotonic clock: setting the date must not fire or
@@ -104,11 +106,7 @@ static void worker_free(void)
 		close(w.in);
 	if (w.out >= 0)
 		close(w.out);
-	if (w.sigr >= 0)
-		close(w.sigr);
-	if (w.sigw >= 0)
-		close(w.sigw);
-	w.in = w.out = w.sigr = w.sigw = -1;
+	w.in = w.out = -1;
 }
 
 /* Startup failures: the worker cannot run at all, and arbor logs its
@@ -142,6 +140,53 @@ protocol_error(const char *fmt, ...)
 	fputs(" (from arbor)\n", stderr);
 	worker_free();
 	exit(1);
+}
+
+/* A stop signal ends a wait unless terminate() is already running: then
+ * what it sends or calls still gets its time. */
+static bool stopping(void)
+{
+	return stop_signal && !w.terminating;
+}
+
+/* The one place the worker sleeps: ppoll() on fds until one is ready, the
+ * deadline (-1: none) passes, or a stop signal comes. SIGTERM and SIGINT are
+ * blocked from the check of stop_signal to ppoll(), which lets them in
+ * atomically, so that one arriving in between wakes it rather than being
+ * missed; the caller's mask is back on return, so callbacks and the
+ * programs they start run with the mask the worker had. Returns ppoll()'s
+ * result, or 0 when the worker is already stopping; the caller looks again
+ * either way. */
+static int wait_fds(struct pollfd *pfd, nfds_t n, int64_t deadline)
+{
+	sigset_t stops, old, during;
+	struct timespec ts, *tsp = NULL;
+	int r = 0, saved;
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &stops, &old) < 0)
+		return -1;
+	if (!stopping()) {
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			if (left < 0)
+				left = 0;
+			ts.tv_sec = left / 1000;
+			ts.tv_nsec = (long)(left % 1000) * 1000000;
+			tsp = &ts;
+		}
+		during = old;
+		sigdelset(&during, SIGTERM);
+		sigdelset(&during, SIGINT);
+		r = ppoll(pfd, n, tsp, &during);
+	}
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return r;
 }
 
 /* The orderly end: terminate() once, then exit with status. */
@@ -178,12 +223,12 @@ static int flush_out(void)
 			errno = EPIPE;
 			return -1;
 		}
-		if (stop_signal && !w.terminating) {
+		if (stopping()) {
 			w.gone = true;
 			errno = ECANCELED;
 			return -1;
 		}
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		if (wait_fds(&pfd, 1, -1) < 0 && errno != EINTR)
 			return -1;
 	}
 }
@@ -312,43 +357,21 @@ static void read_input(void)
 	}
 }
 
-/* The one place the worker waits: for arbor's pipe, a stop signal, or the
- * deadline (-1: none). */
+/* Waits for arbor's pipe, a stop signal, or the deadline (-1: none). */
 static void wait_io(int64_t deadline)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = w.in, .events = POLLIN },
-		{ .fd = w.sigr, .events = POLLIN },
-	};
-	int timeout = -1;
+	struct pollfd pfd = { .fd = w.in, .events = POLLIN };
 
-	if (deadline >= 0) {
-		int64_t left = deadline - now_ms();
-
-		timeout = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-	}
-	if (poll(pfd, 2, timeout) <= 0)
-		return;	/* timeout, or EINTR: the caller looks again */
-	if (pfd[1].revents) {
-		char drain[64];
-
-		while (read(w.sigr, drain, sizeof(drain)) > 0)
-			;
-	}
-	if (pfd[0].revents)
+	if (wait_fds(&pfd, 1, deadline) <= 0)
+		return;	/* timeout, stopping, or EINTR: the caller looks again */
+	if (pfd.revents)
 		read_input();
 }
 
-/* Saves errno: the interrupted code may be about to look at it. */
+/* Async-signal-safe: it only notes the signal, and touches no errno. */
 static void on_stop_signal(int sig)
 {
-	int saved = errno;
-
 	stop_signal = sig;
-	if (write(w.sigw, "", 1) < 0) {
-		/* the pipe is full: a wake-up is already pending */
-	}
-	errno = saved;
 }
 
 /* A handler rather than SIG_IGN: a write to a closed pipe fails with EPIPE
@@ -359,17 +382,14 @@ static void on_sigpipe(int sig)
 	(void)sig;
 }
 
-/* The handlers only note the signal and wake poll() through the self-pipe:
- * terminate() runs from the loop, never from a handler. */
+/* The handlers only note the signal; wait_fds() wakes for it and
+ * terminate() runs from the loop, never from a handler. SA_RESTART: a
+ * callback's own system calls are not cut short by a stop signal, they
+ * finish first. The signal mask is left as it was. */
 static void setup_signals(void)
 {
 	struct sigaction sa = { .sa_flags = SA_RESTART };
-	int p[2];
 
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		die("pipe2: %s", strerror(errno));
-	w.sigr = p[0];
-	w.sigw = p[1];
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_stop_signal;
 	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
@@ -632,7 +652,7 @@ int arbor_call(const char *path, const char *msg, size_t len, int timeout_ms,
 	while (!w.answer) {
 		if (w.gone)
 			return call_failed(reply, EPIPE, "arbor is gone");
-		if (stop_signal && !w.terminating)
+		if (stopping())
 			return call_failed(reply, ECANCELED, "stopping");
 		if (deadline >= 0 && now_ms() >= deadline)
 			return call_failed(reply, ETIMEDOUT, "timeout");
