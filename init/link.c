@@ -354,13 +354,22 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 		answer_str(s, p, 1, "request too long");
 		return;
 	}
-	p->to = k->ln;
+	if (link_request(s, k->ln, b, n, p) == 0)
+		p->timer = loop_timer_add(s->loop, 3600 * 1000, on_call_timeout, p);
+}
+
+/* Sends a CTL request ("verb\0path\0arg") down ln; p gets the answer, or
+ * noproc at once (and -1) when it cannot be sent. */
+int link_request(struct sup *s, struct link *ln, const char *req, size_t len,
+		 struct pending *p)
+{
+	p->to = ln;
 	pend_insert(s, p);
-	if (link_send(k->ln, FRAME_CTL, p->id, b, n, NULL, 0) < 0) {
+	if (link_send(ln, FRAME_CTL, p->id, req, len, NULL, 0) < 0) {
 		answer_str(s, p, 1, "noproc");
-		return;
+		return -1;
 	}
-	p->timer = loop_timer_add(s->loop, 3600 * 1000, on_call_timeout, p);
+	return 0;
 }
 
 /* --- receiving --- */
@@ -452,12 +461,9 @@ static void got_ctl(struct link *ln, const struct frame *f)
 	for (char *q = b; q < b + f->len && argc < 7; q += strlen(q) + 1)
 		argv[argc++] = q;
 	argv[argc] = NULL;
-	if (argc == 1 && !strcmp(argv[0], "reload")) {
-		char m[2048];
-		int rc = status_reload(ln->sup, m, sizeof(m));
-
-		answer_str(ln->sup, p, rc, m);
-	} else if (argc < 2)
+	if (argc == 1 && !strcmp(argv[0], "reload"))
+		reload_request(ln->sup, p);	/* answered once applied */
+	else if (argc < 2)
 		answer_str(ln->sup, p, 1, "bad request");
 	else
 		route_ctl(ln->sup, argc, argv, p);

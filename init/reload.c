@@ -2,8 +2,15 @@
  * SIGHUP). A file with any error changes nothing. Children whose own keys
  * are the same keep running with the same pids; removed ones are stopped,
  * changed ones stopped and started again, added ones started in their place.
- * Every nested supervisor is told to do the same for its own subtree. */
+ * Every nested supervisor is told to do the same for its own subtree.
+ *
+ * A reload waits until its supervisor is idle (as arborctl start waits for
+ * a plan under way) and is answered once it has been applied: its own plan
+ * done, and every nested supervisor's answer in. The reloads asked for
+ * while one waits or runs are run together next: they all want the file as
+ * it is then. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,47 +161,215 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 	return 0;
 }
 
-/* Re-reads the file; on success swaps in the new tree and queues the stops
- * and starts. msg says what happened (or the error, file:line first). */
-int status_reload(struct sup *s, char *msg, size_t len)
+/* --- the answer --- */
+
+static void note(struct reload *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Records one failure for the answer. */
+static void note(struct reload *r, const char *fmt, ...)
 {
+	size_t n = strlen(r->errs);
+	va_list ap;
+
+	r->rc = 1;
+	if (n && n + 3 < sizeof(r->errs)) {
+		memcpy(r->errs + n, "; ", 3);
+		n += 2;
+	}
+	if (n + 1 >= sizeof(r->errs))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->errs + n, sizeof(r->errs) - n, fmt, ap);
+	va_end(ap);
+}
+
+static void reload_free(struct reload *r)
+{
+	free(r->w);
+	free(r);
+}
+
+/* Answers everyone who asked. A nested supervisor tells its parent only
+ * what failed; the root puts that after its summary of the whole tree. */
+static void reload_finish(struct sup *s)
+{
+	struct reload *r = s->reload;
+	char m[sizeof(r->sum) + sizeof(r->errs) + 2];
+
+	s->reload = NULL;
+	if (!r->rc)
+		snprintf(m, sizeof(m), "%s", r->sum);
+	else if (*r->sum && s->root)
+		snprintf(m, sizeof(m), "%s; %s", r->sum, r->errs);
+	else
+		snprintf(m, sizeof(m), "%s", r->errs);
+	for (size_t i = 0; i < r->nw; i++)
+		pending_answer(s, r->w[i], r->rc, m, strlen(m));
+	reload_free(r);
+	reload_kick(s);
+}
+
+static void reload_step(struct sup *s)
+{
+	if (s->reload && --s->reload->left == 0)
+		reload_finish(s);
+}
+
+/* The plan the reload made is done (plan_done() calls this for every plan;
+ * only the reload's own counts). */
+void reload_plan_done(struct sup *s)
+{
+	if (s->reload && s->reload->planning) {
+		s->reload->planning = false;
+		reload_step(s);
+	}
+}
+
+/* A child the reload started (added or changed) did not become ready. */
+void reload_start_failed(struct sup *s, struct child *c, const char *why)
+{
+	if (s->reload)
+		note(s->reload, "cannot start %s: %s", c->path, why);
+}
+
+/* A nested supervisor's answer to the reload passed on to it. Its
+ * failures name their own paths; anything else is about it. */
+static void nested_done(void *ctx, int rc, const char *text, size_t len)
+{
+	struct child *k = ctx;
+	struct sup *s = k->sup;
+
+	if (!s->reload)
+		return;		/* cut short: this supervisor is stopping */
+	if (rc && len > 13 && !memcmp(text, "cannot start ", 13))
+		note(s->reload, "%.*s", (int)len, text);
+	else if (rc)
+		note(s->reload, "%s: %.*s", k->path, (int)len, text);
+	reload_step(s);
+}
+
+/* Tells the nested supervisor k to reload its subtree; the reload under
+ * way is answered only once k has answered. */
+void reload_pass_on(struct sup *s, struct child *k)
+{
+	struct pending *p = pending_new(s);
+
+	if (!p) {
+		note(s->reload, "%s: out of memory", k->path);
+		return;
+	}
+	p->from = OR_CLIENT;
+	p->done = nested_done;
+	p->ctx = k;
+	s->reload->left++;
+	link_request(s, k->ln, "reload", 7, p);
+}
+
+/* A supervisor that stops answers the reloads it holds. */
+void reload_abort(struct sup *s)
+{
+	struct reload *rs[] = { s->reload, s->reload_next };
+	static const char m[] = "interrupted: the supervisor is stopping";
+
+	s->reload = s->reload_next = NULL;
+	for (size_t i = 0; i < 2; i++) {
+		if (!rs[i])
+			continue;
+		for (size_t j = 0; j < rs[i]->nw; j++)
+			pending_answer(s, rs[i]->w[j], 1, m, sizeof(m) - 1);
+		reload_free(rs[i]);
+	}
+}
+
+static void reload_run(struct sup *s);
+
+/* Queues a reload; p is answered once it has been applied (or refused). */
+void reload_request(struct sup *s, struct pending *p)
+{
+	static const char none[] = "nothing to reload: arbor runs without -c FILE";
+	static const char stopping[] = "stopping: the supervisor is shutting down";
+	struct reload *r = s->reload_next;
+	struct pending **w;
+
+	if (!s->conf_file) {
+		pending_answer(s, p, 1, none, sizeof(none) - 1);
+		return;
+	}
+	if (s->phase == PH_STOP || s->phase == PH_DONE) {
+		pending_answer(s, p, 1, stopping, sizeof(stopping) - 1);
+		return;
+	}
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			goto err_nomem;
+		s->reload_next = r;
+	}
+	w = realloc(r->w, (r->nw + 1) * sizeof(*w));
+	if (!w)
+		goto err_nomem;
+	r->w = w;
+	r->w[r->nw++] = p;
+	reload_kick(s);
+	return;
+
+err_nomem:
+	pending_answer(s, p, 1, "out of memory", 13);
+}
+
+/* Runs the reloads waiting, if the supervisor is idle: running, with no
+ * plan under way, no exit waiting for a decision and no reload unanswered. */
+void reload_kick(struct sup *s)
+{
+	if (s->reload || !s->reload_next || s->phase != PH_RUN || s->at < s->nplan ||
+	    s->ndeaths)
+		return;
+	s->reload = s->reload_next;
+	s->reload_next = NULL;
+	reload_run(s);
+}
+
+/* --- applying --- */
+
+/* Re-reads the file; on success swaps in the new tree and starts the plan
+ * of stops and starts. An error is the answer at once, file:line first. */
+static void reload_run(struct sup *s)
+{
+	struct reload *r = s->reload;
 	struct conf *nc;
 	struct conf_err err;
 	struct conf_node *nn;
 	struct diff d = { 0 };
 	struct conf *old = s->conf;
 
-	if (!s->conf_file) {
-		snprintf(msg, len, "nothing to reload: arbor runs without -c FILE");
-		return 1;
-	}
-	if (s->phase != PH_RUN || s->at < s->nplan) {
-		snprintf(msg, len, "busy: the tree is starting, stopping or restarting; try again");
-		return 1;
-	}
 	if (conf_load(s->conf_file, &nc, &err) < 0) {
-		snprintf(msg, len, "%s", err.msg);
+		note(r, "%s", err.msg);
 		log_msg("reload refused: %s", err.msg);
-		return 1;
+		reload_finish(s);
+		return;
 	}
 	keep_members(old->root, nc);
 	nn = conf_find(nc, s->node->path);
 	if (!nn || !nn->is_sup) {
 		conf_free(nc);
-		snprintf(msg, len, "%s is gone from the new file", s->node->path);
-		return 1;
+		note(r, "%s is gone from the new file", s->node->path);
+		reload_finish(s);
+		return;
 	}
 	if (s->cmd && conf_find(nc, "cmd")) {
 		conf_free(nc);
-		snprintf(msg, len, "%s: the -- command runs as 'cmd', which a section now names",
-			 s->conf_file);
-		return 1;
+		note(r, "%s: the -- command runs as 'cmd', which a section now names",
+		     s->conf_file);
+		reload_finish(s);
+		return;
 	}
 	if (diff_make(s, nn, &d) < 0) {
 		diff_free(&d);
 		conf_free(nc);
-		snprintf(msg, len, "out of memory");
-		return 1;
+		note(r, "out of memory");
+		reload_finish(s);
+		return;
 	}
 	d.added = d.removed = d.changed = 0;	/* the whole subtree's, for the reply */
 	count_changes(old, s->node, nc, NULL, &d.added, &d.removed, &d.changed);
@@ -230,13 +405,15 @@ int status_reload(struct sup *s, char *msg, size_t len)
 	s->kids = d.kids;
 	s->nkids = d.n;
 	d.kids = NULL;
-	sup_reload_apply(s, d.stop, d.nstop, d.start, d.nstart, d.gone, d.ngone);
-	d.gone = NULL;
-	snprintf(msg, len, "reloaded %s: %d added, %d removed, %d changed", s->conf_file,
-		 d.added, d.removed, d.changed);
+	snprintf(r->sum, sizeof(r->sum), "reloaded %s: %d added, %d removed, %d changed",
+		 s->conf_file, d.added, d.removed, d.changed);
 	log_ev("reloaded", s->node->path, "added=%d removed=%d changed=%d", d.added, d.removed,
 	       d.changed);
-	diff_free(&d);
 	conf_free(old);
-	return 0;
+	r->planning = true;
+	r->left = 1;
+	/* last: the reload may be answered (and r freed) before it returns */
+	sup_reload_apply(s, d.stop, d.nstop, d.start, d.nstart, d.gone, d.ngone);
+	d.gone = NULL;
+	diff_free(&d);
 }

@@ -300,11 +300,12 @@ void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *
 		sup_shutdown(s, 0);
 		return;
 	}
-	if (!strcmp(verb, "reload")) {
-		char m[2048] = "";
-		int rc = status_reload(s, m, sizeof(m));
-
-		reply(done, ctx, rc, "%s", m);
+	if (!strcmp(verb, "reload")) {	/* answered once applied */
+		p = client(s, done, ctx);
+		if (p)
+			reload_request(s, p);
+		else
+			reply(done, ctx, 1, "out of memory");
 		return;
 	}
 	if (argc < 2) {

@@ -666,6 +666,7 @@ void sup_shutdown(struct sup *s, int code)
 	s->phase = PH_STOP;
 	s->exit_code = code;
 	s->ndeaths = 0;
+	reload_abort(s);
 	stop_all_plan(s);
 	plan_run(s);
 }
@@ -744,7 +745,7 @@ void sup_reload_apply(struct sup *s, struct child **stop, size_t nstop,
 		for (size_t j = 0; j < nstop; j++)
 			restarting |= stop[j] == k;
 		if (k->is_sup && k->ln && k->state == C_RUNNING && !restarting)
-			link_send(k->ln, FRAME_CTL, 0, "reload", 7, NULL, 0);
+			reload_pass_on(s, k);
 	}
 	plan_reset(s);
 	for (size_t i = 0; i < nstop; i++)
@@ -775,7 +776,9 @@ static void plan_done(struct sup *s)
 	default:
 		break;
 	}
+	reload_plan_done(s);	/* before the exits it left to decide */
 	next_death(s);
+	reload_kick(s);
 }
 
 static void plan_run(struct sup *s)
@@ -919,8 +922,26 @@ static void decide(struct sup *s, struct child *c, int ws)
 	plan_run(s);
 }
 
+/* An exit that comes while a plan runs waits for it to end, as an EXIT
+ * message waits in an OTP supervisor's mailbox. */
+static void defer_death(struct sup *s, struct child *c, int ws)
+{
+	if (s->ndeaths == s->capdeaths) {
+		size_t n = s->capdeaths ? 2 * s->capdeaths : 8;
+
+		s->deaths = realloc(s->deaths, n * sizeof(*s->deaths));
+		s->death_ws = realloc(s->death_ws, n * sizeof(*s->death_ws));
+		if (!s->deaths || !s->death_ws)
+			abort();
+		s->capdeaths = n;
+	}
+	s->deaths[s->ndeaths] = c;
+	s->death_ws[s->ndeaths++] = ws;
+}
+
 /* A start that failed: at boot it fails the supervisor's own start (the
- * started children are stopped in reverse); later it is one more crash. */
+ * started children are stopped in reverse); later it is one more crash,
+ * decided at once, or once the plan is done if the plan is a reload's. */
 void sup_child_failed_start(struct child *c, const char *why)
 {
 	struct sup *s = c->sup;
@@ -943,6 +964,16 @@ void sup_child_failed_start(struct child *c, const char *why)
 		snprintf(m, sizeof(m), "cannot start %s: %s", c->path,
 			 why && *why ? why : "it exited before it was ready");
 		plan_next(s, 1, m);
+		return;
+	}
+	if (s->reload && s->reload->planning && s->at < s->nplan && s->plan[s->at].c == c) {
+		/* The rest of the reload's plan still runs (dropping it left
+		 * later added children stopped for good); the failure is a
+		 * crash, decided once the plan is done. */
+		reload_start_failed(s, c, why && *why ? why : "it exited before it was ready");
+		sup_set_state(c, C_RESTARTING);
+		defer_death(s, c, 1 << 8);
+		plan_next(s, 0, "");
 		return;
 	}
 	plan_reset(s);
@@ -1092,17 +1123,7 @@ static void on_reaped(struct sup *s, struct child *c, int ws)
 	sup_set_state(c, C_RESTARTING);
 	c->rt->pid = 0;
 	if (s->at < s->nplan) {
-		if (s->ndeaths == s->capdeaths) {
-			size_t n = s->capdeaths ? 2 * s->capdeaths : 8;
-
-			s->deaths = realloc(s->deaths, n * sizeof(*s->deaths));
-			s->death_ws = realloc(s->death_ws, n * sizeof(*s->death_ws));
-			if (!s->deaths || !s->death_ws)
-				abort();
-			s->capdeaths = n;
-		}
-		s->deaths[s->ndeaths] = c;
-		s->death_ws[s->ndeaths++] = ws;
+		defer_death(s, c, ws);
 		return;
 	}
 	decide(s, c, ws);
@@ -1419,6 +1440,7 @@ static int sup_loop(struct sup *s)
 
 static void sup_free(struct sup *s)
 {
+	reload_abort(s);
 	for (size_t i = 0; i < s->nkids; i++) {	/* calls still waiting are answered */
 		if (s->kids[i]->ln)
 			link_free(s->kids[i]->ln, "shutdown");

@@ -76,6 +76,19 @@ struct action {
 
 enum phase { PH_BOOT, PH_RUN, PH_STOP, PH_DONE };
 
+/* A reload under way, or the ones asked for meanwhile: answered once its
+ * plan is done and every nested supervisor it was passed on to has
+ * answered (see reload.c). */
+struct reload {
+	struct pending **w;	/* who asked; a SIGHUP's has nobody to tell */
+	size_t nw;
+	bool planning;		/* its plan of stops and starts is running */
+	int left;		/* the plan and the nested answers still due */
+	int rc;
+	char sum[320];		/* "reloaded FILE: N added, ..." */
+	char errs[1536];	/* what failed, "; " between */
+};
+
 /* A call or request waiting for its answer, keyed by the id we sent. */
 enum origin { OR_CLIENT, OR_LINK };
 struct pending {
@@ -126,6 +139,8 @@ struct sup {
 	struct loop_timer *adopt_timer;	/* kill_adopted soon after deaths */
 	struct child **gone;	/* removed by reload, freed once stopped */
 	size_t ngone;
+	struct reload *reload;	/* under way */
+	struct reload *reload_next;	/* asked meanwhile: runs once idle */
 	int notify_seq;
 };
 
@@ -143,8 +158,14 @@ void sup_reload_apply(struct sup *s, struct child **stop, size_t nstop,
 		      struct child **start, size_t nstart, struct child **gone,
 		      size_t ngone);
 
-/* reload.c, status.c */
-int status_reload(struct sup *s, char *msg, size_t len);
+/* reload.c: a reload runs when the supervisor is idle; reload_kick() is
+ * called whenever it may have become so. */
+void reload_request(struct sup *s, struct pending *p);
+void reload_kick(struct sup *s);
+void reload_plan_done(struct sup *s);
+void reload_pass_on(struct sup *s, struct child *k);
+void reload_start_failed(struct sup *s, struct child *c, const char *why);
+void reload_abort(struct sup *s);
 
 struct conf_node *sup_pool_member(struct sup *s, const char *path);
 struct child *sup_add_kid(struct sup *s, struct conf_node *n);
@@ -160,6 +181,8 @@ void link_event_up(struct sup *s, const char *path, const struct rtstat *rt);
 void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 		size_t len, int64_t timeout, struct pending *p);
 void route_ctl(struct sup *s, int argc, char **argv, struct pending *p);
+int link_request(struct sup *s, struct link *ln, const char *req, size_t len,
+		 struct pending *p);
 struct pending *pending_new(struct sup *s);
 void pending_answer(struct sup *s, struct pending *p, int rc, const char *text,
 		    size_t len);

@@ -198,3 +198,143 @@ no_such_key = 1"
 	[ ! -e "$D/c.pid" ]
 	kill -0 "$ARBOR_PID"
 }
+
+@test "reload: answered once applied: added ready, removed gone, changed restarted" {
+	start_tree "
+[worker gone]
+command = $W gone"
+	local pgone=$(wpid gone) pa=$(ctl status a --json | jq -r .pid)
+	write_tree "
+[worker c]
+command = $W c slowready
+ready = fd:3
+
+[worker web/cache]
+command = $W web/cache slowready
+ready = fd:3"
+	sed -i "s|^command = $W a\$|command = $W a trap|" "$INI"
+	run --separate-stderr ctl reload
+	echo "$output $stderr"
+	assert_success
+	assert_output "reloaded $INI: 2 added, 1 removed, 1 changed"
+	# nothing to wait for: the answer came once all of it was done
+	assert_equal "$(state_of c) $(state_of web/cache) $(state_of a)" "running running running"
+	[ "$(ctl status a --json | jq -r .pid)" != "$pa" ]
+	! ns_alive "$pgone"
+	run ctl status gone
+	assert_failure 1
+	run ctl ping
+	assert_success
+}
+
+@test "reload: a start that fails is in the answer; the children after it still start" {
+	start_tree
+	write_tree "
+[worker fgs]
+command = /bin/sh -c 'if [ -e $D/fgs.once ]; then exec $W fgs ready; fi; : >$D/fgs.once; exit 1'
+ready = fd:3
+
+[worker after2]
+command = $W after2 ready
+ready = fd:3"
+	run --separate-stderr ctl reload
+	echo "$output $stderr"
+	assert_failure 1
+	assert_equal "$stderr" \
+		"arborctl: reloaded $INI: 2 added, 0 removed, 0 changed; cannot start fgs: it exited before it was ready"
+	assert_equal "$(state_of after2)" running
+	# fgs failed its start: a crash, restarted once the reload's plan was done
+	wait_log "$LOG" '^arbor: restarting fgs restart=1/50 '
+	wait_until state_is fgs running
+	wait_until ctl ping
+	assert_equal "$(state_of after2)" running
+	assert_equal "$(paths)" " a b web web/api web/db fgs after2"
+}
+
+@test "reload: a start that fails in a nested supervisor is in the answer too" {
+	start_tree
+	write_tree "
+[worker web/bad]
+command = $W web/bad exit:3
+ready = fd:3
+restart = temporary
+
+[worker web/after]
+command = $W web/after ready
+ready = fd:3"
+	run --separate-stderr ctl reload
+	echo "$output $stderr"
+	assert_failure 1
+	assert_equal "$stderr" \
+		"arborctl: reloaded $INI: 2 added, 0 removed, 0 changed; cannot start web/bad: it exited before it was ready"
+	assert_equal "$(state_of web/after)" running
+	assert_equal "$(state_of web/bad)" stopped
+	run ctl ping
+	assert_success
+}
+
+# sent_or_gone PID: arborctl PID has sent its request and is blocked in
+# read(2) for the answer, or has already exited.
+sent_or_gone() { ! kill -0 "$1" || [ "$(cut -d' ' -f1 "/proc/$1/syscall")" = 0 ]; }
+
+@test "reload: asked while the tree is busy, it waits its turn, then applies" {
+	touch "$D/slow.go"
+	start_tree "
+[worker slow]
+command = $W slow readyfile
+ready = fd:3"
+	local ps=$(wpid slow) rs rl
+	# busy: restarting slow, which is not ready until slow.go exists
+	ctl restart slow &
+	rs=$!
+	wait_new_wpid slow "$ps"
+	wait_until state_is slow starting
+	write_tree "
+[worker slow]
+command = $W slow readyfile
+ready = fd:3
+
+[worker c]
+command = $W c"
+	"$ARBORCTL" reload >"$D/reload.out" 2>&1 &
+	rl=$!
+	wait_until sent_or_gone "$rl"
+	ctl status >/dev/null	# one more turn of arbor's loop: it has the request
+	run kill -0 "$rl"
+	assert_success		# not refused as busy: it waits
+	[ ! -e "$D/c.pid" ]
+	touch "$D/slow.go"
+	wait "$rs"
+	wait "$rl"
+	cat "$D/reload.out"
+	assert_equal "$(cat "$D/reload.out")" "reloaded $INI: 1 added, 0 removed, 0 changed"
+	assert_equal "$(state_of c)" running
+	grep -E '^(ready slow|start c)$' "$EV" | tail -n 2 | assert_seq "ready slow" "start c"
+}
+
+@test "SIGHUP: while the tree is busy, the reload runs once it is idle" {
+	touch "$D/slow.go"
+	start_tree "
+[worker slow]
+command = $W slow readyfile
+ready = fd:3"
+	local ps=$(wpid slow) rs
+	ctl restart slow &
+	rs=$!
+	wait_new_wpid slow "$ps"
+	wait_until state_is slow starting
+	write_tree "
+[worker slow]
+command = $W slow readyfile
+ready = fd:3
+
+[worker c]
+command = $W c"
+	kill -HUP "$(arbor_inner_pid)"
+	ctl status >/dev/null
+	[ ! -e "$D/c.pid" ]
+	touch "$D/slow.go"
+	wait "$rs"
+	wait_until state_is c running
+	grep -E '^(ready slow|start c)$' "$EV" | tail -n 2 | assert_seq "ready slow" "start c"
+}
