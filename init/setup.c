@@ -153,14 +153,36 @@ static int env_line(char *line, char **kv, const char **err)
 
 int setup_env_file(const char *path, char ***envp, char *why, size_t len)
 {
-	FILE *f = fopen(path, "re");
+	/* O_NONBLOCK: a fifo must not hang the open; a device or a fifo could
+	 * be read forever, so only a regular file is read */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	char *line = NULL, *kv;
 	size_t cap = 0;
 	const char *err;
+	struct stat st;
 	int n = 0, rc = 0;
+	FILE *f;
 
-	if (!f)
+	if (fd < 0)
 		return fail(why, len, "env_file: %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		rc = fail(why, len, "env_file: %s: %s", path, strerror(errno));
+	} else if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		rc = fail(why, len, "env_file: %s: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		rc = fail(why, len, "env_file: %s: not a regular file", path);
+	}
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
+		return fail(why, len, "env_file: %s: %s", path, strerror(errno));
+	}
 	errno = 0;
 	while (getline(&line, &cap, f) >= 0) {
 		n++;

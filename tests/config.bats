@@ -549,6 +549,11 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	command = /bin/true
 	env_file = /
 	EOF
+	bad "3: [worker a]: env_file = /dev/zero: /dev/zero: not a regular file" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	env_file = /dev/zero
+	EOF
 	printf 'A=1\n# fine\nNOT A LINE\n' >"$BATS_TEST_TMPDIR/bad.env"
 	bad "3: [worker a]: env_file = bad.env: $dir/bad.env:3: expected KEY=VALUE" <<-'EOF'
 	[worker a]
