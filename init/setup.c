@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "setup.h"
@@ -151,10 +152,15 @@ static int env_line(char *line, char **kv, const char **err)
 	return 0;
 }
 
+static bool is_dev_null(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
+}
+
 int setup_env_file(const char *path, char ***envp, char *why, size_t len)
 {
 	/* O_NONBLOCK: a fifo must not hang the open; a device or a fifo could
-	 * be read forever, so only a regular file is read */
+	 * be read forever, so only a regular file (or /dev/null) is read */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	char *line = NULL, *kv;
 	size_t cap = 0;
@@ -170,7 +176,7 @@ int setup_env_file(const char *path, char ***envp, char *why, size_t len)
 	} else if (S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
 		rc = fail(why, len, "env_file: %s: %s", path, strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
+	} else if (!S_ISREG(st.st_mode) && !is_dev_null(&st)) {
 		errno = EINVAL;
 		rc = fail(why, len, "env_file: %s: not a regular file", path);
 	}

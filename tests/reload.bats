@@ -277,16 +277,18 @@ ready = fd:3"
 # read(2) for the answer, or has already exited.
 sent_or_gone() { ! kill -0 "$1" || [ "$(cut -d' ' -f1 "/proc/$1/syscall")" = 0 ]; }
 
-@test "reload: asked while the tree is busy, it waits its turn, then applies" {
+# busy_tree: a tree whose worker slow is being restarted and not ready
+# until slow.go exists (the restart's arborctl is $RS), and a file that
+# adds the worker c, written but not yet reloaded.
+busy_tree() {
 	touch "$D/slow.go"
 	start_tree "
 [worker slow]
 command = $W slow readyfile
 ready = fd:3"
-	local ps=$(wpid slow) rs rl
-	# busy: restarting slow, which is not ready until slow.go exists
+	local ps=$(wpid slow)
 	ctl restart slow &
-	rs=$!
+	RS=$!
 	wait_new_wpid slow "$ps"
 	wait_until state_is slow starting
 	write_tree "
@@ -296,6 +298,11 @@ ready = fd:3
 
 [worker c]
 command = $W c"
+}
+
+@test "reload: asked while the tree is busy, it waits its turn, then applies" {
+	local rl
+	busy_tree
 	"$ARBORCTL" reload >"$D/reload.out" 2>&1 &
 	rl=$!
 	wait_until sent_or_gone "$rl"
@@ -304,7 +311,7 @@ command = $W c"
 	assert_success		# not refused as busy: it waits
 	[ ! -e "$D/c.pid" ]
 	touch "$D/slow.go"
-	wait "$rs"
+	wait "$RS"
 	wait "$rl"
 	cat "$D/reload.out"
 	assert_equal "$(cat "$D/reload.out")" "reloaded $INI: 1 added, 0 removed, 0 changed"
@@ -313,28 +320,12 @@ command = $W c"
 }
 
 @test "SIGHUP: while the tree is busy, the reload runs once it is idle" {
-	touch "$D/slow.go"
-	start_tree "
-[worker slow]
-command = $W slow readyfile
-ready = fd:3"
-	local ps=$(wpid slow) rs
-	ctl restart slow &
-	rs=$!
-	wait_new_wpid slow "$ps"
-	wait_until state_is slow starting
-	write_tree "
-[worker slow]
-command = $W slow readyfile
-ready = fd:3
-
-[worker c]
-command = $W c"
+	busy_tree
 	kill -HUP "$(arbor_inner_pid)"
 	ctl status >/dev/null
 	[ ! -e "$D/c.pid" ]
 	touch "$D/slow.go"
-	wait "$rs"
+	wait "$RS"
 	wait_until state_is c running
 	grep -E '^(ready slow|start c)$' "$EV" | tail -n 2 | assert_seq "ready slow" "start c"
 }
