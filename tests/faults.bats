@@ -337,7 +337,7 @@ EOF
 	ready
 	local pid1 w
 	pid1=$(arbor_inner_pid)
-	wait_until test "$(stat -c %s "$D/arbor.out")" -gt 1000000
+	wait_size "$D/arbor.out" 1000000
 	# while the flood runs, the rest of the tree is served
 	w=$(worker_pid w)
 	kill -KILL "$w"

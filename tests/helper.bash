@@ -42,6 +42,13 @@ wait_until() {
 # wait_file FILE: until FILE exists and is not empty.
 wait_file() { wait_until test -s "$1"; }
 
+# wait_size FILE BYTES: until FILE holds more than BYTES.
+wait_size() { wait_until eval "[ \"\$(stat -c %s '$1')\" -gt $2 ]"; }
+
+# wait_count FILE PATTERN N: until N lines of FILE (exactly) match the
+# extended regex.
+wait_count() { wait_until eval "[ \"\$(grep -Ec -- '$2' '$1')\" -eq $3 ]"; }
+
 # wait_log FILE PATTERN: until a line of FILE matches the extended regex.
 wait_log() { wait_until grep -Eq -- "$2" "$1"; }
 

@@ -491,7 +491,7 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 	[ "$(readlink "/proc/$W/fd/1")" = "$T/out.log" ]
 	kill -KILL "$W"
 	W2=$(new_worker_pid '^/bin/sleep 1001$' "$W")
-	wait_until test "$(grep -c two "$T/out.log")" -eq 2
+	wait_count "$T/out.log" two 2
 	run grep -c '^one$' "$T/out.log"
 	assert_output 2
 }
