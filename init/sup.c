@@ -443,6 +443,12 @@ static void __attribute__((noreturn)) die_by(int sig)
 /* The nested supervisor's process: its own session (so that nothing of its
  * subtree can outlive it unnoticed), dying with its parent, a subreaper for
  * its workers' orphans, and the same loop as the root on its subtree. */
+/* The supervisor a nested supervisor's process runs: one per process, and
+ * held here so that it is still reachable when the process ends by _exit()
+ * (valgrind counts what only a dead local pointed to as lost); volatile, or
+ * the compiler drops a store that nothing reads. */
+static struct sup *volatile nested;
+
 static void __attribute__((noreturn)) nested_main(struct sup *parent, struct child *c,
 						  int rfd, int wfd, pid_t ppid)
 {
@@ -456,7 +462,7 @@ static void __attribute__((noreturn)) nested_main(struct sup *parent, struct chi
 	relay_forget_all();	/* the parent's relays are the parent's */
 	keep_only(&rfd, &wfd);
 	log_forget_fds();
-	s = calloc(1, sizeof(*s));
+	s = nested = calloc(1, sizeof(*s));
 	if (!s)
 		_exit(1);
 	s->conf = parent->conf;
