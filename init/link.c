@@ -104,7 +104,7 @@ void pending_answer(struct sup *s, struct pending *p, int rc, const char *text,
 	free(p);
 }
 
-static void answer_str(struct sup *s, struct pending *p, int rc, const char *text)
+void pending_answer_str(struct sup *s, struct pending *p, int rc, const char *text)
 {
 	pending_answer(s, p, rc, text, strlen(text));
 }
@@ -114,7 +114,7 @@ static void on_call_timeout(struct loop *l, void *data)
 	struct pending *p = data;
 
 	p->timer = NULL;
-	answer_str(p->to ? p->to->sup : NULL, p, 1, "timeout");
+	pending_answer_str(p->to ? p->to->sup : NULL, p, 1, "timeout");
 }
 
 /* --- sending --- */
@@ -241,21 +241,21 @@ static void forward(struct sup *s, struct link *to, uint8_t type, const char *pa
 	else
 		hn = snprintf(head, sizeof(head), "%s%c", path, 0);
 	if (hn < 0 || (size_t)hn >= sizeof(head)) {
-		answer_str(s, p, 1, "path too long");
+		pending_answer_str(s, p, 1, "path too long");
 		return;
 	}
 	if (type != FRAME_CALL) {
 		if (link_send(to, type, 0, head, (size_t)hn, msg, len) < 0)
-			answer_str(s, p, 1, errno == ENOBUFS ? "busy: not reading its messages"
+			pending_answer_str(s, p, 1, errno == ENOBUFS ? "busy: not reading its messages"
 				   : "noproc");
 		else
-			answer_str(s, p, 0, "");
+			pending_answer_str(s, p, 0, "");
 		return;
 	}
 	p->to = to;
 	pend_insert(s, p);
 	if (link_send(to, FRAME_CALL, p->id, head, (size_t)hn, msg, len) < 0) {
-		answer_str(s, p, 1, errno == ENOBUFS ? "busy: not reading its messages" : "noproc");
+		pending_answer_str(s, p, 1, errno == ENOBUFS ? "busy: not reading its messages" : "noproc");
 		return;
 	}
 	if (p->id > to->last_id)
@@ -282,30 +282,30 @@ void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 	}
 	if (!n) {
 		snprintf(err, sizeof(err), "no such child: %s", path);
-		answer_str(s, p, 1, err);
+		pending_answer_str(s, p, 1, err);
 		return;
 	}
 	if (n->is_sup) {	/* the root too: "" is / to the user */
 		snprintf(err, sizeof(err), "not a genserver: %s is a supervisor",
 			 *n->path ? n->path : "/");
-		answer_str(s, p, 1, err);
+		pending_answer_str(s, p, 1, err);
 		return;
 	}
 	if (!n->genserver) {
 		snprintf(err, sizeof(err), "not a genserver: %s (set genserver = yes)", path);
-		answer_str(s, p, 1, err);
+		pending_answer_str(s, p, 1, err);
 		return;
 	}
 	if (len > n->max_message) {
 		snprintf(err, sizeof(err), "message too large: %zu bytes, max_message is %zu",
 			 len, n->max_message);
-		answer_str(s, p, 1, err);
+		pending_answer_str(s, p, 1, err);
 		return;
 	}
 	k = sup_find_kid(s, path, &exact);
 	if (!k || k->state != C_RUNNING || !k->ln || !n->rt ||
 	    ((struct rtstat *)n->rt)->state != C_RUNNING) {
-		answer_str(s, p, 1, "noproc");
+		pending_answer_str(s, p, 1, "noproc");
 		return;
 	}
 	forward(s, k->ln, type, path, msg, len, timeout, p, !k->is_sup);
@@ -332,7 +332,7 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 	}
 	if (!k) {
 		snprintf(msg, sizeof(msg), "no such child: %s", path);
-		answer_str(s, p, 1, msg);
+		pending_answer_str(s, p, 1, msg);
 		return;
 	}
 	if (exact) {
@@ -341,17 +341,17 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 	}
 	if (!k->is_sup || !k->ln || k->state != C_RUNNING) {
 		if (!strcmp(argv[0], "stop")) {
-			answer_str(s, p, 0, "");
+			pending_answer_str(s, p, 0, "");
 			return;
 		}
 		snprintf(msg, sizeof(msg), "noproc: %s is not running", k->path);
-		answer_str(s, p, 1, msg);
+		pending_answer_str(s, p, 1, msg);
 		return;
 	}
 	for (int i = 0; i < argc && n < sizeof(b); i++)
 		n += (size_t)snprintf(b + n, sizeof(b) - n, "%s%c", argv[i], 0);
 	if (n >= sizeof(b)) {
-		answer_str(s, p, 1, "request too long");
+		pending_answer_str(s, p, 1, "request too long");
 		return;
 	}
 	if (link_request(s, k->ln, b, n, p) == 0)
@@ -366,7 +366,7 @@ int link_request(struct sup *s, struct link *ln, const char *req, size_t len,
 	p->to = ln;
 	pend_insert(s, p);
 	if (link_send(ln, FRAME_CTL, p->id, req, len, NULL, 0) < 0) {
-		answer_str(s, p, 1, "noproc");
+		pending_answer_str(s, p, 1, "noproc");
 		return -1;
 	}
 	return 0;
@@ -464,7 +464,7 @@ static void got_ctl(struct link *ln, const struct frame *f)
 	if (argc == 1 && !strcmp(argv[0], "reload"))
 		reload_request(ln->sup, p);	/* answered once applied */
 	else if (argc < 2)
-		answer_str(ln->sup, p, 1, "bad request");
+		pending_answer_str(ln->sup, p, 1, "bad request");
 	else
 		route_ctl(ln->sup, argc, argv, p);
 	free(b);
@@ -634,7 +634,7 @@ static void fail_calls(struct link *ln, const char *why, bool forget)
 			if (forget && p->from == OR_LINK && p->from_ln == ln)
 				p->from_ln = NULL;
 			if (p->to == ln)
-				answer_str(s, p, 1, why);
+				pending_answer_str(s, p, 1, why);
 		}
 	}
 }

@@ -205,7 +205,7 @@ static void reload_finish(struct sup *s)
 	else
 		snprintf(m, sizeof(m), "%s", r->errs);
 	for (size_t i = 0; i < r->nw; i++)
-		pending_answer(s, r->w[i], r->rc, m, strlen(m));
+		pending_answer_str(s, r->w[i], r->rc, m);
 	reload_free(r);
 	reload_kick(s);
 }
@@ -277,7 +277,7 @@ void reload_abort(struct sup *s)
 		if (!rs[i])
 			continue;
 		for (size_t j = 0; j < rs[i]->nw; j++)
-			pending_answer(s, rs[i]->w[j], 1, m, sizeof(m) - 1);
+			pending_answer_str(s, rs[i]->w[j], 1, m);
 		reload_free(rs[i]);
 	}
 }
@@ -287,17 +287,15 @@ static void reload_run(struct sup *s);
 /* Queues a reload; p is answered once it has been applied (or refused). */
 void reload_request(struct sup *s, struct pending *p)
 {
-	static const char none[] = "nothing to reload: arbor runs without -c FILE";
-	static const char stopping[] = "stopping: the supervisor is shutting down";
 	struct reload *r = s->reload_next;
 	struct pending **w;
 
 	if (!s->conf_file) {
-		pending_answer(s, p, 1, none, sizeof(none) - 1);
+		pending_answer_str(s, p, 1, "nothing to reload: arbor runs without -c FILE");
 		return;
 	}
 	if (s->phase == PH_STOP || s->phase == PH_DONE) {
-		pending_answer(s, p, 1, stopping, sizeof(stopping) - 1);
+		pending_answer_str(s, p, 1, "stopping: the supervisor is shutting down");
 		return;
 	}
 	if (!r) {
@@ -315,7 +313,7 @@ void reload_request(struct sup *s, struct pending *p)
 	return;
 
 err_nomem:
-	pending_answer(s, p, 1, "out of memory", 13);
+	pending_answer_str(s, p, 1, "out of memory");
 }
 
 /* Runs the reloads waiting, if the supervisor is idle: running, with no

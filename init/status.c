@@ -341,10 +341,8 @@ void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *
 	} else if (!strcmp(verb, "start") || !strcmp(verb, "stop") ||
 		   !strcmp(verb, "restart") || !strcmp(verb, "kill")) {
 		if (n == s->conf->root) {
-			static const char m[] = "the root cannot be stopped or started: "
-						"use arborctl shutdown";
-
-			pending_answer(s, p, 1, m, sizeof(m) - 1);
+			pending_answer_str(s, p, 1, "the root cannot be stopped or started: "
+					   "use arborctl shutdown");
 			return;
 		}
 		route_ctl(s, argc, argv, p);

@@ -596,7 +596,7 @@ static void plan_reset(struct sup *s)
 
 		s->plan[i].waiter = NULL;
 		if (w)
-			pending_answer(s, w, 1, "interrupted: the supervisor is restarting or stopping", 53);
+			pending_answer_str(s, w, 1, "interrupted: the supervisor is restarting or stopping");
 	}
 	s->nplan = s->at = 0;
 }
@@ -610,7 +610,7 @@ static void plan_advance(struct sup *s, int rc, const char *text)
 	s->plan[s->at].waiter = NULL;
 	s->at++;
 	if (w)
-		pending_answer(s, w, rc, text, strlen(text));
+		pending_answer_str(s, w, rc, text);
 }
 
 static void plan_next(struct sup *s, int rc, const char *text)
@@ -995,25 +995,25 @@ void sup_admin(struct sup *s, const char *verb, struct child *c, int sig,
 	char m[600];
 
 	if (s->phase != PH_RUN && strcmp(verb, "kill")) {
-		pending_answer(s, p, 1, "busy: the supervisor is starting or stopping", 44);
+		pending_answer_str(s, p, 1, "busy: the supervisor is starting or stopping");
 		return;
 	}
 	if (!strcmp(verb, "kill")) {
 		if (c->pid <= 0 || (c->state != C_RUNNING && c->state != C_STARTING)) {
 			snprintf(m, sizeof(m), "noproc: %s is not running", c->path);
-			pending_answer(s, p, 1, m, strlen(m));
+			pending_answer_str(s, p, 1, m);
 			return;
 		}
 		if (c->is_sup)	/* queued: a crash to it, not our stop */
 			sigqueue(c->pid, sig > 0 ? sig : SIGKILL, (union sigval){ 0 });
 		else
 			kill(c->pid, sig > 0 ? sig : SIGKILL);
-		pending_answer(s, p, 0, "", 0);
+		pending_answer_str(s, p, 0, "");
 		return;
 	}
 	if (!strcmp(verb, "start") && (c->state == C_RUNNING || c->state == C_STARTING)) {
 		snprintf(m, sizeof(m), "already started: %s (pid %d)", c->path, (int)c->pid);
-		pending_answer(s, p, 1, m, strlen(m));
+		pending_answer_str(s, p, 1, m);
 		return;
 	}
 	if (!strcmp(verb, "stop")) {

@@ -186,5 +186,7 @@ int link_request(struct sup *s, struct link *ln, const char *req, size_t len,
 struct pending *pending_new(struct sup *s);
 void pending_answer(struct sup *s, struct pending *p, int rc, const char *text,
 		    size_t len);
+/* The same for a NUL-terminated text. */
+void pending_answer_str(struct sup *s, struct pending *p, int rc, const char *text);
 
 #endif
