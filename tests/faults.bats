@@ -98,6 +98,9 @@ fds_at_most() { [ "$(nfds "$1")" -le "$2" ]; }
 
 ready() { wait_log "$LOG" '^arbor: ready /'; }
 
+# running PATH: arbor says PATH is running (restarted and ready again).
+running() { "$ARBORCTL" status "$1" --json | jq -e '.state == "running"' >/dev/null; }
+
 # A worker script: $1 is its file, the rest its body (after #!/bin/bash).
 script() {
 	local f=$1
@@ -342,6 +345,7 @@ EOF
 	w=$(worker_pid w)
 	kill -KILL "$w"
 	wait_log "$LOG" '^arbor: started w pid='
+	wait_until running w	# ping fails while w is started again, until it is ready
 	run "$ARBORCTL" ping
 	assert_success
 	[ "$(rss_kb "$pid1")" -lt 20000 ]
