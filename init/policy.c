@@ -5,11 +5,12 @@
 
 #include "policy.h"
 
+/* stop_sig 0 (none sent) matches no signal's number. */
 bool policy_abnormal(int ws, int stop_sig)
 {
 	if (WIFEXITED(ws))
 		return WEXITSTATUS(ws) != 0;
-	return !stop_sig || WTERMSIG(ws) != stop_sig;
+	return WTERMSIG(ws) != stop_sig;
 }
 
 int policy_exit_code(int ws)
@@ -64,7 +65,8 @@ static size_t stays_down(const struct policy_sup *s, const struct policy_exit *e
  * child in reverse start order and starts them all in start order;
  * rest_for_one does the same with the children after who. Temporary
  * bystanders are stopped and forgotten; children already forgotten, held
- * ones and the -- CMD are not started again. */
+ * ones and the -- CMD are not started again. The failed child is started
+ * with the others: it is neither of these, or it would not restart. */
 static size_t group_restart(const struct policy_sup *s, size_t who, struct policy_action *out,
 			    size_t n)
 {
@@ -83,7 +85,7 @@ static size_t group_restart(const struct policy_sup *s, size_t who, struct polic
 		const struct policy_kid *k = &s->kids[i];
 		bool forgotten = k->down || k->restart == RESTART_TEMPORARY;
 
-		if (i == who || (!forgotten && !k->held && !k->outside))
+		if (!forgotten && !k->held && !k->outside)
 			n = emit(out, n, POL_START, i, 0);
 	}
 	return n;

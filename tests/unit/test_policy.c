@@ -40,8 +40,9 @@ struct fx {
 };
 
 /* Children from words such as "perm trans+sig temp+held cmd": the restart
- * type (perm, trans, temp) or cmd for the -- CMD (a significant outsider),
- * then flags: +sig, +held, +down, +stopped. */
+ * type (perm, trans, temp) or cmd for the -- CMD (temporary, significant
+ * and outside, as sup.c makes it), then flags: +sig, +held, +down,
+ * +stopped, +out (outside the strategies). */
 static void kids(struct fx *f, const char *spec)
 {
 	char buf[256], *save, *w;
@@ -55,7 +56,7 @@ static void kids(struct fx *f, const char *spec)
 		k->restart = !strncmp(w, "perm", 4)	 ? RESTART_PERMANENT
 			     : !strncmp(w, "trans", 5) ? RESTART_TRANSIENT
 						       : RESTART_TEMPORARY;
-		k->outside = !strncmp(w, "cmd", 3);
+		k->outside = !strncmp(w, "cmd", 3) || strstr(w, "+out");
 		k->significant = strstr(w, "+sig") || k->outside;
 		k->held = strstr(w, "+held");
 		k->down = strstr(w, "+down");
@@ -246,6 +247,11 @@ static void bystanders(void)
 	       "one_for_all: a temporary child that ended before is not started again");
 	teardown(&f);
 
+	setup(&f, STRAT_ONE_FOR_ALL, 2, 300, "perm perm+down+stopped");
+	expect(decide(&f, 0, EXITED(1), 0), "restart:a=1 stop:b start:a",
+	       "one_for_all: a child marked down is never started again");
+	teardown(&f);
+
 	setup(&f, STRAT_REST_FOR_ONE, 2, 300, "temp perm temp");
 	expect(decide(&f, 1, EXITED(1), 0), "restart:b=1 stop:c forget:c start:b",
 	       "rest_for_one: a temporary child before the failed one is left running");
@@ -276,6 +282,11 @@ static void held_and_outside(void)
 	expect(decide(&f, 1, EXITED(1), 0), "restart:b=1 stop:a start:a start:b",
 	       "one_for_all: the -- CMD is neither stopped nor started");
 	expect(decide(&f, 2, EXITED(0), 0), "", "the -- CMD's exit is the caller's: no action");
+	teardown(&f);
+
+	setup(&f, STRAT_ONE_FOR_ALL, 5, 5000, "perm perm+out");
+	expect(decide(&f, 0, EXITED(1), 0), "restart:a=1 start:a",
+	       "one_for_all: a child outside the strategies is left, whatever its restart type");
 	teardown(&f);
 
 	setup(&f, STRAT_REST_FOR_ONE, 5, 5000, "perm cmd perm");
@@ -338,14 +349,14 @@ static void auto_shutdown(void)
 {
 	struct fx f;
 
-	setup(&f, STRAT_ONE_FOR_ONE, 5, 5000, "temp+sig perm");
+	setup(&f, STRAT_ONE_FOR_ONE, 5, 5000, "temp+sig trans");
 	f.sup.auto_shutdown = AUTO_ANY_SIGNIFICANT;
 	expect(decide(&f, 0, EXITED(3), 0), "forget:a shutdown=3",
 	       "any_significant: the root exits with the child's status");
 	expect(decide(&f, 0, KILLED(SIGKILL), 0), "forget:a shutdown=137",
 	       "any_significant: a child killed by signal 9: 128+9");
-	expect(decide(&f, 1, EXITED(0), 0), "restart:b=1 start:b",
-	       "any_significant: a child that is not significant triggers nothing");
+	expect(decide(&f, 1, EXITED(0), 0), "stopped:b",
+	       "any_significant: a child that is not significant ends: nothing more");
 	f.sup.root = false;
 	expect(decide(&f, 0, EXITED(3), 0), "forget:a shutdown=0",
 	       "any_significant: a nested supervisor exits cleanly");
