@@ -42,8 +42,12 @@ four_workers() { group_tree "$1" 5 a b c d; }
 	wait_new_wpid b "$b"
 	wait_ev '^ready b$' 2
 	ev_since "$m" | assert_seq "start b" "ready b"
-	[ "$(wpid a)" = "$a" ] && [ "$(wpid c)" = "$c" ] && [ "$(wpid d)" = "$d" ]
-	ns_alive "$a" && ns_alive "$c" && ns_alive "$d"
+	[ "$(wpid a)" = "$a" ]
+	[ "$(wpid c)" = "$c" ]
+	[ "$(wpid d)" = "$d" ]
+	ns_alive "$a"
+	ns_alive "$c"
+	ns_alive "$d"
 	run grep -E '^arbor: (exited|restarting) b ' "$LOG"
 	assert_line -n 0 "arbor: exited b pid=$b signal=SIGKILL"
 	assert_line -n 1 "arbor: restarting b restart=1/5 period=30000ms strategy=one_for_one"
@@ -60,7 +64,9 @@ four_workers() { group_tree "$1" 5 a b c d; }
 	ns_kill KILL "$d"
 	wait_ev '^ready d$' 2
 	ev_since "$m" | assert_seq "start d" "ready d"
-	[ "$(wpid a)" = "$a" ] && [ "$(wpid b)" = "$b" ] && [ "$(wpid c)" = "$c" ]
+	[ "$(wpid a)" = "$a" ]
+	[ "$(wpid b)" = "$b" ]
+	[ "$(wpid c)" = "$c" ]
 	tree_stop
 }
 
@@ -126,7 +132,9 @@ EOF
 	[ "$(wpid b)" != "$b" ]
 	[ "$(count_log "$LOG" '^arbor: restarting ')" -eq 1 ]
 	no_log '^arbor: gave up'
-	ns_alive "$(wpid a)" && ns_alive "$(wpid b)" && ns_alive "$(wpid c)"
+	ns_alive "$(wpid a)"
+	ns_alive "$(wpid b)"
+	ns_alive "$(wpid c)"
 	tree_stop
 }
 
@@ -167,7 +175,8 @@ EOF
 	ev_since "$m" | grep -v '^stop n/' |
 		assert_seq "stop c" "start n/x" "ready n/x" "start n/y" "ready n/y" "start c" "ready c"
 	wait_ns_gone "$x" "$y" "$c"
-	[ "$(wpid a)" = "$a" ] && ns_alive "$a"
+	[ "$(wpid a)" = "$a" ]
+	ns_alive "$a"
 	grep -Eq "^arbor: exited n pid=$n signal=SIGKILL$" "$LOG"
 	grep -Fq "arbor: restarting n restart=1/5 period=30000ms strategy=rest_for_one" "$LOG"
 	tree_stop
@@ -208,7 +217,8 @@ EOF
 	ns_kill KILL "$(wpid n/y)"
 	wait_ev '^ready n/y$' 2
 	ev_since "$m" | assert_seq "stop n/x" "start n/x" "ready n/x" "start n/y" "ready n/y"
-	[ "$(wpid a)" = "$a" ] && [ "$(wpid c)" = "$c" ]
+	[ "$(wpid a)" = "$a" ]
+	[ "$(wpid c)" = "$c" ]
 	ns_alive "$n"
 	no_log '^arbor: (exited|restarting) n '
 	grep -Fq "arbor: restarting n/y restart=1/5 period=30000ms strategy=one_for_all" "$LOG"
@@ -250,7 +260,9 @@ EOF
 	ev_since "$m" | assert_seq "stop c" "stop b" "start a" "ready a" "start b" "ready b" \
 		"start c" "ready c" "stop c" "stop b" "start a" "ready a" "start b" "ready b" \
 		"start c" "ready c"
-	ns_alive "$(wpid a)" && ns_alive "$(wpid b)" && ns_alive "$(wpid c)"
+	ns_alive "$(wpid a)"
+	ns_alive "$(wpid b)"
+	ns_alive "$(wpid c)"
 	tree_stop
 }
 
