@@ -46,8 +46,8 @@ static size_t stays_down(const struct policy_sup *s, const struct policy_exit *e
 			 struct policy_action *out)
 {
 	const struct policy_kid *k = &s->kids[e->kid];
-	size_t n = emit(out, 0, k->restart == RESTART_TEMPORARY ? POL_FORGET : POL_STOPPED,
-			e->kid, 0);
+	enum policy_op op = k->restart == RESTART_TEMPORARY ? POL_FORGET : POL_STOPPED;
+	size_t n = emit(out, 0, op, e->kid, 0);
 	bool shut = false;
 
 	if (!k->significant || k->held)
@@ -100,7 +100,7 @@ size_t policy_decide(const struct policy_sup *s, const struct policy_exit *e,
 	size_t n;
 
 	if (k->outside)
-		return 0;	/* the -- CMD: its exit is the caller's */
+		return 0; /* the -- CMD: its exit is the caller's */
 	if (k->held || !again)
 		return stays_down(s, e, out);
 	if (window_add(s->win, s->now_ms)) {

@@ -12,8 +12,8 @@
 #include "policy.h"
 
 #define MAXKIDS 8
-#define EXITED(n) ((n) << 8)	/* a wait status: exit(n) */
-#define KILLED(sig) (sig)	/* a wait status: death by signal sig */
+#define EXITED(n) ((n) << 8) /* a wait status: exit(n) */
+#define KILLED(sig) (sig)    /* a wait status: death by signal sig */
 
 static int ntest, nfail;
 
@@ -53,9 +53,11 @@ static void kids(struct fx *f, const char *spec)
 		struct policy_kid *k = &f->kids[f->sup.nkids++];
 
 		memset(k, 0, sizeof(*k));
-		k->restart = !strncmp(w, "perm", 4)	 ? RESTART_PERMANENT
-			     : !strncmp(w, "trans", 5) ? RESTART_TRANSIENT
-						       : RESTART_TEMPORARY;
+		k->restart = RESTART_TEMPORARY;
+		if (!strncmp(w, "perm", 4))
+			k->restart = RESTART_PERMANENT;
+		else if (!strncmp(w, "trans", 5))
+			k->restart = RESTART_TRANSIENT;
 		k->outside = !strncmp(w, "cmd", 3) || strstr(w, "+out");
 		k->significant = strstr(w, "+sig") || k->outside;
 		k->held = strstr(w, "+held");
@@ -83,8 +85,8 @@ static void teardown(struct fx *f)
 }
 
 static const char *const op_name[] = {
-	[POL_STOPPED] = "stopped", [POL_FORGET] = "forget", [POL_RESTART] = "restart",
-	[POL_STOP] = "stop",	   [POL_START] = "start",   [POL_GIVE_UP] = "give_up",
+	[POL_STOPPED] = "stopped",   [POL_FORGET] = "forget", [POL_RESTART] = "restart",
+	[POL_STOP] = "stop",	     [POL_START] = "start",   [POL_GIVE_UP] = "give_up",
 	[POL_SHUTDOWN] = "shutdown",
 };
 
