@@ -78,27 +78,40 @@ int conf_set_intensity(struct conf_parser *p, const struct conf_key *k, const ch
 	return 0;
 }
 
+/* A duration key (DESIGN: every duration takes a unit): a bare number is in
+ * the key's own unit, bare_ms; below min_ms is refused as the rest is. */
+static int conf_duration(struct conf_parser *p, const struct conf_key *k,
+			 const char *v, long bare_ms, long min_ms, const char *expect,
+			 long *out)
+{
+	const char *why;
+
+	if (conf_parse_duration(v, bare_ms, out, &why) < 0)
+		return conf_bad(p, k, v, "%s: expected %s", why, expect);
+	if (*out < min_ms)
+		return conf_bad(p, k, v, "expected %s", expect);
+	return 0;
+}
+
+#define CONF_UNITS "a duration with a unit (500ms, 10s, 2min, 1h)"
+
 int conf_set_period(struct conf_parser *p, const struct conf_key *k, const char *v)
 {
-	long ms;
-
-	if (!conf_parse_seconds(v, &ms) || ms <= 0)
-		return conf_bad(p, k, v, "expected seconds > 0, to the millisecond (5, 0.5, 0.25)");
-	p->sect.node->period_ms = ms;
-	return 0;
+	return conf_duration(p, k, v, 1000, 1, "seconds > 0 (5, 0.5) or " CONF_UNITS,
+			     &p->sect.node->period_ms);
 }
 
 int conf_set_shutdown(struct conf_parser *p, const struct conf_key *k, const char *v)
 {
-	long ms;
+	struct conf_node *n = p->sect.node;
 
 	if (!strcmp(v, "brutal_kill"))
-		ms = 0;
+		n->shutdown_ms = 0;
 	else if (!strcmp(v, "infinity"))
-		ms = CONF_INFINITY;
-	else if (!conf_parse_long(v, 0, LONG_MAX / 2, &ms))
-		return conf_bad(p, k, v, "expected milliseconds >= 0, brutal_kill or infinity");
-	p->sect.node->shutdown_ms = ms;
+		n->shutdown_ms = CONF_INFINITY;
+	else
+		return conf_duration(p, k, v, 1, 0, "milliseconds >= 0 or " CONF_UNITS
+				     ", brutal_kill or infinity", &n->shutdown_ms);
 	return 0;
 }
 
@@ -171,14 +184,14 @@ int conf_set_ready(struct conf_parser *p, const struct conf_key *k, const char *
 
 int conf_set_start_timeout(struct conf_parser *p, const struct conf_key *k, const char *v)
 {
-	long ms;
+	struct conf_node *n = p->sect.node;
 
-	if (!strcmp(v, "infinity"))
-		ms = CONF_INFINITY;
-	else if (!conf_parse_long(v, 1, LONG_MAX / 2, &ms))
-		return conf_bad(p, k, v, "expected milliseconds > 0 or infinity");
-	p->sect.node->start_timeout_ms = ms;
-	return 0;
+	if (!strcmp(v, "infinity")) {
+		n->start_timeout_ms = CONF_INFINITY;
+		return 0;
+	}
+	return conf_duration(p, k, v, 1, 1, "milliseconds > 0 or " CONF_UNITS ", or infinity",
+			     &n->start_timeout_ms);
 }
 
 int conf_set_max_message(struct conf_parser *p, const struct conf_key *k, const char *v)

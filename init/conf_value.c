@@ -95,32 +95,90 @@ bool conf_parse_signal(const char *s, int *out)
 	return false;
 }
 
-/* Seconds with up to three decimals, kept as milliseconds: 0.5 is 500. */
-bool conf_parse_seconds(const char *s, long *ms)
-{
-	long whole = 0, frac = 0, scale = 100;
-	const char *p = s;
+/* The units a duration may carry. "m" is refused as ambiguous (minutes to
+ * systemd, a typo for ms to most readers). */
+static const struct {
+	const char *name;
+	long ms;
+} conf_units[] = {
+	{ "ms", 1 }, { "s", 1000 }, { "min", 60 * 1000 }, { "h", 60 * 60 * 1000 },
+};
 
-	if (!isdigit((unsigned char)*p))
-		return false;
-	for (; isdigit((unsigned char)*p); p++) {
-		whole = whole * 10 + (*p - '0');
-		if (whole > INT_MAX)
-			return false;
-	}
-	if (*p == '.') {
-		if (!isdigit((unsigned char)p[1]))
-			return false;
-		for (p++; isdigit((unsigned char)*p); p++, scale /= 10) {
-			if (scale == 0 && *p != '0')
-				return false;	/* finer than a millisecond */
-			frac += (*p - '0') * scale;
+/* The milliseconds of one UNIT (as written after a number), or 0 with *why. */
+static long conf_unit_ms(const char *unit, long bare_ms, const char **why)
+{
+	unit += strspn(unit, " \t");
+	if (!*unit)
+		return bare_ms;
+	for (size_t i = 0; i < sizeof(conf_units) / sizeof(conf_units[0]); i++)
+		if (!strcmp(unit, conf_units[i].name))
+			return conf_units[i].ms;
+	*why = !strcmp(unit, "m") ? "'m' is ambiguous (write ms or min)" : "unknown unit";
+	return 0;
+}
+
+/* Reads the digits at *sp into *n (at most max, else *why); the number of
+ * digits read. */
+static int conf_digits(const char **sp, long long max, long long *n,
+		       const char **why)
+{
+	int count = 0;
+
+	for (*n = 0; isdigit((unsigned char)**sp); (*sp)++, count++) {
+		*n = *n * 10 + (**sp - '0');
+		if (*n > max) {
+			*why = "too large (at most 2147483647s)";
+			return -1;
 		}
 	}
-	if (*p)
-		return false;
-	*ms = whole * 1000 + frac;
-	return true;
+	return count;
+}
+
+/* A number with decimals and an optional unit (500ms, 10s, 1.5min, 2h): a
+ * bare number is in units of bare_ms. The result must be whole
+ * milliseconds, at most CONF_DURATION_MAX_MS. */
+int conf_parse_duration(const char *s, long bare_ms, long *ms, const char **why)
+{
+	long long whole, frac = 0, scale = 1, total;
+	const char *p = s;
+	long unit;
+
+	*why = *s == '-' ? "negative" : "not a number";
+	if (!isdigit((unsigned char)*p) ||
+	    conf_digits(&p, CONF_DURATION_MAX_MS, &whole, why) < 0)
+		return -1;
+	if (*p == '.') {
+		p++;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (scale == 1000000000LL) {
+				if (*p != '0')
+					goto err_fine;
+				continue;
+			}
+			frac = frac * 10 + (*p - '0');
+			scale *= 10;
+		}
+		if (scale == 1) {
+			*why = "no digit after '.'";
+			return -1;
+		}
+	}
+	unit = conf_unit_ms(p, bare_ms, why);
+	if (!unit)
+		return -1;
+	if (frac * unit % scale)
+		goto err_fine;
+	total = frac * unit / scale;
+	if (whole > (CONF_DURATION_MAX_MS - total) / unit) {
+		*why = "too large (at most 2147483647s)";
+		return -1;
+	}
+	*ms = (long)(whole * unit + total);
+	return 0;
+
+err_fine:
+	*why = "finer than a millisecond";
+	return -1;
 }
 
 size_t conf_distance(const char *a, const char *b)

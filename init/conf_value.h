@@ -14,7 +14,14 @@ bool conf_parse_long(const char *s, long min, long max, long *out);
 bool conf_parse_size(const char *s, unsigned long long max,
 		     unsigned long long *out);
 bool conf_parse_signal(const char *s, int *out);
-bool conf_parse_seconds(const char *s, long *ms);
+
+/* Durations: at most CONF_DURATION_MAX_MS (2^31-1 seconds). */
+#define CONF_DURATION_MAX_MS (2147483647LL * 1000)
+/* A number with up to nine decimals and an optional unit (ms, s, min, h): a
+ * bare number is in units of bare_ms (1000 for a key in seconds). 0 and
+ * *ms, or -1 with *why (negative, not a number, unknown unit, too large,
+ * finer than a millisecond). */
+int conf_parse_duration(const char *s, long bare_ms, long *ms, const char **why);
 
 /* The edit distance used for "did you mean": insertions, deletions,
  * substitutions and swaps of two neighbours each cost one. */

@@ -290,7 +290,7 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	command = /bin/true
 	restart = always
 	EOF
-	bad "3: [worker a]: shutdown = -5: expected milliseconds >= 0, brutal_kill or infinity" <<-'EOF'
+	bad "3: [worker a]: shutdown = -5: negative: expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h), brutal_kill or infinity" <<-'EOF'
 	[worker a]
 	command = /bin/true
 	shutdown = -5
@@ -306,13 +306,77 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	[supervisor]
 	intensity = -1
 	EOF
-	bad "2: [supervisor s]: period = 0: expected seconds > 0, to the millisecond (5, 0.5, 0.25)" <<-'EOF'
+	bad "2: [supervisor s]: period = 0: expected seconds > 0 (5, 0.5) or a duration with a unit (500ms, 10s, 2min, 1h)" <<-'EOF'
 	[supervisor s]
 	period = 0
 	EOF
-	bad "2: [supervisor s]: period = 0.0001: expected seconds > 0, to the millisecond (5, 0.5, 0.25)" <<-'EOF'
+	bad "2: [supervisor s]: period = 0.0001: finer than a millisecond: expected seconds > 0 (5, 0.5) or a duration with a unit (500ms, 10s, 2min, 1h)" <<-'EOF'
 	[supervisor s]
 	period = 0.0001
+	EOF
+}
+
+@test "config: durations take a unit (ms, s, min, h); a bare number keeps the key's unit" {
+	good <<-'EOF'
+	[supervisor a]
+	period = 2min
+	[worker a/w]
+	command = /bin/true
+	shutdown = 10s
+	start_timeout = 1.5min
+	[supervisor b]
+	period = 250ms
+	[worker b/w]
+	command = /bin/true
+	shutdown = 2500
+	start_timeout = 1h
+	[supervisor c]
+	period = 7
+	EOF
+	assert_line "├── a: supervisor strategy=one_for_one intensity=1 period=120"
+	assert_line "├── b: supervisor strategy=one_for_one intensity=1 period=0.25"
+	assert_line "└── c: supervisor strategy=one_for_one intensity=1 period=7"
+}
+
+@test "config: a bad duration names the key, what is wrong and what was expected" {
+	local p="expected seconds > 0 (5, 0.5) or a duration with a unit (500ms, 10s, 2min, 1h)"
+	local s="expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h), brutal_kill or infinity"
+	local t="expected milliseconds > 0 or a duration with a unit (500ms, 10s, 2min, 1h), or infinity"
+	bad "2: [supervisor s]: period = 5x: unknown unit: $p" <<-'EOF'
+	[supervisor s]
+	period = 5x
+	EOF
+	bad "2: [supervisor s]: period = 5m: 'm' is ambiguous (write ms or min): $p" <<-'EOF'
+	[supervisor s]
+	period = 5m
+	EOF
+	bad "2: [supervisor s]: period = -1s: negative: $p" <<-'EOF'
+	[supervisor s]
+	period = -1s
+	EOF
+	bad "2: [supervisor s]: period = 2147483648: too large (at most 2147483647s): $p" <<-'EOF'
+	[supervisor s]
+	period = 2147483648
+	EOF
+	bad "3: [worker a]: shutdown = 99999999999999999999h: too large (at most 2147483647s): $s" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	shutdown = 99999999999999999999h
+	EOF
+	bad "3: [worker a]: shutdown = 1.5: finer than a millisecond: $s" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	shutdown = 1.5
+	EOF
+	bad "3: [worker a]: start_timeout = 0s: $t" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	start_timeout = 0s
+	EOF
+	bad "3: [worker a]: start_timeout = ten: not a number: $t" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	start_timeout = ten
 	EOF
 }
 

@@ -285,6 +285,61 @@ static void test_values(void)
 	conf_free(c);
 }
 
+/* Durations: a unit, or the key's own unit when bare; whole milliseconds. */
+static void test_durations(void)
+{
+	static const struct {
+		const char *s;
+		long bare, ms;	/* ms < 0: refused */
+		const char *why;
+	} cases[] = {
+		{ "5", 1000, 5000, NULL }, { "5", 1, 5, NULL }, { "0.25", 1000, 250, NULL },
+		{ "500ms", 1000, 500, NULL }, { "10s", 1, 10000, NULL },
+		{ "2min", 1, 120000, NULL }, { "1.5min", 1, 90000, NULL },
+		{ "2h", 1, 7200000, NULL }, { "10 s", 1, 10000, NULL },
+		{ "0.001s", 1, 1, NULL }, { "1.000000000s", 1, 1000, NULL },
+		{ "2147483647s", 1, 2147483647000L, NULL },
+		{ "2147483648s", 1, -1, "too large (at most 2147483647s)" },
+		{ "596524h", 1, -1, "too large (at most 2147483647s)" },
+		{ "99999999999999999999", 1, -1, "too large (at most 2147483647s)" },
+		{ "0.0001s", 1, -1, "finer than a millisecond" },
+		{ "1.5", 1, -1, "finer than a millisecond" },
+		{ "1.0000000001s", 1, -1, "finer than a millisecond" },
+		{ "-1s", 1, -1, "negative" }, { "", 1, -1, "not a number" },
+		{ "s", 1, -1, "not a number" }, { "1.", 1, -1, "no digit after '.'" },
+		{ "5x", 1, -1, "unknown unit" }, { "5sec", 1, -1, "unknown unit" },
+		{ "5m", 1, -1, "'m' is ambiguous (write ms or min)" },
+		{ "5 m s", 1, -1, "unknown unit" }, { "1e3", 1, -1, "unknown unit" },
+	};
+	struct conf_err err;
+	struct conf *c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why = NULL;
+		long ms = -7;
+		int r = conf_parse_duration(cases[i].s, cases[i].bare, &ms, &why);
+
+		if (cases[i].ms >= 0)
+			ok(r == 0 && ms == cases[i].ms, "duration '%s' (bare %ld ms) is %ld ms: %ld",
+			   cases[i].s, cases[i].bare, cases[i].ms, ms);
+		else
+			ok(r < 0 && why && !strcmp(why, cases[i].why), "duration '%s' refused: %s",
+			   cases[i].s, why ? why : "(accepted)");
+	}
+	c = load("dur.ini", "[supervisor s]\nperiod = 1.5min\n"
+			    "[worker s/w]\ncommand = /bin/true\nshutdown = 2s\nstart_timeout = 250ms\n"
+			    "[worker s/bare]\ncommand = /bin/true\nshutdown = 2\nstart_timeout = 250\n",
+		 &err);
+	ok(c && conf_find(c, "s")->period_ms == 90000 &&
+	   conf_find(c, "s/w")->shutdown_ms == 2000 &&
+	   conf_find(c, "s/w")->start_timeout_ms == 250 &&
+	   conf_find(c, "s/bare")->shutdown_ms == 2 &&
+	   conf_find(c, "s/bare")->start_timeout_ms == 250,
+	   "period, shutdown and start_timeout take units; bare numbers keep theirs%s%s",
+	   c ? "" : ": ", c ? "" : err.msg);
+	conf_free(c);
+}
+
 static void test_pool(void)
 {
 	struct conf_err err;
@@ -601,11 +656,11 @@ static const struct {
 	{ "[supervisor]\n\nstrategy = one_for_none\n",
 	  "%s:3: [supervisor]: strategy = one_for_none: expected one_for_one, one_for_all or rest_for_one" },
 	{ "[worker a]\ncommand = /bin/true\nshutdown = soon\n",
-	  "%s:3: [worker a]: shutdown = soon: expected milliseconds >= 0, brutal_kill or infinity" },
+	  "%s:3: [worker a]: shutdown = soon: not a number: expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h), brutal_kill or infinity" },
 	{ "[supervisor s]\nintensity = -1\n",
 	  "%s:2: [supervisor s]: intensity = -1: expected an integer >= 0" },
 	{ "[supervisor]\nperiod = 0\n",
-	  "%s:2: [supervisor]: period = 0: expected seconds > 0, to the millisecond (5, 0.5, 0.25)" },
+	  "%s:2: [supervisor]: period = 0: expected seconds > 0 (5, 0.5) or a duration with a unit (500ms, 10s, 2min, 1h)" },
 	{ "[worker a]\ncommand = /bin/true\ngenserver = maybe\n",
 	  "%s:3: [worker a]: genserver = maybe: expected yes or no" },
 	{ "[supervisor a]\n; comment\n[supervisor a]\n",
@@ -799,6 +854,7 @@ int main(void)
 	test_split();
 	test_defaults();
 	test_values();
+	test_durations();
 	test_pool();
 	test_pool_add();
 	test_writable();
