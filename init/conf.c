@@ -58,6 +58,27 @@ static int conf_unknown_key(struct conf_parser *p, const char *name, int idx)
 	return conf_fail(p, p->f->line, "unknown key '%s'", name);
 }
 
+/* The key's setter gets the value with ${NAME} replaced; errors show the
+ * value as written too (conf_bad). */
+static int conf_set_expanded(struct conf_parser *p, const struct conf_key *k,
+			     const char *raw)
+{
+	char why[512], *value;
+	int r;
+
+	if (conf_expand(raw, &value, why, sizeof(why)) < 0) {
+		if (errno == ENOMEM)
+			return conf_nomem(p);
+		return conf_fail(p, p->f->line, "%s = %s: %s", k->name, raw, why);
+	}
+	p->raw = raw;
+	p->value = value;
+	r = k->set(p, k, value);
+	p->raw = p->value = NULL;
+	free(value);
+	return r;
+}
+
 /* One KEY = VALUE of the current section, its comment gone. */
 static int conf_on_value(struct conf_parser *p, const char *name, const char *value)
 {
@@ -91,7 +112,7 @@ static int conf_on_value(struct conf_parser *p, const char *name, const char *va
 		p->arbor_line[idx] = line;
 	}
 	*seen = line;
-	return conf_keys[idx].set(p, &conf_keys[idx], value) == 0;
+	return conf_set_expanded(p, &conf_keys[idx], value) == 0;
 }
 
 /* The value without its end-of-line comment, as a new string: a ';' after

@@ -82,17 +82,20 @@ int conf_fail_node(struct conf_parser *p, const struct conf_node *n, int line,
 	return -1;
 }
 
-/* "FILE:LINE: [worker x]: key = value: what was expected". */
+/* "FILE:LINE: [worker x]: key = value: what was expected", and where the
+ * value came from when ${NAME} made it. */
 int conf_bad(struct conf_parser *p, const struct conf_key *k, const char *v,
 	     const char *fmt, ...)
 {
+	bool from = p->raw && p->value && strcmp(p->raw, p->value);
 	char what[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return conf_fail(p, p->f->line, "%s = %s: %s", k->name, v, what);
+	return conf_fail(p, p->f->line, "%s = %s%s%s%s: %s", k->name, v,
+			 from ? " (from " : "", from ? p->raw : "", from ? ")" : "", what);
 }
 
 int conf_nomem(struct conf_parser *p)

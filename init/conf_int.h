@@ -76,6 +76,8 @@ struct conf_parser {
 	int arbor_line[CONF_NKEYS_MAX];
 	struct conf_sigref *sigs;
 	size_t nsigs;
+	const char *raw;	/* the value being set, as written */
+	const char *value;	/* and with its ${NAME} replaced */
 };
 
 /* One key of a section. where says which sections take it. */

@@ -29,6 +29,12 @@ size_t conf_distance(const char *a, const char *b);
 /* The word of words nearest to s, if near enough to be a typo, or NULL. */
 const char *conf_nearest(const char *s, const char *const *words, size_t n);
 
+/* ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message},
+ * ${NAME?message} from the environment, $$ as $, any other $ as it is
+ * (conf_expand.c): 0 and *out (allocated), or -1 with errno (EINVAL: what
+ * is wrong in why, naming the ${...}; ENOMEM). */
+int conf_expand(const char *in, char **out, char *why, size_t len);
+
 /* Command lines and paths (conf_split.c; conf_split itself is in conf.h). */
 /* PATH made absolute against dir ("." and ".." are dropped lexically). */
 char *conf_path_join(const char *dir, const char *path);

@@ -7,6 +7,8 @@
 load helper
 bats_require_minimum_version 1.5.0
 
+teardown() { arbor_teardown; }
+
 # bad MESSAGE < INI: checking INI (as $BATS_TEST_TMPDIR/bad.ini) exits 78,
 # prints nothing on stdout and exactly "arbor: FILE:MESSAGE" on stderr.
 bad() {
@@ -743,4 +745,88 @@ writable_tree() {
 	run --separate-stderr $(arbor_cmd) check -q -c "$ROOT/conf/minimal.ini"
 	assert_equal "$status" 64
 	assert_regex "$stderr" '^arbor: '
+}
+
+# A worker that writes what it was given (argv and env) to $SEEN, once.
+seen_worker() {
+	SEEN=$BATS_TEST_TMPDIR/seen
+	printf '#!/bin/sh\necho "$*|port=$PORT|mode=$MODE|greet=$GREETING" >%s.tmp\nmv %s.tmp %s\nexec sleep infinity\n' \
+		"$SEEN" "$SEEN" "$SEEN" >"$BATS_TEST_TMPDIR/seen.sh"
+	chmod +x "$BATS_TEST_TMPDIR/seen.sh"
+}
+
+@test "config: \${NAME} and its forms come from arbor's environment; \$\$ and a bare \$NAME stay" {
+	PORT=8080 EMPTY= good <<-'EOF'
+	[worker w]
+	command = /bin/echo ${PORT} ${NOPE:-dflt} "${EMPTY-kept}" ${NOPE-${PORT}} $$PORT $PORT ${PORT:?x}
+	env = MODE=${MODE_UNSET:-dev}
+	EOF
+	assert_line "└── w: worker restart=permanent command=/bin/echo 8080 dflt '' 8080 '\$PORT' '\$PORT' 8080"
+}
+
+@test "config: \${PORT} reaches a worker's command and env at run time" {
+	seen_worker
+	cat >"$BATS_TEST_TMPDIR/t.ini" <<-EOF
+	[worker w]
+	command = ./seen.sh --port=\${PORT}
+	env = PORT=\${PORT}
+	env = MODE=\${MODE:-dev}
+	env = GREETING=\$\$literal
+	EOF
+	PORT=8080 arbor_bg -c "$BATS_TEST_TMPDIR/t.ini"
+	wait_file "$SEEN"
+	assert_equal "$(cat "$SEEN")" "--port=8080|port=8080|mode=dev|greet=\$literal"
+}
+
+@test "config: reload reads \${NAME} again; an unset one there changes nothing" {
+	seen_worker
+	local ini=$BATS_TEST_TMPDIR/t.ini
+	printf '[worker w]\ncommand = ./seen.sh ${TAG:-one}\n' >"$ini"
+	arbor_bg -c "$ini"
+	wait_file "$SEEN"
+	assert_equal "$(cat "$SEEN")" "one|port=|mode=|greet="
+	rm "$SEEN"
+	printf '[worker w]\ncommand = ./seen.sh ${TAG:-two}\n' >"$ini"
+	run -0 "$ARBORCTL" reload
+	wait_file "$SEEN"
+	assert_equal "$(cat "$SEEN")" "two|port=|mode=|greet="
+	printf '[worker w]\ncommand = ./seen.sh\nenv = MODE=${ARBOR_TEST_UNSET}\n' >"$ini"
+	run -1 --separate-stderr "$ARBORCTL" reload
+	assert_regex "$stderr" "$ini:3: \[worker w\]: env = MODE=\\\$\{ARBOR_TEST_UNSET\}: \\\$\{ARBOR_TEST_UNSET\}: ARBOR_TEST_UNSET is not set"
+	run -0 "$ARBORCTL" status w
+	assert_output --partial running
+}
+
+@test "config: a bad \${...} is an error naming file:line, the key and the variable; nothing starts" {
+	bad '3: [worker a]: env = A=${UNSET_IN_TEST}: ${UNSET_IN_TEST}: UNSET_IN_TEST is not set (give a default: ${UNSET_IN_TEST:-VALUE})' <<-'EOF'
+	[worker a]
+	command = /bin/true
+	env = A=${UNSET_IN_TEST}
+	EOF
+	bad "2: [worker a]: command = /bin/echo \${PORT: \${PORT: unclosed '\${' (write \$\$ for a literal \$)" <<-'EOF'
+	[worker a]
+	command = /bin/echo ${PORT
+	EOF
+	bad '2: [worker a]: command = /bin/echo ${}: ${}: empty variable name' <<-'EOF'
+	[worker a]
+	command = /bin/echo ${}
+	EOF
+	bad "2: [worker a]: command = /bin/echo \${1X}: \${1X}: bad variable name '1X' (letters, digits and _, not starting with a digit)" <<-'EOF'
+	[worker a]
+	command = /bin/echo ${1X}
+	EOF
+	bad '2: [supervisor s]: period = ${UNSET_IN_TEST:?set the period}: ${UNSET_IN_TEST:?set the period}: UNSET_IN_TEST is not set: set the period' <<-'EOF'
+	[supervisor s]
+	period = ${UNSET_IN_TEST:?set the period}
+	EOF
+	PERIOD=5x bad '2: [supervisor s]: period = 5x (from ${PERIOD}): unknown unit: expected seconds > 0 (5, 0.5) or a duration with a unit (500ms, 10s, 2min, 1h)' <<-'EOF'
+	[supervisor s]
+	period = ${PERIOD}
+	EOF
+	# run, not check: nothing starts, not even the workers above the error
+	local ran=$BATS_TEST_TMPDIR/ran
+	printf '[worker first]\ncommand = /bin/touch %s\n[worker second]\ncommand = /bin/true\nenv = A=${UNSET_IN_TEST}\n' "$ran" >"$BATS_TEST_TMPDIR/run.ini"
+	run -78 --separate-stderr $(arbor_cmd) -c "$BATS_TEST_TMPDIR/run.ini"
+	assert_equal "$stderr" "arbor: $BATS_TEST_TMPDIR/run.ini:5: [worker second]: env = A=\${UNSET_IN_TEST}: \${UNSET_IN_TEST}: UNSET_IN_TEST is not set (give a default: \${UNSET_IN_TEST:-VALUE})"
+	[ ! -e "$ran" ]
 }

@@ -285,6 +285,65 @@ static void test_values(void)
 	conf_free(c);
 }
 
+/* ${NAME} and its forms, from the environment; $$ and a bare $ as sh would
+ * leave them for a shell to see. */
+static void test_expand(void)
+{
+	static const struct {
+		const char *in, *out;	/* out NULL: refused with why */
+		const char *why;
+	} cases[] = {
+		{ "plain", "plain", NULL },
+		{ "${T_SET}", "8080", NULL },
+		{ "port ${T_SET}!", "port 8080!", NULL },
+		{ "${T_SET}${T_SET}", "80808080", NULL },
+		{ "$$", "$", NULL },
+		{ "$${T_SET}", "${T_SET}", NULL },
+		{ "$HOME $T_SET $ a$", "$HOME $T_SET $ a$", NULL },
+		{ "${T_UNSET:-dflt}", "dflt", NULL },
+		{ "${T_EMPTY:-dflt}", "dflt", NULL },
+		{ "${T_SET:-dflt}", "8080", NULL },
+		{ "${T_UNSET-dflt}", "dflt", NULL },
+		{ "${T_EMPTY-dflt}", "", NULL },
+		{ "${T_UNSET:-}", "", NULL },
+		{ "${T_UNSET:-a ${T_SET} $$ b}", "a 8080 $ b", NULL },
+		{ "${T_SET:-${T_UNSET}}", "8080", NULL },
+		{ "${T_SET:?needed}", "8080", NULL },
+		{ "${T_EMPTY?needed}", "", NULL },
+		{ "${T_UNSET}", NULL, "${T_UNSET}: T_UNSET is not set (give a default: ${T_UNSET:-VALUE})" },
+		{ "a ${T_UNSET:?set it to a port} b", NULL, "${T_UNSET:?set it to a port}: T_UNSET is not set: set it to a port" },
+		{ "${T_EMPTY:?say ${T_SET}}", NULL, "${T_EMPTY:?say ${T_SET}}: T_EMPTY is empty: say 8080" },
+		{ "${T_UNSET?}", NULL, "${T_UNSET?}: T_UNSET is not set" },
+		{ "${T_UNSET:-${T_UNSET2}}", NULL, "${T_UNSET2}: T_UNSET2 is not set (give a default: ${T_UNSET2:-VALUE})" },
+		{ "x ${T_SET", NULL, "${T_SET: unclosed '${' (write $$ for a literal $)" },
+		{ "${T_UNSET:-${T_SET}", NULL, "${T_UNSET:-${T_SET}: unclosed '${' (write $$ for a literal $)" },
+		{ "${", NULL, "${: unclosed '${' (write $$ for a literal $)" },
+		{ "${}", NULL, "${}: empty variable name" },
+		{ "${:-x}", NULL, "${:-x}: empty variable name" },
+		{ "${1X}", NULL, "${1X}: bad variable name '1X' (letters, digits and _, not starting with a digit)" },
+		{ "${A B}", NULL, "${A B}: bad variable name 'A B' (letters, digits and _, not starting with a digit)" },
+		{ "${A.B}", NULL, "${A.B}: bad variable name 'A.B' (letters, digits and _, not starting with a digit)" },
+		{ "${T_SET:+x}", NULL, "${T_SET:+x}: expected }, :-, -, :? or ? after the name T_SET" },
+	};
+
+	setenv("T_SET", "8080", 1);
+	setenv("T_EMPTY", "", 1);
+	unsetenv("T_UNSET");
+	unsetenv("T_UNSET2");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[512] = "", *out = NULL;
+		int r = conf_expand(cases[i].in, &out, why, sizeof(why));
+
+		if (cases[i].out)
+			ok(r == 0 && out && !strcmp(out, cases[i].out), "expand '%s' is '%s': '%s' %s",
+			   cases[i].in, cases[i].out, out ? out : "(refused)", why);
+		else
+			ok(r < 0 && !out && errno == EINVAL && !strcmp(why, cases[i].why),
+			   "expand '%s' refused: %s", cases[i].in, r < 0 ? why : out);
+		free(out);
+	}
+}
+
 /* Durations: a unit, or the key's own unit when bare; whole milliseconds. */
 static void test_durations(void)
 {
@@ -717,6 +776,13 @@ static const struct {
 	  "%s:3: [worker a]: env = MY VAR=1: expected KEY=VALUE, KEY of letters, digits and _" },
 	{ "[worker a]\ncommand = /bin/true\ninstances = 0\n",
 	  "%s:3: [worker a]: instances = 0: expected an integer from 1 to 10000" },
+	/* test_expand has set T_SET=8080 and unset T_UNSET */
+	{ "[worker a]\ncommand = /bin/true\nenv = A=${T_UNSET}\n",
+	  "%s:3: [worker a]: env = A=${T_UNSET}: ${T_UNSET}: T_UNSET is not set (give a default: ${T_UNSET:-VALUE})" },
+	{ "[worker a]\ncommand = /bin/true ${1X}\n",
+	  "%s:2: [worker a]: command = /bin/true ${1X}: ${1X}: bad variable name '1X' (letters, digits and _, not starting with a digit)" },
+	{ "[worker a]\ncommand = /bin/true\nshutdown = ${T_SET}x\n",
+	  "%s:3: [worker a]: shutdown = 8080x (from ${T_SET}x): unknown unit: expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h), brutal_kill or infinity" },
 };
 
 static void test_errors(void)
@@ -855,6 +921,7 @@ int main(void)
 	test_defaults();
 	test_values();
 	test_durations();
+	test_expand();
 	test_pool();
 	test_pool_add();
 	test_writable();
