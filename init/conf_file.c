@@ -272,8 +272,11 @@ int conf_load(const char *file, struct conf **out, struct conf_err *err)
 		return -1;
 	}
 	conf_ini_set(&knobs);
-	if (conf_read_file(&p, file, 0) == 0 && conf_check_deferred(&p) == 0)
-		r = 0;
+	if (conf_read_file(&p, file, 0) == 0 && conf_check_deferred(&p) == 0) {
+		r = conf_inherit_env(p.c);
+		if (r < 0)
+			conf_nomem(&p);
+	}
 	conf_ini_restore(&knobs);
 	free(p.sect.pw_name);
 	free(p.buf);

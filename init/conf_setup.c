@@ -17,7 +17,8 @@
 #include "conf_set.h"
 #include "setup.h"
 
-/* The set-up keys only occur in [worker] sections, which have a node. */
+/* The set-up keys occur in [worker] sections (env in [supervisor] too),
+ * which have a node. */
 static struct conf_setup *conf_cur_setup(struct conf_parser *p)
 {
 	return &p->sect.node->setup;

@@ -38,7 +38,7 @@ const struct conf_key conf_keys[] = {
 	{ "oom_score_adj", KW_WORKER, conf_set_oom, 0, false },
 	{ "umask", KW_WORKER, conf_set_umask, 0, false },
 	{ "cwd", KW_WORKER, conf_set_cwd, 0, false },
-	{ "env", KW_WORKER, conf_set_env, 0, true },
+	{ "env", KW_SUPS | KW_WORKER, conf_set_env, 0, true },
 	{ "env_file", KW_WORKER, conf_set_env_file, 0, false },
 	{ "clear_env", KW_WORKER, conf_set_clear_env, 0, false },
 	{ "stdout", KW_WORKER, conf_set_output, 1, false },

@@ -253,3 +253,86 @@ void conf_setup_free(struct conf_setup *s)
 	free(s->err.path);
 	memset(s, 0, sizeof(*s));
 }
+
+/* Sets NAME=VALUE in the NULL-terminated list *env of *n entries: in place
+ * when NAME is there already (the later one wins), else at the end. */
+static int conf_env_set(char ***env, size_t *n, const char *kv)
+{
+	size_t klen = strcspn(kv, "=") + 1;
+	char *copy = strdup(kv), **ne;
+
+	if (!copy)
+		return -1;
+	for (size_t i = 0; i < *n; i++) {
+		if (!strncmp((*env)[i], kv, klen)) {
+			free((*env)[i]);
+			(*env)[i] = copy;
+			return 0;
+		}
+	}
+	ne = realloc(*env, (*n + 2) * sizeof(*ne));
+	if (!ne) {
+		free(copy);
+		return -1;
+	}
+	*env = ne;
+	ne[(*n)++] = copy;
+	ne[*n] = NULL;
+	return 0;
+}
+
+/* up's entries, then own's over them: a new list (NULL when both are
+ * empty), or -1. */
+static int conf_env_merge(char *const *up, char *const *own, char ***out)
+{
+	char **env = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; up && up[i]; i++)
+		if (conf_env_set(&env, &n, up[i]) < 0)
+			goto err_free;
+	for (size_t i = 0; own && own[i]; i++)
+		if (conf_env_set(&env, &n, own[i]) < 0)
+			goto err_free;
+	*out = env;
+	return 0;
+
+err_free:
+	conf_argv_free(env);
+	return -1;
+}
+
+/* A worker (or a pool, whose members share its set-up) gets what its
+ * supervisors' env = lines give it under its own. */
+static int conf_inherit_node(struct conf_node *n, char *const *up)
+{
+	char **env;
+
+	if (conf_env_merge(up, n->setup.env, &env) < 0)
+		return -1;
+	if (n->is_sup && !n->is_pool) {
+		for (size_t i = 0; i < n->nkids; i++) {
+			if (conf_inherit_node(n->kids[i], env) < 0) {
+				conf_argv_free(env);
+				return -1;
+			}
+		}
+		conf_argv_free(env);
+		return 0;
+	}
+	conf_argv_free(n->setup.env);
+	n->setup.env = env;
+	for (size_t i = 0; n->is_pool && i < n->nkids; i++)
+		n->kids[i]->setup.env = env;
+	return 0;
+}
+
+int conf_inherit_env(struct conf *c)
+{
+	struct conf_node *root = c->root;
+
+	for (size_t i = 0; i < root->nkids; i++)
+		if (conf_inherit_node(root->kids[i], root->setup.env) < 0)
+			return -1;
+	return 0;
+}

@@ -747,11 +747,17 @@ writable_tree() {
 	assert_regex "$stderr" '^arbor: '
 }
 
-# A worker that writes what it was given (argv and env) to $SEEN, once.
+# A worker that writes what it was given (argv and env) to $SEEN, or to
+# $SEEN.NAME when its env has AS=NAME, once.
 seen_worker() {
 	SEEN=$BATS_TEST_TMPDIR/seen
-	printf '#!/bin/sh\necho "$*|port=$PORT|mode=$MODE|greet=$GREETING" >%s.tmp\nmv %s.tmp %s\nexec sleep infinity\n' \
-		"$SEEN" "$SEEN" "$SEEN" >"$BATS_TEST_TMPDIR/seen.sh"
+	cat >"$BATS_TEST_TMPDIR/seen.sh" <<-EOF
+	#!/bin/sh
+	out=$SEEN\${AS:+.\$AS}
+	echo "\$*|port=\$PORT|mode=\$MODE|greet=\$GREETING" >\$out.tmp
+	mv \$out.tmp \$out
+	exec sleep infinity
+	EOF
 	chmod +x "$BATS_TEST_TMPDIR/seen.sh"
 }
 
@@ -829,4 +835,46 @@ seen_worker() {
 	run -78 --separate-stderr $(arbor_cmd) -c "$BATS_TEST_TMPDIR/run.ini"
 	assert_equal "$stderr" "arbor: $BATS_TEST_TMPDIR/run.ini:5: [worker second]: env = A=\${UNSET_IN_TEST}: \${UNSET_IN_TEST}: UNSET_IN_TEST is not set (give a default: \${UNSET_IN_TEST:-VALUE})"
 	[ ! -e "$ran" ]
+}
+
+@test "config: env in [supervisor] sections: the subtree inherits it, deeper wins, a child's own wins" {
+	seen_worker
+	cat >"$BATS_TEST_TMPDIR/t.ini" <<-'EOF'
+	[worker top]
+	command = ./seen.sh
+	env = AS=top
+	[supervisor s]
+	env = GREETING=hi-s
+	env = PORT=1
+	[worker s/w]
+	command = ./seen.sh
+	env = AS=sw
+	env = PORT=2
+	[supervisor s/deep]
+	env = MODE=deep
+	[worker s/deep/x]
+	command = ./seen.sh
+	env = AS=x
+	[supervisor]                ; the root's section may come last
+	env = MODE=root
+	env = GREETING=hi-root
+	EOF
+	MODE=from-arbor arbor_bg -c "$BATS_TEST_TMPDIR/t.ini"
+	wait_file "$SEEN.top"
+	wait_file "$SEEN.sw"
+	wait_file "$SEEN.x"
+	assert_equal "$(cat "$SEEN.top")" "|port=|mode=root|greet=hi-root"
+	assert_equal "$(cat "$SEEN.sw")" "|port=2|mode=root|greet=hi-s"
+	assert_equal "$(cat "$SEEN.x")" "|port=1|mode=deep|greet=hi-s"
+}
+
+@test "config: env in [supervisor] is checked as a worker's is" {
+	bad "2: [supervisor s]: env = 1A=x: expected KEY=VALUE, KEY of letters, digits and _" <<-'EOF'
+	[supervisor s]
+	env = 1A=x
+	EOF
+	bad "2: [arbor]: env: not a key of this section (it belongs in [supervisor PATH] or [worker PATH])" <<-'EOF'
+	[arbor]
+	env = A=1
+	EOF
 }

@@ -344,6 +344,44 @@ static void test_expand(void)
 	}
 }
 
+/* env in supervisor sections: inherited by the subtree, deeper over higher,
+ * a child's own over all; a pool's members share the pool's. */
+static void test_env_inherit(void)
+{
+	struct conf_err err;
+	struct conf *c = load("envsup.ini",
+			      "[worker first]\ncommand = /bin/true\n"
+			      "[supervisor]\nenv = A=root\nenv = B=root\n"
+			      "[supervisor web]\nenv = B=web\nenv = C=web\n"
+			      "[worker web/api]\ncommand = /bin/true\nenv = C=api\nenv = D=api\nenv = D=api2\n"
+			      "[worker web/pool]\ncommand = /bin/true\ninstances = 2\n"
+			      "[supervisor web/inner]\nenv = A=inner\n"
+			      "[worker web/inner/x]\ncommand = /bin/true\n"
+			      "[worker web/inner/y]\ncommand = /bin/true\nenv = Y=1\n"
+			      "[supervisor other]\n[worker other/z]\ncommand = /bin/true\n", &err);
+
+	if (!c) {
+		ok(false, "envsup.ini loads: %s", err.msg);
+		return;
+	}
+	ok(argv_is(conf_find(c, "first")->setup.env, W("A=root", "B=root")),
+	   "env: the root's section, though it comes later, reaches a worker above it");
+	ok(argv_is(conf_find(c, "web/api")->setup.env, W("A=root", "B=web", "C=api", "D=api2")),
+	   "env: deeper sections win over higher ones, a child's own over both");
+	ok(argv_is(conf_find(c, "web/pool")->setup.env, W("A=root", "B=web", "C=web")) &&
+	   conf_find(c, "web/pool/1")->setup.env == conf_find(c, "web/pool")->setup.env &&
+	   conf_find(c, "web/pool/2")->setup.env == conf_find(c, "web/pool")->setup.env,
+	   "env: a pool's members share the pool's inherited env");
+	ok(argv_is(conf_find(c, "web/inner/x")->setup.env, W("A=inner", "B=web", "C=web")) &&
+	   argv_is(conf_find(c, "web/inner/y")->setup.env, W("A=inner", "B=web", "C=web", "Y=1")),
+	   "env: three levels deep");
+	ok(argv_is(conf_find(c, "other/z")->setup.env, W("A=root", "B=root")),
+	   "env: a sibling subtree has only the root's");
+	ok(argv_is(conf_find(c, "web")->setup.env, W("B=web", "C=web")),
+	   "env: a supervisor keeps its own lines");
+	conf_free(c);
+}
+
 /* Durations: a unit, or the key's own unit when bare; whole milliseconds. */
 static void test_durations(void)
 {
@@ -922,6 +960,7 @@ int main(void)
 	test_values();
 	test_durations();
 	test_expand();
+	test_env_inherit();
 	test_pool();
 	test_pool_add();
 	test_writable();
