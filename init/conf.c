@@ -76,6 +76,12 @@ static int conf_set_expanded(struct conf_parser *p, const struct conf_key *k,
 	r = k->set(p, k, value);
 	p->raw = p->value = NULL;
 	free(value);
+	if (r == 0) {
+		uint64_t *bits = p->sect.node ? p->sect.node->keys_read : p->c->keys_read;
+		size_t i = (size_t)(k - conf_keys);
+
+		bits[i / 64] |= 1ULL << (i % 64);
+	}
 	return r;
 }
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -103,6 +104,8 @@ struct conf_node {
 	long member_shutdown_ms;
 	int member_stop_signal;
 
+	uint64_t keys_read[2];	/* bit i: conf_keys[i] was in its section */
+
 	void *rt;		/* the supervisor's run-time state; conf.c leaves it */
 };
 
@@ -112,6 +115,8 @@ struct conf {
 	char *control_group;	/* NULL or a group name */
 	gid_t control_gid;
 	enum conf_logfmt log_format;
+	char **includes;	/* include = values, in order, NULL-terminated */
+	uint64_t keys_read[2];	/* bit i: conf_keys[i] was in an [arbor] section */
 	struct conf_node *root;	/* always present */
 };
 
@@ -126,7 +131,8 @@ struct conf *conf_empty(void);
 void conf_free(struct conf *c);
 /* The node at PATH ("" is the root), or NULL. */
 struct conf_node *conf_find(const struct conf *c, const char *path);
-/* Prints the tree as `arbor check` shows it. */
+/* Prints the tree as `arbor check` shows it: every key read, one node a
+ * line, then a summary line. */
 void conf_print(const struct conf *c, FILE *f);
 /* Splits a command line like a POSIX shell splits words (quotes, backslashes),
  * without expansion. 0 and *argv (NULL-terminated), or -1 with a reason. */

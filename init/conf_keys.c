@@ -270,6 +270,20 @@ int conf_set_log_format(struct conf_parser *p, const struct conf_key *k, const c
 	return 0;
 }
 
+/* Every include = value, for `arbor check` to print. */
+static int conf_keep_include(struct conf_parser *p, const char *v)
+{
+	size_t n = conf_argv_len(p->c->includes);
+	char **ni = realloc(p->c->includes, (n + 2) * sizeof(*ni));
+
+	if (!ni)
+		return conf_nomem(p);
+	p->c->includes = ni;
+	ni[n] = strdup(v);
+	ni[n + 1] = NULL;
+	return ni[n] ? 0 : conf_nomem(p);
+}
+
 /* Includes are read when their file is done; here the pattern is only made
  * relative to the including file and queued. */
 int conf_set_include(struct conf_parser *p, const struct conf_key *k, const char *v)
@@ -301,5 +315,5 @@ int conf_set_include(struct conf_parser *p, const struct conf_key *k, const char
 		return conf_nomem(p);
 	}
 	f->nincl++;
-	return 0;
+	return conf_keep_include(p, v);
 }

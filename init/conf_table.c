@@ -65,6 +65,8 @@ const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 
 _Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) <= CONF_NKEYS_MAX,
 	       "conf_sect.seen is too small");
+_Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) <= 64 * 2,
+	       "conf_node.keys_read is too small");
 _Static_assert(RLIMIT_NLIMITS <= CONF_NLIMITS, "CONF_NLIMITS is too small");
 
 /* A linear scan: the table is short and keys are looked up once per line. */

@@ -145,6 +145,7 @@ void conf_free(struct conf *c)
 	free(c->file);
 	free(c->control_socket);
 	free(c->control_group);
+	conf_argv_free(c->includes);
 	free(c);
 }
 

@@ -49,16 +49,17 @@ examples() {
 	run --separate-stderr $(arbor_cmd) check -c conf/demo.ini
 	echo "$output"
 	assert_equal "$status" 0
-	assert_equal "$output" "root: supervisor strategy=one_for_one intensity=3 period=5
+	assert_equal "$output" "arbor: log_format=text
+root: supervisor strategy=one_for_one intensity=3 period=5
 ├── database: supervisor strategy=one_for_one intensity=1 period=5
 │   └── agent: worker restart=permanent genserver=yes command=$EX/build/agent
 ├── web: supervisor strategy=rest_for_one intensity=5 period=10
 │   ├── counter: worker restart=permanent genserver=yes command=$EX/build/counter 0
-│   └── static: worker restart=permanent command=/bin/sleep infinity
+│   └── static: worker restart=permanent shutdown=2000 command=/bin/sleep infinity
 └── background: pool instances=3 intensity=10 period=60
-    ├── 1: worker restart=transient command=/bin/sleep infinity
-    ├── 2: worker restart=transient command=/bin/sleep infinity
-    └── 3: worker restart=transient command=/bin/sleep infinity
+    ├── 1: worker restart=transient shutdown=brutal_kill command=/bin/sleep infinity
+    ├── 2: worker restart=transient shutdown=brutal_kill command=/bin/sleep infinity
+    └── 3: worker restart=transient shutdown=brutal_kill command=/bin/sleep infinity
 conf/demo.ini: ok (4 supervisors, 6 workers)"
 }
 
@@ -72,7 +73,7 @@ conf/demo.ini: ok (4 supervisors, 6 workers)"
 	done
 	run $(arbor_cmd) check -c "$EX/conf/nested.ini"
 	assert_line "        └── jobs: supervisor strategy=one_for_all intensity=1 period=5"
-	assert_line --partial "main: worker restart=transient significant=yes command=/bin/sh -c 'echo \"app up\"; exec sleep infinity'"
+	assert_line --partial "main: worker restart=transient significant=yes ready=exec stdout=prefix command=/bin/sh -c 'echo \"app up\"; exec sleep infinity'"
 }
 
 @test "config: an empty file is a root with OTP's defaults" {
@@ -173,7 +174,8 @@ $GOOD: ok (2 supervisors, 3 workers)"
 	[arbor]
 	include = none.d/*.ini
 	EOF
-	assert_equal "$output" "root: supervisor strategy=one_for_one intensity=1 period=5
+	assert_equal "$output" "arbor: include='conf.d/*.ini' include='none.d/*.ini' include='more/*.ini'
+root: supervisor strategy=one_for_one intensity=1 period=5
 ├── first: worker restart=permanent command=/bin/true
 ├── a: supervisor strategy=one_for_one intensity=1 period=5
 │   └── x: worker restart=permanent command=/bin/true
@@ -231,7 +233,10 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	stop_signal = SIGINT
 	shutdown = brutal_kill
 	EOF
-	assert_line "└── w: worker restart=permanent user=root command=/bin/true"
+	local d
+	d=$(cd "$BATS_TEST_TMPDIR" && pwd -P)
+	assert_line "arbor: control_socket=/tmp/arbor-test.sock control_group=root log_format=json"
+	assert_line "└── w: worker restart=permanent user=root shutdown=brutal_kill stop_signal=SIGINT ready=fd:3 start_timeout=infinity max_message=65536 group=0 groups=0,0 capabilities=net_bind_service,chown,kill no_new_privs=yes nice=5 oom_score_adj=-100 umask=0027 cwd=/tmp env_file=$d/app.env clear_env=yes stdout=prefix stderr=file:$d/log/err.txt rlimit_as=infinity rlimit_core=0 rlimit_nofile=1024:4096 env=A=1 env='B=two words' command=/bin/true"
 }
 
 @test "config: unknown key names file:line and suggests the closest key" {
@@ -397,7 +402,7 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	genserver = 0
 	EOF
 	assert_line "├── a: worker restart=permanent genserver=yes command=/bin/true"
-	assert_line "└── b: worker restart=permanent command=/bin/true"
+	assert_line "└── b: worker restart=permanent genserver=no command=/bin/true"
 }
 
 @test "config: duplicate paths and keys given twice" {
@@ -767,7 +772,7 @@ seen_worker() {
 	command = /bin/echo ${PORT} ${NOPE:-dflt} "${EMPTY-kept}" ${NOPE-${PORT}} $$PORT $PORT ${PORT:?x}
 	env = MODE=${MODE_UNSET:-dev}
 	EOF
-	assert_line "└── w: worker restart=permanent command=/bin/echo 8080 dflt '' 8080 '\$PORT' '\$PORT' 8080"
+	assert_line "└── w: worker restart=permanent env=MODE=dev command=/bin/echo 8080 dflt '' 8080 '\$PORT' '\$PORT' 8080"
 }
 
 @test "config: \${PORT} reaches a worker's command and env at run time" {

@@ -536,8 +536,8 @@ static void test_pool_add(void)
 	f = open_memstream(&out, &len);
 	conf_print(c, f);
 	fclose(f);
-	ok(out && strstr(out, "\n│   ├── 2: worker restart=transient command=/bin/sleep 1000\n") &&
-	   strstr(out, "\n│   └── 3: worker restart=transient command=/bin/sleep 1000\n") &&
+	ok(out && strstr(out, "\n│   ├── 2: worker restart=transient shutdown=100 stop_signal=SIGINT ready=notify stdout=prefix env=X=1 command=/bin/sleep 1000\n") &&
+	   strstr(out, "\n│   └── 3: worker restart=transient shutdown=100 stop_signal=SIGINT ready=notify stdout=prefix env=X=1 command=/bin/sleep 1000\n") &&
 	   strstr(out, ": ok (2 supervisors, 4 workers)\n"),
 	   "conf_print shows the new member as the others");
 	if (nfail)
@@ -738,6 +738,82 @@ static void test_print(void)
 		printf("# %s", out);
 	free(out);
 	conf_free(c);
+}
+
+/* A value each key takes, for the walk over the table below: a key added to
+ * conf_keys without one here (and without conf_print saying it) fails. */
+static const char *sample_value(const char *key)
+{
+	static const char *const samples[][2] = {
+		{ "control_socket", "/tmp/arbor-walk.sock" }, { "control_group", "0" },
+		{ "include", "nothing.d/*.ini" }, { "log_format", "json" },
+		{ "strategy", "one_for_all" }, { "intensity", "2" }, { "period", "3" },
+		{ "auto_shutdown", "any_significant" }, { "restart", "transient" },
+		{ "shutdown", "1s" }, { "stop_signal", "INT" }, { "significant", "no" },
+		{ "command", "/bin/true" }, { "genserver", "yes" }, { "ready", "notify" },
+		{ "start_timeout", "5s" }, { "max_message", "64K" }, { "instances", "2" },
+		{ "user", "0" }, { "group", "0" }, { "groups", "0" },
+		{ "capabilities", "chown" }, { "no_new_privs", "yes" }, { "nice", "1" },
+		{ "oom_score_adj", "1" }, { "umask", "022" }, { "cwd", "/" }, { "env", "A=1" },
+		{ "env_file", "walk.env" }, { "clear_env", "yes" }, { "stdout", "null" },
+		{ "stderr", "prefix" },
+	};
+
+	if (!strncmp(key, "rlimit_", 7))
+		return "1024:2048";
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
+		if (!strcmp(samples[i][0], key))
+			return samples[i][1];
+	return NULL;
+}
+
+/* `arbor check` prints every key it read: each key of the table, set alone
+ * in a section that takes it, shows up as key= in conf_print's output. */
+static void test_print_every_key(void)
+{
+	size_t missing = 0;
+
+	put("walk.env", "A=1\n");
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		const char *v = sample_value(k->name);
+		char ini[512], key[64], *out = NULL;
+		struct conf_err err;
+		struct conf *c;
+		size_t len = 0;
+		FILE *f;
+
+		if (!v) {
+			ok(false, "key %s: no sample value in test_conf's sample_value()", k->name);
+			continue;
+		}
+		if (k->where & KW_ARBOR)
+			snprintf(ini, sizeof(ini), "[arbor]\n%s = %s\n", k->name, v);
+		else if (k->where & KW_SUP)
+			snprintf(ini, sizeof(ini), "[supervisor s]\n%s = %s\n", k->name, v);
+		else if (!strcmp(k->name, "command"))
+			snprintf(ini, sizeof(ini), "[worker w]\ncommand = %s\n", v);
+		else
+			snprintf(ini, sizeof(ini), "[worker w]\ncommand = /bin/true\n%s = %s\n",
+				 k->name, v);
+		c = load("walk.ini", ini, &err);
+		if (!c) {
+			ok(false, "key %s = %s loads: %s", k->name, v, err.msg);
+			continue;
+		}
+		f = open_memstream(&out, &len);
+		conf_print(c, f);
+		fclose(f);
+		snprintf(key, sizeof(key), " %s=", k->name);
+		if (!strstr(out, key)) {
+			ok(false, "arbor check prints %s = %s: %s", k->name, v, out);
+			missing++;
+		}
+		free(out);
+		conf_free(c);
+	}
+	ok(missing == 0 && conf_nkeys > 40, "arbor check prints each of the %zu keys it read",
+	   conf_nkeys);
 }
 
 /* Each bad file and the exact message it must give. %s is the file. */
@@ -967,6 +1043,7 @@ int main(void)
 	test_include();
 	test_find_same();
 	test_print();
+	test_print_every_key();
 	test_errors();
 	test_unreadable();
 	test_depth();
