@@ -40,17 +40,21 @@ static int exp_fail(struct conf_exp *e, const char *fmt, ...)
 	return -1;
 }
 
+static int exp_nomem(struct conf_exp *e)
+{
+	exp_fail(e, "%s", strerror(ENOMEM));
+	errno = ENOMEM;
+	return -1;
+}
+
 static int exp_put(struct conf_exp *e, const char *s, size_t n)
 {
 	if (e->len + n + 1 > e->cap) {
 		size_t cap = (e->len + n + 1) * 2;
 		char *o = realloc(e->out, cap);
 
-		if (!o) {
-			exp_fail(e, "%s", strerror(ENOMEM));
-			errno = ENOMEM;
-			return -1;
-		}
+		if (!o)
+			return exp_nomem(e);
 		e->out = o;
 		e->cap = cap;
 	}
@@ -103,10 +107,12 @@ static int exp_operator(struct conf_exp *e, const char **sp, const char *open,
 	size_t mark;
 
 	if (use) {
-		char var[256];
+		char *var = strndup(name, nlen);
 
-		snprintf(var, sizeof(var), "%.*s", (int)nlen, name);
-		val = nlen < sizeof(var) ? getenv(var) : NULL;
+		if (!var)
+			return exp_nomem(e);
+		val = getenv(var);
+		free(var);
 	}
 	if (*s == '}') {
 		*sp = s + 1;

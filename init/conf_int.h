@@ -2,8 +2,10 @@
  * Nothing outside init/conf*.c includes this; the rest of arbor sees conf.h.
  *
  * The files are layers; each uses only those below it:
- *   conf_value.c, conf_split.c   values and command lines (conf_value.h)
- *   conf_tree.c                  nodes: new, free, find, compare
+ *   conf_value.c, conf_split.c,  values, command lines and ${NAME}
+ *   conf_expand.c                (conf_value.h: no parser state)
+ *   conf_tree.c                  nodes: new, free, find, compare, env
+ *                                inherited from supervisors
  *   conf_err.c                   the error message of a load
  *   conf_keys.c, conf_setup.c    each key's setter (conf_set.h)
  *   conf_table.c                 the table of keys
