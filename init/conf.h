@@ -73,6 +73,7 @@ struct conf_node {
 	size_t nkids;
 	char *file;		/* where its section begins */
 	int line;
+	uint64_t keys_read[2];	/* bit i: conf_keys[i] was in its section */
 
 	/* as a child of its parent */
 	enum conf_restart restart;	/* default permanent */
@@ -103,8 +104,6 @@ struct conf_node {
 	enum conf_restart member_restart;
 	long member_shutdown_ms;
 	int member_stop_signal;
-
-	uint64_t keys_read[2];	/* bit i: conf_keys[i] was in its section */
 
 	void *rt;		/* the supervisor's run-time state; conf.c leaves it */
 };
