@@ -883,3 +883,18 @@ seen_worker() {
 	env = A=1
 	EOF
 }
+
+@test "config: reload gives a supervisor's changed env to the workers under it" {
+	seen_worker
+	local ini=$BATS_TEST_TMPDIR/t.ini
+	printf '[supervisor]\nenv = MODE=one\n[worker w]\ncommand = ./seen.sh\n' >"$ini"
+	arbor_bg -c "$ini"
+	wait_file "$SEEN"
+	assert_equal "$(cat "$SEEN")" "|port=|mode=one|greet="
+	rm "$SEEN"
+	printf '[supervisor]\nenv = MODE=two\n[worker w]\ncommand = ./seen.sh\n' >"$ini"
+	run -0 "$ARBORCTL" reload
+	assert_output --regexp 'changed'
+	wait_file "$SEEN"
+	assert_equal "$(cat "$SEEN")" "|port=|mode=two|greet="
+}
