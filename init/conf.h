@@ -130,8 +130,8 @@ struct conf *conf_empty(void);
 void conf_free(struct conf *c);
 /* The node at PATH ("" is the root), or NULL. */
 struct conf_node *conf_find(const struct conf *c, const char *path);
-/* Prints the tree as `arbor check` shows it: every key read, one node a
- * line, then a summary line. */
+/* Prints the tree as `arbor check` shows it: the [arbor] keys read, then
+ * one node a line with every key read in its section, then a summary. */
 void conf_print(const struct conf *c, FILE *f);
 /* Splits a command line like a POSIX shell splits words (quotes, backslashes),
  * without expansion. 0 and *argv (NULL-terminated), or -1 with a reason. */

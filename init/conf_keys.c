@@ -1,5 +1,6 @@
-/* conf_keys: every key a section takes and how its value is read. One table,
- * so that "unknown key" and "did you mean" know exactly what exists. */
+/* conf_keys: how the value of each supervision key ([supervisor], the
+ * child keys of [worker], [arbor]) is read into the section's node; the
+ * set-up keys are conf_setup.c's, and conf_table.c lists them all. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>

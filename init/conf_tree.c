@@ -1,5 +1,5 @@
-/* conf_tree: the tree once read: building, finding, comparing, printing and
- * freeing nodes. */
+/* conf_tree: the tree once read: building, finding, comparing and freeing
+ * nodes, and handing supervisors' env down to their workers. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>

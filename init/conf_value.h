@@ -1,7 +1,7 @@
 /* conf_value: what a value in an INI file may be, read without a parser.
- * The bottom layer of the conf module (conf_value.c, conf_split.c): pure
- * functions, which the layers above (conf_keys.c, conf_setup.c, conf.c) turn
- * into errors naming FILE:LINE. */
+ * The bottom layer of the conf module (conf_value.c, conf_split.c,
+ * conf_expand.c): pure functions, which the layers above (conf_keys.c,
+ * conf_setup.c, conf.c) turn into errors naming FILE:LINE. */
 #ifndef ARBOR_CONF_VALUE_H
 #define ARBOR_CONF_VALUE_H
 
