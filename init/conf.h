@@ -1,7 +1,8 @@
 /* conf: the supervision tree as read from INI files (inih), validated.
  *
  * conf_load() reads FILE and its includes into a tree of conf_node, in file
- * order, and validates every key before anything starts. On a user error it
+ * order, with ${NAME} in values taken from the environment, and validates
+ * every key before anything starts. On a user error it
  * returns -1 and fills err->msg with "FILE:LINE: [section]: key = value:
  * expected ..." (plus "did you mean 'x'?" for a misspelt key). */
 #ifndef ARBOR_CONF_H
