@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include "conf_set.h"
+#include "conf_int.h"
 
 /* A key that takes one word out of a list: its index in words, or -1 after
  * an error naming every choice. */

@@ -14,8 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf_set.h"
+#include "conf_int.h"
 #include "setup.h"
+#include "conf_set.h"
 
 /* The set-up keys occur in [worker] sections (env in [supervisor] too),
  * which have a node. */
