@@ -1,6 +1,6 @@
 /* conf_err: the one message a failed load gives, "FILE:LINE: [section]:
  * what is wrong", written once: later errors are consequences of the
- * first. */
+ * first; and the line of a key in the section, which such messages name. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -96,6 +96,16 @@ int conf_bad(struct conf_parser *p, const struct conf_key *k, const char *v,
 	va_end(ap);
 	return conf_fail(p, p->f->line, "%s = %s%s%s%s: %s", k->name, v,
 			 from ? " (from " : "", from ? p->raw : "", from ? ")" : "", what);
+}
+
+/* Through the parser's own pointer to the table, so that the setters below
+ * the table can ask too. */
+int conf_seen(const struct conf_parser *p, const char *name)
+{
+	for (size_t i = 0; i < p->nkeys; i++)
+		if (!strcmp(p->keys[i].name, name))
+			return p->sect.seen[i];
+	return 0;
 }
 
 int conf_nomem(struct conf_parser *p)

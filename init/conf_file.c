@@ -258,7 +258,7 @@ static void conf_ini_restore(const struct conf_ini_knobs *old)
 
 int conf_load(const char *file, struct conf **out, struct conf_err *err)
 {
-	struct conf_parser p = { .err = err };
+	struct conf_parser p = { .err = err, .keys = conf_keys, .nkeys = conf_nkeys };
 	struct conf_ini_knobs knobs;
 	int r = -1;
 

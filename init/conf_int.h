@@ -6,7 +6,7 @@
  *   conf_expand.c                (conf_value.h: no parser state)
  *   conf_tree.c                  nodes: new, free, find, compare, env
  *                                inherited from supervisors
- *   conf_err.c                   the error message of a load
+ *   conf_err.c                   the error message of a load, conf_seen
  *   conf_keys.c, conf_setup.c    each key's setter (conf_set.h)
  *   conf_table.c                 the table of keys
  *   conf.c                       what a line means: sections and keys
@@ -78,6 +78,8 @@ struct conf_parser {
 	int arbor_line[CONF_NKEYS_MAX];
 	struct conf_sigref *sigs;
 	size_t nsigs;
+	const struct conf_key *keys;	/* conf_keys, for conf_seen */
+	size_t nkeys;
 	const char *raw;	/* the value being set, as written */
 	const char *value;	/* and with its ${NAME} replaced */
 };
@@ -114,6 +116,8 @@ int conf_fail_node(struct conf_parser *p, const struct conf_node *n, int line,
 int conf_bad(struct conf_parser *p, const struct conf_key *k, const char *v,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int conf_nomem(struct conf_parser *p);
+/* The line where key NAME was set in the current section, or 0. */
+int conf_seen(const struct conf_parser *p, const char *name);
 /* The word in a section's header: "arbor", "supervisor", "worker". */
 const char *conf_sec_word(enum conf_sec kind);
 
@@ -139,8 +143,6 @@ extern const struct conf_key conf_keys[];
 extern const size_t conf_nkeys;
 /* Index of a key in conf_keys, or -1. */
 int conf_key_index(const char *name);
-/* The line where key NAME was set in the current section, or 0. */
-int conf_seen(const struct conf_parser *p, const char *name);
 
 /* What each line means (conf.c), for the file reader (conf_file.c). */
 /* Sees each line before inih does: opens sections, rejects what inih would. */

@@ -77,10 +77,3 @@ int conf_key_index(const char *name)
 			return (int)i;
 	return -1;
 }
-
-int conf_seen(const struct conf_parser *p, const char *name)
-{
-	int i = conf_key_index(name);
-
-	return i < 0 ? 0 : p->sect.seen[i];
-}
