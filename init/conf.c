@@ -1,141 +1,16 @@
-/* conf: reads INI files (with inih) into the supervision tree.
- *
- * inih splits lines into keys and values; this file follows along line by
- * line (its own reader counts lines and sees [section] headers, even those
- * with no keys), so every error can name FILE:LINE. Sections are closed as
- * the next one begins: that is where keys that depend on each other are
- * checked. The first error stops the load. */
+/* conf: what each line of an INI file means. [section] headers open and
+ * close sections (nodes of the tree, whose parent must come first: file
+ * order is start order), and KEY = VALUE lines go to the key's setter in
+ * conf_table.c. Sections are closed as the next one begins: that is where
+ * keys that depend on each other are checked. The first error stops the
+ * load. conf_file.c feeds the lines. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <glob.h>
-#include <ini.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "conf_int.h"
-
-/* The word in a section's header, for messages. */
-static const char *conf_sec_word(enum conf_sec kind)
-{
-	switch (kind) {
-	case SEC_ARBOR:
-		return "arbor";
-	case SEC_ROOT:
-	case SEC_SUP:
-		return "supervisor";
-	case SEC_WORKER:
-		return "worker";
-	default:
-		return "";
-	}
-}
-
-/* Formats "FILE:LINE: [section]: " + the message, once: later errors are
- * consequences of the first. */
-static int conf_failv(struct conf_parser *p, const char *file, int line,
-		      enum conf_sec kind, const char *path, const char *fmt,
-		      va_list ap)
-{
-	size_t n;
-
-	if (p->failed)
-		return -1;
-	p->failed = true;
-	n = (size_t)snprintf(p->err->msg, sizeof(p->err->msg), "%s:%d: ", file, line);
-	if (n < sizeof(p->err->msg) && kind != SEC_NONE)
-		n += (size_t)snprintf(p->err->msg + n, sizeof(p->err->msg) - n,
-				      "[%s%s%s]: ", conf_sec_word(kind),
-				      path && *path ? " " : "", path ? path : "");
-	if (n < sizeof(p->err->msg))
-		vsnprintf(p->err->msg + n, sizeof(p->err->msg) - n, fmt, ap);
-	errno = EINVAL;
-	return -1;
-}
-
-/* conf_fail names the current section; conf_fail_plain names none (a bad
- * header, before its section exists); conf_fail_node names a node whose
- * section has already ended. */
-int conf_fail(struct conf_parser *p, int line, const char *fmt, ...)
-{
-	const struct conf_node *n = p->sect.node;
-	va_list ap;
-
-	va_start(ap, fmt);
-	conf_failv(p, p->f->name, line, p->sect.kind, n ? n->path : NULL, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int conf_fail_plain(struct conf_parser *p, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	conf_failv(p, p->f->name, line, SEC_NONE, NULL, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int conf_fail_node(struct conf_parser *p, const struct conf_node *n, int line,
-		   const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	conf_failv(p, n->file, line, n->is_sup ? SEC_SUP : SEC_WORKER, n->path, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* "FILE:LINE: [worker x]: key = value: what was expected". */
-int conf_bad(struct conf_parser *p, const struct conf_key *k, const char *v,
-	     const char *fmt, ...)
-{
-	char what[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return conf_fail(p, p->f->line, "%s = %s: %s", k->name, v, what);
-}
-
-int conf_nomem(struct conf_parser *p)
-{
-	if (p->f) {
-		conf_fail_plain(p, p->f->line, "%s", strerror(ENOMEM));
-	} else if (!p->failed) {
-		snprintf(p->err->msg, sizeof(p->err->msg), "%s: %s", p->c->file,
-			 strerror(ENOMEM));
-		p->failed = true;
-	}
-	errno = ENOMEM;
-	return -1;
-}
-
-/* The nearest word to s in words (by conf_distance), if near enough to be a
- * typo: at most 2 edits, and fewer than the word has letters. */
-static const char *conf_nearest(const char *s, const char *const *words, size_t n)
-{
-	const char *best = NULL;
-	size_t bd = SIZE_MAX;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t d = conf_distance(s, words[i]);
-
-		if (d < bd) {
-			bd = d;
-			best = words[i];
-		}
-	}
-	if (!best || bd > 2 || bd >= strlen(s))
-		return NULL;
-	return best;
-}
 
 /* The KW_* bit of the keys a section takes. */
 static unsigned conf_sec_mask(enum conf_sec kind)
@@ -183,6 +58,33 @@ static int conf_unknown_key(struct conf_parser *p, const char *name, int idx)
 	return conf_fail(p, p->f->line, "unknown key '%s'", name);
 }
 
+/* The key's setter gets the value with ${NAME} replaced; errors show the
+ * value as written too (conf_bad). */
+static int conf_set_expanded(struct conf_parser *p, const struct conf_key *k,
+			     const char *raw)
+{
+	char why[512], *value;
+	int r;
+
+	if (conf_expand(raw, &value, why, sizeof(why)) < 0) {
+		if (errno == ENOMEM)
+			return conf_nomem(p);
+		return conf_fail(p, p->f->line, "%s = %s: %s", k->name, raw, why);
+	}
+	p->raw = raw;
+	p->value = value;
+	r = k->set(p, k, value);
+	p->raw = p->value = NULL;
+	free(value);
+	if (r == 0) {
+		uint64_t *bits = p->sect.node ? p->sect.node->keys_read : p->c->keys_read;
+		size_t i = (size_t)(k - conf_keys);
+
+		bits[i / 64] |= 1ULL << (i % 64);
+	}
+	return r;
+}
+
 /* One KEY = VALUE of the current section, its comment gone. */
 static int conf_on_value(struct conf_parser *p, const char *name, const char *value)
 {
@@ -216,7 +118,7 @@ static int conf_on_value(struct conf_parser *p, const char *name, const char *va
 		p->arbor_line[idx] = line;
 	}
 	*seen = line;
-	return conf_keys[idx].set(p, &conf_keys[idx], value) == 0;
+	return conf_set_expanded(p, &conf_keys[idx], value) == 0;
 }
 
 /* The value without its end-of-line comment, as a new string: a ';' after
@@ -253,7 +155,7 @@ static char *conf_strip_comment(const char *v, bool shell)
 }
 
 /* inih's handler: one key = value line of the current section. */
-static int conf_on_key(void *user, const char *section, const char *name,
+int conf_on_key(void *user, const char *section, const char *name,
 		       const char *raw)
 {
 	struct conf_parser *p = user;
@@ -302,7 +204,7 @@ static int conf_defer_significant(struct conf_parser *p, struct conf_node *n,
 }
 
 /* At the very end, once the root's auto_shutdown is final. */
-static int conf_check_deferred(struct conf_parser *p)
+int conf_check_deferred(struct conf_parser *p)
 {
 	for (size_t i = 0; i < p->nsigs; i++)
 		if (conf_check_significant(p, p->sigs[i].node, p->sigs[i].line) < 0)
@@ -360,11 +262,11 @@ static int conf_worker_finish(struct conf_parser *p)
 				 "significant = yes: a pool (instances = %d) cannot be significant",
 				 n->instances);
 	}
-	return conf_setup_finish(p);
+	return conf_setup_finish(p, conf_seen(p, "user"));
 }
 
 /* Ends the current section: checks what depends on several keys. */
-static int conf_section_end(struct conf_parser *p)
+int conf_section_end(struct conf_parser *p)
 {
 	struct conf_node *n = p->sect.node;
 	int r = 0;
@@ -548,7 +450,7 @@ static int conf_scan_header(struct conf_parser *p, const char *line)
 
 /* Sees each line before inih does: headers open sections here, and a line
  * inih would reject is reported now, before any later line's error. */
-static int conf_scan_line(struct conf_parser *p, const char *line)
+int conf_scan_line(struct conf_parser *p, const char *line)
 {
 	const char *s = line + strspn(line, " \t\r\n");
 
@@ -560,281 +462,5 @@ static int conf_scan_line(struct conf_parser *p, const char *line)
 		return conf_scan_header(p, s);
 	if (!strpbrk(s, "=:"))
 		return conf_fail(p, p->f->line, "expected KEY = VALUE, a [section] or a ; comment");
-	return 0;
-}
-
-/* inih's reader: one physical line per call, so p->f->line is the line
- * whose key the handler gets next. NULL (end) once an error is found. */
-static char *conf_reader(char *str, int num, void *stream)
-{
-	struct conf_parser *p = stream;
-	ssize_t n;
-
-	if (p->failed)
-		return NULL;
-	n = getline(&p->buf, &p->cap, p->f->fp);
-	if (n < 0)
-		return NULL;
-	p->f->line++;
-	if (n >= num) {
-		conf_fail_plain(p, p->f->line, "line longer than %d bytes", num - 2);
-		return NULL;
-	}
-	if (memchr(p->buf, '\0', (size_t)n)) {
-		conf_fail_plain(p, p->f->line, "a NUL byte: not a text file");
-		return NULL;
-	}
-	memcpy(str, p->buf, (size_t)n + 1);
-	if (conf_scan_line(p, str) < 0)
-		return NULL;
-	return str;
-}
-
-/* Keeps a file name for as long as the load lasts (errors point to it). */
-static const char *conf_keep_name(struct conf_parser *p, const char *name)
-{
-	char **nn = realloc(p->names, (p->nnames + 1) * sizeof(*nn));
-
-	if (!nn)
-		return NULL;
-	p->names = nn;
-	nn[p->nnames] = strdup(name);
-	return nn[p->nnames] ? nn[p->nnames++] : NULL;
-}
-
-/* The directory of name, absolute (relative paths in the file are relative
- * to it) and as named, glob-escaped (includes are globbed against it). */
-static int conf_file_dirs(struct conf_file *f)
-{
-	const char *slash = strrchr(f->name, '/');
-	char *dir;
-
-	if (!slash) {
-		f->dir = realpath(".", NULL);
-		return f->dir ? 0 : -1;
-	}
-	dir = strndup(f->name, slash == f->name ? 1 : (size_t)(slash - f->name));
-	if (!dir)
-		return -1;
-	f->dir = realpath(dir, NULL);
-	f->gdir = malloc(2 * strlen(dir) + 1);
-	if (f->gdir) {
-		char *g = f->gdir;
-
-		for (const char *s = dir; *s; s++) {
-			if (strchr("*?[]\\", *s))
-				*g++ = '\\';
-			*g++ = *s;
-		}
-		*g = '\0';
-	}
-	free(dir);
-	return f->dir && f->gdir ? 0 : -1;
-}
-
-static int conf_read_file(struct conf_parser *p, const char *name, int depth);
-
-/* Run by root, a file that anyone may write lets anyone choose what runs
- * as root: refused, for the top file and every include alike. Checked on
- * the open file, so what is checked is what is read. */
-static int conf_check_mode(struct conf_parser *p, const char *name, FILE *fp)
-{
-	struct stat st;
-
-	if (geteuid() != 0)
-		return 0;
-	if (fstat(fileno(fp), &st) < 0) {
-		snprintf(p->err->msg, sizeof(p->err->msg), "%s: cannot read: %s", name,
-			 strerror(errno));
-		p->failed = true;
-		return -1;
-	}
-	if (!(st.st_mode & S_IWOTH))
-		return 0;
-	snprintf(p->err->msg, sizeof(p->err->msg),
-		 "%s: writable by others (mode %04o): refusing to run it as root, since anyone could make arbor run any program as root; run chmod o-w %s",
-		 name, (unsigned)(st.st_mode & 07777), name);
-	p->failed = true;
-	errno = EPERM;
-	return -1;
-}
-
-/* glob's report of a directory it could not read. A missing directory is
- * not an error: an include that matches nothing is fine. */
-static int conf_glob_err(const char *path, int eerrno)
-{
-	(void)path;
-	return eerrno != ENOENT && eerrno != ENOTDIR;
-}
-
-/* Reads what one include = line matches, in sorted order. */
-static int conf_include(struct conf_parser *p, struct conf_file *f,
-			const struct conf_incl *inc)
-{
-	glob_t g;
-	int r;
-
-	p->f = f;		/* errors here are the including file's */
-	if (f->depth >= CONF_INCLUDE_DEPTH)
-		return conf_fail_plain(p, inc->line, "[arbor]: include = %s: includes nested deeper than %d (does a file include itself?)",
-				       inc->value, CONF_INCLUDE_DEPTH);
-	r = glob(inc->pattern, 0, conf_glob_err, &g);
-	if (r == GLOB_NOMATCH)
-		return 0;
-	if (r != 0) {
-		if (r == GLOB_NOSPACE)
-			return conf_nomem(p);
-		return conf_fail_plain(p, inc->line, "[arbor]: include = %s: a directory on the way cannot be read",
-				       inc->value);
-	}
-	r = 0;
-	for (size_t i = 0; i < g.gl_pathc && r == 0; i++)
-		r = conf_read_file(p, g.gl_pathv[i], f->depth + 1);
-	globfree(&g);
-	return r;
-}
-
-/* Frees what conf_read_file opened for one file. */
-static void conf_file_close(struct conf_file *f)
-{
-	if (f->fp)
-		fclose(f->fp);
-	free(f->dir);
-	free(f->gdir);
-	for (size_t i = 0; i < f->nincl; i++) {
-		free(f->incl[i].pattern);
-		free(f->incl[i].value);
-	}
-	free(f->incl);
-}
-
-/* One file, then the files it includes: file order is start order. */
-static int conf_read_file(struct conf_parser *p, const char *name, int depth)
-{
-	struct conf_file f = { .depth = depth };
-	struct conf_file *up = p->f;
-	int r = -1;
-
-	f.name = conf_keep_name(p, name);
-	if (!f.name)
-		return conf_nomem(p);
-	p->f = &f;
-	{
-		struct stat st;	/* a FIFO would block the open, /dev/zero never end */
-
-		if (stat(name, &st) == 0 && !S_ISREG(st.st_mode)) {
-			snprintf(p->err->msg, sizeof(p->err->msg),
-				 "%s: not a regular file: a configuration must be a file", name);
-			p->failed = true;
-			goto out;
-		}
-	}
-	f.fp = fopen(name, "re");
-	if (!f.fp) {
-		snprintf(p->err->msg, sizeof(p->err->msg), "%s: cannot read: %s", name,
-			 strerror(errno));
-		p->failed = true;
-		goto out;
-	}
-	if (conf_check_mode(p, name, f.fp) < 0)
-		goto out;
-	if (conf_file_dirs(&f) < 0) {
-		snprintf(p->err->msg, sizeof(p->err->msg), "%s: cannot resolve its directory: %s",
-			 name, strerror(errno));
-		p->failed = true;
-		goto out;
-	}
-	errno = 0;
-	r = ini_parse_stream(conf_reader, p, conf_on_key, p);
-	if (!p->failed && ferror(f.fp)) {
-		snprintf(p->err->msg, sizeof(p->err->msg), "%s: cannot read: %s", name,
-			 strerror(errno ? errno : EIO));
-		p->failed = true;
-	} else if (!p->failed && r > 0) {
-		conf_fail_plain(p, r, "expected KEY = VALUE, a [section] or a ; comment");
-	} else if (!p->failed && r < 0) {
-		conf_nomem(p);
-	}
-	r = -1;
-	if (p->failed || conf_section_end(p) < 0)
-		goto out;
-	fclose(f.fp);
-	f.fp = NULL;
-	for (size_t i = 0; i < f.nincl; i++) {
-		if (conf_include(p, &f, &f.incl[i]) < 0)
-			goto out;
-	}
-	r = 0;
-out:
-	conf_file_close(&f);
-	p->f = up;
-	return r;
-}
-
-/* inih's knobs are process-wide in Debian's build: long lines (up to
- * CONF_LINE_MAX) in one piece, and no continuation lines (an indented
- * key is a key, not a piece of the previous value). */
-struct conf_ini_knobs {
-	bool use_stack, allow_realloc, allow_multiline, inline_comments;
-	int max_line, initial_alloc;
-};
-
-static void conf_ini_set(struct conf_ini_knobs *old)
-{
-	old->use_stack = ini_use_stack;
-	old->allow_realloc = ini_allow_realloc;
-	old->allow_multiline = ini_allow_multiline;
-	old->max_line = ini_max_line;
-	old->initial_alloc = ini_initial_alloc;
-	old->inline_comments = ini_allow_inline_comments;
-	ini_use_stack = false;
-	ini_allow_realloc = false;
-	ini_allow_inline_comments = false;	/* conf_strip_comment's job */
-	ini_allow_multiline = false;
-	ini_max_line = CONF_LINE_MAX;
-	ini_initial_alloc = CONF_LINE_MAX;
-}
-
-static void conf_ini_restore(const struct conf_ini_knobs *old)
-{
-	ini_use_stack = old->use_stack;
-	ini_allow_inline_comments = old->inline_comments;
-	ini_allow_realloc = old->allow_realloc;
-	ini_allow_multiline = old->allow_multiline;
-	ini_max_line = old->max_line;
-	ini_initial_alloc = old->initial_alloc;
-}
-
-int conf_load(const char *file, struct conf **out, struct conf_err *err)
-{
-	struct conf_parser p = { .err = err };
-	struct conf_ini_knobs knobs;
-	int r = -1;
-
-	*out = NULL;
-	err->msg[0] = '\0';
-	p.c = conf_empty();
-	if (!p.c || !(p.c->file = strdup(file))) {
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", file, strerror(ENOMEM));
-		conf_free(p.c);
-		errno = ENOMEM;
-		return -1;
-	}
-	conf_ini_set(&knobs);
-	if (conf_read_file(&p, file, 0) == 0 && conf_check_deferred(&p) == 0)
-		r = 0;
-	conf_ini_restore(&knobs);
-	free(p.sect.pw_name);
-	free(p.buf);
-	free(p.sigs);
-	for (size_t i = 0; i < p.nnames; i++)
-		free(p.names[i]);
-	free(p.names);
-	if (r < 0) {
-		conf_free(p.c);
-		errno = errno == ENOMEM ? ENOMEM : EINVAL;
-		return -1;
-	}
-	*out = p.c;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* conf: the supervision tree as read from INI files (inih), validated.
  *
  * conf_load() reads FILE and its includes into a tree of conf_node, in file
- * order, and validates every key before anything starts. On a user error it
+ * order, with ${NAME} in values taken from the environment, and validates
+ * every key before anything starts. On a user error it
  * returns -1 and fills err->msg with "FILE:LINE: [section]: key = value:
  * expected ..." (plus "did you mean 'x'?" for a misspelt key). */
 #ifndef ARBOR_CONF_H
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -72,6 +74,7 @@ struct conf_node {
 	size_t nkids;
 	char *file;		/* where its section begins */
 	int line;
+	uint64_t keys_read[2];	/* bit i: conf_keys[i] was in its section */
 
 	/* as a child of its parent */
 	enum conf_restart restart;	/* default permanent */
@@ -112,6 +115,8 @@ struct conf {
 	char *control_group;	/* NULL or a group name */
 	gid_t control_gid;
 	enum conf_logfmt log_format;
+	char **includes;	/* include = values, in order, NULL-terminated */
+	uint64_t keys_read[2];	/* bit i: conf_keys[i] was in an [arbor] section */
 	struct conf_node *root;	/* always present */
 };
 
@@ -126,7 +131,8 @@ struct conf *conf_empty(void);
 void conf_free(struct conf *c);
 /* The node at PATH ("" is the root), or NULL. */
 struct conf_node *conf_find(const struct conf *c, const char *path);
-/* Prints the tree as `arbor check` shows it. */
+/* Prints the tree as `arbor check` shows it: the [arbor] keys read, then
+ * one node a line with every key read in its section, then a summary. */
 void conf_print(const struct conf *c, FILE *f);
 /* Splits a command line like a POSIX shell splits words (quotes, backslashes),
  * without expansion. 0 and *argv (NULL-terminated), or -1 with a reason. */

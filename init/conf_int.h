@@ -1,11 +1,24 @@
 /* conf_int: what the conf_*.c files share while reading a configuration.
- * Nothing outside init/conf*.c includes this; the rest of arbor sees conf.h. */
+ * Nothing outside init/conf*.c includes this; the rest of arbor sees conf.h.
+ *
+ * The files are layers; each uses only those below it:
+ *   conf_value.c, conf_split.c,  values, command lines and ${NAME}
+ *   conf_expand.c                (conf_value.h: no parser state)
+ *   conf_tree.c                  nodes: new, free, find, compare, env
+ *                                inherited from supervisors
+ *   conf_err.c                   the error message of a load, conf_seen
+ *   conf_keys.c, conf_setup.c    each key's setter (conf_set.h)
+ *   conf_table.c                 the table of keys
+ *   conf.c                       what a line means: sections and keys
+ *   conf_file.c                  files and includes, conf_load()
+ *   conf_print.c                 `arbor check`'s drawing of the tree */
 #ifndef ARBOR_CONF_INT_H
 #define ARBOR_CONF_INT_H
 
 #include <stdarg.h>
 #include <stdint.h>
 #include "conf.h"
+#include "conf_value.h"
 
 #define CONF_INCLUDE_DEPTH 8	/* files including files, at most */
 #define CONF_LINE_MAX 16384	/* bytes in one line of an INI file */
@@ -65,6 +78,10 @@ struct conf_parser {
 	int arbor_line[CONF_NKEYS_MAX];
 	struct conf_sigref *sigs;
 	size_t nsigs;
+	const struct conf_key *keys;	/* conf_keys, for conf_seen */
+	size_t nkeys;
+	const char *raw;	/* the value being set, as written */
+	const char *value;	/* and with its ${NAME} replaced */
 };
 
 /* One key of a section. where says which sections take it. */
@@ -88,7 +105,8 @@ struct conf_key {
 extern const struct conf_key conf_keys[];
 extern const size_t conf_nkeys;
 
-/* Errors: the first one wins; each returns -1 so callers can return it. */
+/* Errors (conf_err.c): the first one wins; each returns -1 so callers can
+ * return it. */
 int conf_fail(struct conf_parser *p, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int conf_fail_plain(struct conf_parser *p, int line, const char *fmt, ...)
@@ -98,59 +116,42 @@ int conf_fail_node(struct conf_parser *p, const struct conf_node *n, int line,
 int conf_bad(struct conf_parser *p, const struct conf_key *k, const char *v,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int conf_nomem(struct conf_parser *p);
-
-/* Values. Each returns false when s is not one. */
-bool conf_parse_bool(const char *s, bool *out);
-bool conf_parse_long(const char *s, long min, long max, long *out);
-bool conf_parse_size(const char *s, unsigned long long max,
-		     unsigned long long *out);
-bool conf_parse_signal(const char *s, int *out);
-bool conf_parse_seconds(const char *s, long *ms);
-
-/* The edit distance used for "did you mean": insertions, deletions,
- * substitutions and swaps of two neighbours each cost one. */
-size_t conf_distance(const char *a, const char *b);
-
-/* PATH made absolute against dir ("." and ".." are dropped lexically). */
-char *conf_path_join(const char *dir, const char *path);
-/* Finds argv[0] as exec would, relative to dir or in $PATH: 0 and *full
- * (allocated), or -1 with *full the path that failed (or NULL when out of
- * memory) and *why what is wrong with it. */
-int conf_find_program(const char *prog, const char *dir, char **full,
-		      const char **why);
-void conf_argv_free(char **argv);
-size_t conf_argv_len(char *const *argv);
-
-/* A group by name or number: 0 and *gid, or -1 when there is none. */
-int conf_lookup_group(const char *v, gid_t *gid);
-
-/* Worker set-up keys (conf_setup.c). */
-int conf_set_user(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_group(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_groups(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_caps(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_rlimit(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_nice(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_oom(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_umask(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_cwd(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_env(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_env_file(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_output(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_nnp(struct conf_parser *p, const struct conf_key *k, const char *v);
-int conf_set_clear_env(struct conf_parser *p, const struct conf_key *k, const char *v);
-/* At the end of a [worker] section: gid and groups from user/group/groups. */
-int conf_setup_finish(struct conf_parser *p);
-void conf_setup_free(struct conf_setup *s);
-
-/* Index of a key in conf_keys, or -1. */
-int conf_key_index(const char *name);
 /* The line where key NAME was set in the current section, or 0. */
 int conf_seen(const struct conf_parser *p, const char *name);
+/* The word in a section's header: "arbor", "supervisor", "worker". */
+const char *conf_sec_word(enum conf_sec kind);
 
 /* Tree (conf_tree.c). */
 struct conf_node *conf_node_new(bool is_sup);
 void conf_node_free(struct conf_node *n);
 int conf_node_adopt(struct conf_node *parent, struct conf_node *kid);
+void conf_setup_free(struct conf_setup *s);
+/* Once the whole tree is read: each worker's env is its supervisors' env =
+ * lines, the root's first, each deeper one over them, and its own over all
+ * (the same NAME twice: the later wins). 0, or -1 when out of memory. */
+int conf_inherit_env(struct conf *c);
+
+/* A group by name or number: 0 and *gid, or -1 when there is none
+ * (conf_keys.c; conf_setup.c uses it too). */
+int conf_lookup_group(const char *v, gid_t *gid);
+/* At the end of a [worker] section: gid and groups from user/group/groups
+ * (conf_setup.c); line is where user = was. */
+int conf_setup_finish(struct conf_parser *p, int line);
+
+/* The table of keys (conf_table.c). */
+extern const struct conf_key conf_keys[];
+extern const size_t conf_nkeys;
+/* Index of a key in conf_keys, or -1. */
+int conf_key_index(const char *name);
+
+/* What each line means (conf.c), for the file reader (conf_file.c). */
+/* Sees each line before inih does: opens sections, rejects what inih would. */
+int conf_scan_line(struct conf_parser *p, const char *line);
+/* inih's handler: one KEY = VALUE of the current section. */
+int conf_on_key(void *user, const char *section, const char *name, const char *raw);
+/* Ends the current section (at a header, and at the end of each file). */
+int conf_section_end(struct conf_parser *p);
+/* At the very end: checks that had to wait for the whole tree. */
+int conf_check_deferred(struct conf_parser *p);
 
 #endif

@@ -16,26 +16,13 @@
 
 #include "conf_int.h"
 #include "setup.h"
+#include "conf_set.h"
 
-/* The set-up keys only occur in [worker] sections, which have a node. */
+/* The set-up keys occur in [worker] sections (env in [supervisor] too),
+ * which have a node. */
 static struct conf_setup *conf_cur_setup(struct conf_parser *p)
 {
 	return &p->sect.node->setup;
-}
-
-/* Frees a worker's set-up; a pool frees its members' (they share it). */
-void conf_setup_free(struct conf_setup *s)
-{
-	free(s->user);
-	free(s->home);
-	free(s->groups);
-	free(s->caps);
-	free(s->cwd);
-	conf_argv_free(s->env);
-	free(s->env_file);
-	free(s->out.path);
-	free(s->err.path);
-	memset(s, 0, sizeof(*s));
 }
 
 /* A user by name, or by number: a uid with no passwd entry is allowed (as in
@@ -374,13 +361,12 @@ static int conf_user_groups(struct conf_parser *p, struct conf_setup *s)
 }
 
 /* user, group and groups may come in any order: the gid and the
- * supplementary groups are settled when the section ends. has_groups stays
- * what it says (groups = was given); without it, a user's groups are the
- * ones /etc/group gives that user. */
-int conf_setup_finish(struct conf_parser *p)
+ * supplementary groups are settled when the section ends (line: where
+ * user = was). has_groups stays what it says (groups = was given); without
+ * it, a user's groups are the ones /etc/group gives that user. */
+int conf_setup_finish(struct conf_parser *p, int line)
 {
 	struct conf_setup *s = conf_cur_setup(p);
-	int line = conf_seen(p, "user");
 
 	if (!s->has_user)
 		return 0;

@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf_int.h"
+#include "conf.h"
+#include "conf_value.h"
 
 /* argv arrays are NULL-terminated, each word allocated on its own. */
 void conf_argv_free(char **argv)
@@ -49,61 +50,90 @@ static int conf_argv_push(char ***v, size_t *n, const char *word)
 	return 0;
 }
 
+/* The pieces of a word, each read from *sp into word + *len: 0, or -1
+ * with a syntax error in *why. */
+
+/* 'text': taken as it is, up to the next '. */
+static int conf_split_single(const char **sp, char *word, size_t *len,
+			     const char **why)
+{
+	const char *s = *sp, *end = strchr(s + 1, '\'');
+
+	if (!end) {
+		*why = "unterminated single quote";
+		return -1;
+	}
+	memcpy(word + *len, s + 1, end - s - 1);
+	*len += end - s - 1;
+	*sp = end + 1;
+	return 0;
+}
+
+/* "text": POSIX says that inside "", \ quotes only $ ` " \ and newline. */
+static int conf_split_double(const char **sp, char *word, size_t *len,
+			     const char **why)
+{
+	const char *s = *sp;
+
+	for (s++; *s && *s != '"'; s++) {
+		if (*s == '\\' && s[1] && strchr("$`\"\\\n", s[1])) {
+			s++;
+			if (*s == '\n')
+				continue;
+		}
+		word[(*len)++] = *s;
+	}
+	if (!*s) {
+		*why = "unterminated double quote";
+		return -1;
+	}
+	*sp = s + 1;
+	return 0;
+}
+
+/* \c: c itself; \ and a newline: nothing (a line continuation). */
+static int conf_split_backslash(const char **sp, char *word, size_t *len,
+				const char **why, bool *some)
+{
+	const char *s = *sp;
+
+	if (!s[1]) {
+		*why = "backslash at the end";
+		return -1;
+	}
+	if (s[1] != '\n') {
+		word[(*len)++] = s[1];
+		*some = true;
+	}
+	*sp = s + 2;
+	return 0;
+}
+
 /* Reads one word starting at *sp into word, the way sh reads it: quotes and
  * backslashes are removed, nothing is expanded. Returns the word's status:
  * 1 a word, 0 none (only a line continuation), -1 a syntax error in *why. */
 static int conf_split_word(const char **sp, char *word, const char **why)
 {
-	const char *s = *sp;
 	size_t len = 0;
 	bool some = false;
+	int r = 0;
 
-	while (*s && !conf_is_blank(*s)) {
-		if (*s == '\'') {
-			const char *end = strchr(s + 1, '\'');
-
-			if (!end) {
-				*why = "unterminated single quote";
-				return -1;
-			}
-			memcpy(word + len, s + 1, end - s - 1);
-			len += end - s - 1;
-			s = end + 1;
+	while (r == 0 && **sp && !conf_is_blank(**sp)) {
+		if (**sp == '\'') {
+			r = conf_split_single(sp, word, &len, why);
 			some = true;
-		} else if (*s == '"') {
-			for (s++; *s && *s != '"'; s++) {
-				/* POSIX: inside "", \ quotes only $ ` " \ newline */
-				if (*s == '\\' && s[1] && strchr("$`\"\\\n", s[1])) {
-					s++;
-					if (*s == '\n')
-						continue;
-				}
-				word[len++] = *s;
-			}
-			if (!*s) {
-				*why = "unterminated double quote";
-				return -1;
-			}
-			s++;
+		} else if (**sp == '"') {
+			r = conf_split_double(sp, word, &len, why);
 			some = true;
-		} else if (*s == '\\') {
-			if (!s[1]) {
-				*why = "backslash at the end";
-				return -1;
-			}
-			if (s[1] != '\n') {
-				word[len++] = s[1];
-				some = true;
-			}
-			s += 2;
+		} else if (**sp == '\\') {
+			r = conf_split_backslash(sp, word, &len, why, &some);
 		} else {
-			word[len++] = *s++;
+			word[len++] = *(*sp)++;
 			some = true;
 		}
 	}
 	word[len] = '\0';
-	*sp = s;
-	return some;
+	return r < 0 ? -1 : some;
 }
 
 /* Word splitting without a shell: a worker's command runs exactly as

@@ -1,5 +1,5 @@
-/* conf_tree: the tree once read: building, finding, comparing, printing and
- * freeing nodes. */
+/* conf_tree: the tree once read: building, finding, comparing and freeing
+ * nodes, and handing supervisors' env down to their workers. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -145,6 +145,7 @@ void conf_free(struct conf *c)
 	free(c->file);
 	free(c->control_socket);
 	free(c->control_group);
+	conf_argv_free(c->includes);
 	free(c);
 }
 
@@ -239,119 +240,100 @@ bool conf_node_same(const struct conf_node *a, const struct conf_node *b)
 	       conf_setup_same(&a->setup, &b->setup);
 }
 
-static const char *const conf_strategy_names[] = { "one_for_one", "one_for_all", "rest_for_one" };
-static const char *const conf_restart_names[] = { "permanent", "transient", "temporary" };
-static const char *const conf_auto_names[] = { "never", "any_significant", "all_significant" };
-
-/* Prints a word so that conf_split would read it back the same. */
-static void conf_print_word(FILE *f, const char *w)
+/* Frees a worker's set-up; a pool frees its members' (they share it). */
+void conf_setup_free(struct conf_setup *s)
 {
-	if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			    "0123456789_-+=/.,:@%") == strlen(w)) {
-		fputs(w, f);
-		return;
-	}
-	fputc('\'', f);
-	for (; *w; w++) {
-		if (*w == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*w, f);
-	}
-	fputc('\'', f);
+	free(s->user);
+	free(s->home);
+	free(s->groups);
+	free(s->caps);
+	free(s->cwd);
+	conf_argv_free(s->env);
+	free(s->env_file);
+	free(s->out.path);
+	free(s->err.path);
+	memset(s, 0, sizeof(*s));
 }
 
-/* Milliseconds as the seconds one would write: 5000 is 5, 500 is 0.5. */
-static void conf_print_seconds(FILE *f, long ms)
+/* Sets NAME=VALUE in the NULL-terminated list *env of *n entries: in place
+ * when NAME is there already (the later one wins), else at the end. */
+static int conf_env_set(char ***env, size_t *n, const char *kv)
 {
-	if (ms % 1000 == 0)
-		fprintf(f, "%ld", ms / 1000);
-	else if (ms % 100 == 0)
-		fprintf(f, "%ld.%ld", ms / 1000, ms % 1000 / 100);
-	else if (ms % 10 == 0)
-		fprintf(f, "%ld.%02ld", ms / 1000, ms % 1000 / 10);
-	else
-		fprintf(f, "%ld.%03ld", ms / 1000, ms % 1000);
-}
+	size_t klen = strcspn(kv, "=") + 1;
+	char *copy = strdup(kv), **ne;
 
-/* A node's main keys in INI terms, defaults left out where they are the
- * rule, so that a line reads like its section. */
-static void conf_print_keys(FILE *f, const struct conf_node *n)
-{
-	if (n->is_pool)
-		fprintf(f, "pool instances=%d", n->instances);
-	else if (n->is_sup)
-		fprintf(f, "supervisor strategy=%s", conf_strategy_names[n->strategy]);
-	else
-		fprintf(f, "worker restart=%s", conf_restart_names[n->restart]);
-	if (n->is_sup) {
-		fprintf(f, " intensity=%d period=", n->intensity);
-		conf_print_seconds(f, n->period_ms);
-		if (n->auto_shutdown != AUTO_NEVER)
-			fprintf(f, " auto_shutdown=%s", conf_auto_names[n->auto_shutdown]);
-		if (!n->is_pool && n->parent && n->restart != RESTART_PERMANENT)
-			fprintf(f, " restart=%s", conf_restart_names[n->restart]);
-	}
-	if (n->significant)
-		fputs(" significant=yes", f);
-	if (!n->is_sup && n->genserver)
-		fputs(" genserver=yes", f);
-	if (!n->is_sup && n->setup.has_user)
-		fprintf(f, " user=%s", n->setup.user);
-	if (!n->is_sup && n->argv) {
-		fputs(" command=", f);
-		for (char **a = n->argv; *a; a++) {
-			if (a != n->argv)
-				fputc(' ', f);
-			conf_print_word(f, *a);
+	if (!copy)
+		return -1;
+	for (size_t i = 0; i < *n; i++) {
+		if (!strncmp((*env)[i], kv, klen)) {
+			free((*env)[i]);
+			(*env)[i] = copy;
+			return 0;
 		}
 	}
-	fputc('\n', f);
-}
-
-static bool conf_is_last(const struct conf_node *n)
-{
-	return n->parent->kids[n->parent->nkids - 1] == n;
-}
-
-/* The columns left of a node: one per ancestor below the root, a bar where
- * that ancestor has siblings still to come. */
-static void conf_print_cols(FILE *f, const struct conf_node *n)
-{
-	const struct conf_node *up = n->parent;
-
-	if (!up || !up->parent)
-		return;
-	conf_print_cols(f, up);
-	fputs(conf_is_last(up) ? "    " : "\u2502   ", f);
-}
-
-static void conf_print_node(FILE *f, const struct conf_node *n,
-			    size_t *sups, size_t *workers)
-{
-	if (n->parent) {
-		conf_print_cols(f, n);
-		fputs(conf_is_last(n) ? "\u2514\u2500\u2500 " : "\u251c\u2500\u2500 ", f);
-		fprintf(f, "%s: ", n->name);
-	} else {
-		fputs("root: ", f);
+	ne = realloc(*env, (*n + 2) * sizeof(*ne));
+	if (!ne) {
+		free(copy);
+		return -1;
 	}
-	conf_print_keys(f, n);
-	if (n->is_sup)
-		++*sups;
-	else
-		++*workers;
-	for (size_t i = 0; i < n->nkids; i++)
-		conf_print_node(f, n->kids[i], sups, workers);
+	*env = ne;
+	ne[(*n)++] = copy;
+	ne[*n] = NULL;
+	return 0;
 }
 
-/* tree(1)'s drawing, one node a line, then a summary for scripts. */
-void conf_print(const struct conf *c, FILE *f)
+/* up's entries, then own's over them: a new list (NULL when both are
+ * empty), or -1. */
+static int conf_env_merge(char *const *up, char *const *own, char ***out)
 {
-	size_t sups = 0, workers = 0;
+	char **env = NULL;
+	size_t n = 0;
 
-	conf_print_node(f, c->root, &sups, &workers);
-	fprintf(f, "%s: ok (%zu supervisor%s, %zu worker%s)\n",
-		c->file ? c->file : "(no file)", sups, sups == 1 ? "" : "s",
-		workers, workers == 1 ? "" : "s");
+	for (size_t i = 0; up && up[i]; i++)
+		if (conf_env_set(&env, &n, up[i]) < 0)
+			goto err_free;
+	for (size_t i = 0; own && own[i]; i++)
+		if (conf_env_set(&env, &n, own[i]) < 0)
+			goto err_free;
+	*out = env;
+	return 0;
+
+err_free:
+	conf_argv_free(env);
+	return -1;
+}
+
+/* A worker (or a pool, whose members share its set-up) gets what its
+ * supervisors' env = lines give it under its own. */
+static int conf_inherit_node(struct conf_node *n, char *const *up)
+{
+	char **env;
+
+	if (conf_env_merge(up, n->setup.env, &env) < 0)
+		return -1;
+	if (n->is_sup && !n->is_pool) {
+		for (size_t i = 0; i < n->nkids; i++) {
+			if (conf_inherit_node(n->kids[i], env) < 0) {
+				conf_argv_free(env);
+				return -1;
+			}
+		}
+		conf_argv_free(env);
+		return 0;
+	}
+	conf_argv_free(n->setup.env);
+	n->setup.env = env;
+	for (size_t i = 0; n->is_pool && i < n->nkids; i++)
+		n->kids[i]->setup.env = env;
+	return 0;
+}
+
+int conf_inherit_env(struct conf *c)
+{
+	struct conf_node *root = c->root;
+
+	for (size_t i = 0; i < root->nkids; i++)
+		if (conf_inherit_node(root->kids[i], root->setup.env) < 0)
+			return -1;
+	return 0;
 }

@@ -7,6 +7,8 @@
 load helper
 bats_require_minimum_version 1.5.0
 
+teardown() { arbor_teardown; }
+
 # bad MESSAGE < INI: checking INI (as $BATS_TEST_TMPDIR/bad.ini) exits 78,
 # prints nothing on stdout and exactly "arbor: FILE:MESSAGE" on stderr.
 bad() {
@@ -47,16 +49,17 @@ examples() {
 	run --separate-stderr $(arbor_cmd) check -c conf/demo.ini
 	echo "$output"
 	assert_equal "$status" 0
-	assert_equal "$output" "root: supervisor strategy=one_for_one intensity=3 period=5
+	assert_equal "$output" "arbor: log_format=text
+root: supervisor strategy=one_for_one intensity=3 period=5
 ├── database: supervisor strategy=one_for_one intensity=1 period=5
 │   └── agent: worker restart=permanent genserver=yes command=$EX/build/agent
 ├── web: supervisor strategy=rest_for_one intensity=5 period=10
 │   ├── counter: worker restart=permanent genserver=yes command=$EX/build/counter 0
-│   └── static: worker restart=permanent command=/bin/sleep infinity
+│   └── static: worker restart=permanent shutdown=2000 command=/bin/sleep infinity
 └── background: pool instances=3 intensity=10 period=60
-    ├── 1: worker restart=transient command=/bin/sleep infinity
-    ├── 2: worker restart=transient command=/bin/sleep infinity
-    └── 3: worker restart=transient command=/bin/sleep infinity
+    ├── 1: worker restart=transient shutdown=brutal_kill command=/bin/sleep infinity
+    ├── 2: worker restart=transient shutdown=brutal_kill command=/bin/sleep infinity
+    └── 3: worker restart=transient shutdown=brutal_kill command=/bin/sleep infinity
 conf/demo.ini: ok (4 supervisors, 6 workers)"
 }
 
@@ -70,7 +73,7 @@ conf/demo.ini: ok (4 supervisors, 6 workers)"
 	done
 	run $(arbor_cmd) check -c "$EX/conf/nested.ini"
 	assert_line "        └── jobs: supervisor strategy=one_for_all intensity=1 period=5"
-	assert_line --partial "main: worker restart=transient significant=yes command=/bin/sh -c 'echo \"app up\"; exec sleep infinity'"
+	assert_line --partial "main: worker restart=transient significant=yes ready=exec stdout=prefix command=/bin/sh -c 'echo \"app up\"; exec sleep infinity'"
 }
 
 @test "config: an empty file is a root with OTP's defaults" {
@@ -171,7 +174,8 @@ $GOOD: ok (2 supervisors, 3 workers)"
 	[arbor]
 	include = none.d/*.ini
 	EOF
-	assert_equal "$output" "root: supervisor strategy=one_for_one intensity=1 period=5
+	assert_equal "$output" "arbor: include='conf.d/*.ini' include='none.d/*.ini' include='more/*.ini'
+root: supervisor strategy=one_for_one intensity=1 period=5
 ├── first: worker restart=permanent command=/bin/true
 ├── a: supervisor strategy=one_for_one intensity=1 period=5
 │   └── x: worker restart=permanent command=/bin/true
@@ -229,7 +233,10 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	stop_signal = SIGINT
 	shutdown = brutal_kill
 	EOF
-	assert_line "└── w: worker restart=permanent user=root command=/bin/true"
+	local d
+	d=$(cd "$BATS_TEST_TMPDIR" && pwd -P)
+	assert_line "arbor: control_socket=/tmp/arbor-test.sock control_group=root log_format=json"
+	assert_line "└── w: worker restart=permanent user=root shutdown=brutal_kill stop_signal=SIGINT ready=fd:3 start_timeout=infinity max_message=65536 group=0 groups=0,0 capabilities=net_bind_service,chown,kill no_new_privs=yes nice=5 oom_score_adj=-100 umask=0027 cwd=/tmp env_file=$d/app.env clear_env=yes stdout=prefix stderr=file:$d/log/err.txt rlimit_as=infinity rlimit_core=0 rlimit_nofile=1024:4096 env=A=1 env='B=two words' command=/bin/true"
 }
 
 @test "config: unknown key names file:line and suggests the closest key" {
@@ -290,7 +297,7 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	command = /bin/true
 	restart = always
 	EOF
-	bad "3: [worker a]: shutdown = -5: expected milliseconds >= 0, brutal_kill or infinity" <<-'EOF'
+	bad "3: [worker a]: shutdown = -5: negative: expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h), brutal_kill or infinity" <<-'EOF'
 	[worker a]
 	command = /bin/true
 	shutdown = -5
@@ -306,13 +313,77 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	[supervisor]
 	intensity = -1
 	EOF
-	bad "2: [supervisor s]: period = 0: expected seconds > 0, to the millisecond (5, 0.5, 0.25)" <<-'EOF'
+	bad "2: [supervisor s]: period = 0: expected seconds > 0 (5, 0.5) or a duration with a unit (500ms, 10s, 2min, 1h)" <<-'EOF'
 	[supervisor s]
 	period = 0
 	EOF
-	bad "2: [supervisor s]: period = 0.0001: expected seconds > 0, to the millisecond (5, 0.5, 0.25)" <<-'EOF'
+	bad "2: [supervisor s]: period = 0.0001: finer than a millisecond: expected seconds > 0 (5, 0.5) or a duration with a unit (500ms, 10s, 2min, 1h)" <<-'EOF'
 	[supervisor s]
 	period = 0.0001
+	EOF
+}
+
+@test "config: durations take a unit (ms, s, min, h); a bare number keeps the key's unit" {
+	good <<-'EOF'
+	[supervisor a]
+	period = 2min
+	[worker a/w]
+	command = /bin/true
+	shutdown = 10s
+	start_timeout = 1.5min
+	[supervisor b]
+	period = 250ms
+	[worker b/w]
+	command = /bin/true
+	shutdown = 2500
+	start_timeout = 1h
+	[supervisor c]
+	period = 7
+	EOF
+	assert_line "├── a: supervisor strategy=one_for_one intensity=1 period=120"
+	assert_line "├── b: supervisor strategy=one_for_one intensity=1 period=0.25"
+	assert_line "└── c: supervisor strategy=one_for_one intensity=1 period=7"
+}
+
+@test "config: a bad duration names the key, what is wrong and what was expected" {
+	local p="expected seconds > 0 (5, 0.5) or a duration with a unit (500ms, 10s, 2min, 1h)"
+	local s="expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h), brutal_kill or infinity"
+	local t="expected milliseconds > 0 or a duration with a unit (500ms, 10s, 2min, 1h), or infinity"
+	bad "2: [supervisor s]: period = 5x: unknown unit: $p" <<-'EOF'
+	[supervisor s]
+	period = 5x
+	EOF
+	bad "2: [supervisor s]: period = 5m: 'm' is ambiguous (write ms or min): $p" <<-'EOF'
+	[supervisor s]
+	period = 5m
+	EOF
+	bad "2: [supervisor s]: period = -1s: negative: $p" <<-'EOF'
+	[supervisor s]
+	period = -1s
+	EOF
+	bad "2: [supervisor s]: period = 2147483648: too large (at most 2147483647s): $p" <<-'EOF'
+	[supervisor s]
+	period = 2147483648
+	EOF
+	bad "3: [worker a]: shutdown = 99999999999999999999h: too large (at most 2147483647s): $s" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	shutdown = 99999999999999999999h
+	EOF
+	bad "3: [worker a]: shutdown = 1.5: finer than a millisecond: $s" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	shutdown = 1.5
+	EOF
+	bad "3: [worker a]: start_timeout = 0s: $t" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	start_timeout = 0s
+	EOF
+	bad "3: [worker a]: start_timeout = ten: not a number: $t" <<-'EOF'
+	[worker a]
+	command = /bin/true
+	start_timeout = ten
 	EOF
 }
 
@@ -331,7 +402,7 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	genserver = 0
 	EOF
 	assert_line "├── a: worker restart=permanent genserver=yes command=/bin/true"
-	assert_line "└── b: worker restart=permanent command=/bin/true"
+	assert_line "└── b: worker restart=permanent genserver=no command=/bin/true"
 }
 
 @test "config: duplicate paths and keys given twice" {
@@ -679,4 +750,151 @@ writable_tree() {
 	run --separate-stderr $(arbor_cmd) check -q -c "$ROOT/conf/minimal.ini"
 	assert_equal "$status" 64
 	assert_regex "$stderr" '^arbor: '
+}
+
+# A worker that writes what it was given (argv and env) to $SEEN, or to
+# $SEEN.NAME when its env has AS=NAME, once.
+seen_worker() {
+	SEEN=$BATS_TEST_TMPDIR/seen
+	cat >"$BATS_TEST_TMPDIR/seen.sh" <<-EOF
+	#!/bin/sh
+	out=$SEEN\${AS:+.\$AS}
+	echo "\$*|port=\$PORT|mode=\$MODE|greet=\$GREETING" >\$out.tmp
+	mv \$out.tmp \$out
+	exec sleep infinity
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/seen.sh"
+}
+
+@test "config: \${NAME} and its forms come from arbor's environment; \$\$ and a bare \$NAME stay" {
+	PORT=8080 EMPTY= good <<-'EOF'
+	[worker w]
+	command = /bin/echo ${PORT} ${NOPE:-dflt} "${EMPTY-kept}" ${NOPE-${PORT}} $$PORT $PORT ${PORT:?x}
+	env = MODE=${MODE_UNSET:-dev}
+	EOF
+	assert_line "└── w: worker restart=permanent env=MODE=dev command=/bin/echo 8080 dflt '' 8080 '\$PORT' '\$PORT' 8080"
+}
+
+@test "config: \${PORT} reaches a worker's command and env at run time" {
+	seen_worker
+	cat >"$BATS_TEST_TMPDIR/t.ini" <<-EOF
+	[worker w]
+	command = ./seen.sh --port=\${PORT}
+	env = PORT=\${PORT}
+	env = MODE=\${MODE:-dev}
+	env = GREETING=\$\$literal
+	EOF
+	PORT=8080 arbor_bg -c "$BATS_TEST_TMPDIR/t.ini"
+	wait_file "$SEEN"
+	assert_equal "$(cat "$SEEN")" "--port=8080|port=8080|mode=dev|greet=\$literal"
+}
+
+@test "config: reload reads \${NAME} again; an unset one there changes nothing" {
+	seen_worker
+	local ini=$BATS_TEST_TMPDIR/t.ini
+	printf '[worker w]\ncommand = ./seen.sh ${TAG:-one}\n' >"$ini"
+	arbor_bg -c "$ini"
+	wait_file "$SEEN"
+	assert_equal "$(cat "$SEEN")" "one|port=|mode=|greet="
+	rm "$SEEN"
+	printf '[worker w]\ncommand = ./seen.sh ${TAG:-two}\n' >"$ini"
+	run -0 "$ARBORCTL" reload
+	wait_file "$SEEN"
+	assert_equal "$(cat "$SEEN")" "two|port=|mode=|greet="
+	printf '[worker w]\ncommand = ./seen.sh\nenv = MODE=${ARBOR_TEST_UNSET}\n' >"$ini"
+	run -1 --separate-stderr "$ARBORCTL" reload
+	assert_regex "$stderr" "$ini:3: \[worker w\]: env = MODE=\\\$\{ARBOR_TEST_UNSET\}: \\\$\{ARBOR_TEST_UNSET\}: ARBOR_TEST_UNSET is not set"
+	run -0 "$ARBORCTL" status w
+	assert_output --partial running
+}
+
+@test "config: a bad \${...} is an error naming file:line, the key and the variable; nothing starts" {
+	bad '3: [worker a]: env = A=${UNSET_IN_TEST}: ${UNSET_IN_TEST}: UNSET_IN_TEST is not set (give a default: ${UNSET_IN_TEST:-VALUE})' <<-'EOF'
+	[worker a]
+	command = /bin/true
+	env = A=${UNSET_IN_TEST}
+	EOF
+	bad "2: [worker a]: command = /bin/echo \${PORT: \${PORT: unclosed '\${' (write \$\$ for a literal \$)" <<-'EOF'
+	[worker a]
+	command = /bin/echo ${PORT
+	EOF
+	bad '2: [worker a]: command = /bin/echo ${}: ${}: empty variable name' <<-'EOF'
+	[worker a]
+	command = /bin/echo ${}
+	EOF
+	bad "2: [worker a]: command = /bin/echo \${1X}: \${1X}: bad variable name '1X' (letters, digits and _, not starting with a digit)" <<-'EOF'
+	[worker a]
+	command = /bin/echo ${1X}
+	EOF
+	bad '2: [supervisor s]: period = ${UNSET_IN_TEST:?set the period}: ${UNSET_IN_TEST:?set the period}: UNSET_IN_TEST is not set: set the period' <<-'EOF'
+	[supervisor s]
+	period = ${UNSET_IN_TEST:?set the period}
+	EOF
+	PERIOD=5x bad '2: [supervisor s]: period = 5x (from ${PERIOD}): unknown unit: expected seconds > 0 (5, 0.5) or a duration with a unit (500ms, 10s, 2min, 1h)' <<-'EOF'
+	[supervisor s]
+	period = ${PERIOD}
+	EOF
+	# run, not check: nothing starts, not even the workers above the error
+	local ran=$BATS_TEST_TMPDIR/ran
+	printf '[worker first]\ncommand = /bin/touch %s\n[worker second]\ncommand = /bin/true\nenv = A=${UNSET_IN_TEST}\n' "$ran" >"$BATS_TEST_TMPDIR/run.ini"
+	run -78 --separate-stderr $(arbor_cmd) -c "$BATS_TEST_TMPDIR/run.ini"
+	assert_equal "$stderr" "arbor: $BATS_TEST_TMPDIR/run.ini:5: [worker second]: env = A=\${UNSET_IN_TEST}: \${UNSET_IN_TEST}: UNSET_IN_TEST is not set (give a default: \${UNSET_IN_TEST:-VALUE})"
+	[ ! -e "$ran" ]
+}
+
+@test "config: env in [supervisor] sections: the subtree inherits it, deeper wins, a child's own wins" {
+	seen_worker
+	cat >"$BATS_TEST_TMPDIR/t.ini" <<-'EOF'
+	[worker top]
+	command = ./seen.sh
+	env = AS=top
+	[supervisor s]
+	env = GREETING=hi-s
+	env = PORT=1
+	[worker s/w]
+	command = ./seen.sh
+	env = AS=sw
+	env = PORT=2
+	[supervisor s/deep]
+	env = MODE=deep
+	[worker s/deep/x]
+	command = ./seen.sh
+	env = AS=x
+	[supervisor]                ; the root's section may come last
+	env = MODE=root
+	env = GREETING=hi-root
+	EOF
+	MODE=from-arbor arbor_bg -c "$BATS_TEST_TMPDIR/t.ini"
+	wait_file "$SEEN.top"
+	wait_file "$SEEN.sw"
+	wait_file "$SEEN.x"
+	assert_equal "$(cat "$SEEN.top")" "|port=|mode=root|greet=hi-root"
+	assert_equal "$(cat "$SEEN.sw")" "|port=2|mode=root|greet=hi-s"
+	assert_equal "$(cat "$SEEN.x")" "|port=1|mode=deep|greet=hi-s"
+}
+
+@test "config: env in [supervisor] is checked as a worker's is" {
+	bad "2: [supervisor s]: env = 1A=x: expected KEY=VALUE, KEY of letters, digits and _" <<-'EOF'
+	[supervisor s]
+	env = 1A=x
+	EOF
+	bad "2: [arbor]: env: not a key of this section (it belongs in [supervisor PATH] or [worker PATH])" <<-'EOF'
+	[arbor]
+	env = A=1
+	EOF
+}
+
+@test "config: reload gives a supervisor's changed env to the workers under it" {
+	seen_worker
+	local ini=$BATS_TEST_TMPDIR/t.ini
+	printf '[supervisor]\nenv = MODE=one\n[worker w]\ncommand = ./seen.sh\n' >"$ini"
+	arbor_bg -c "$ini"
+	wait_file "$SEEN"
+	assert_equal "$(cat "$SEEN")" "|port=|mode=one|greet="
+	rm "$SEEN"
+	printf '[supervisor]\nenv = MODE=two\n[worker w]\ncommand = ./seen.sh\n' >"$ini"
+	run -0 "$ARBORCTL" reload
+	assert_output --regexp 'changed'
+	wait_file "$SEEN"
+	assert_equal "$(cat "$SEEN")" "|port=|mode=two|greet="
 }

@@ -285,6 +285,158 @@ static void test_values(void)
 	conf_free(c);
 }
 
+/* ${NAME} and its forms, from the environment; $$ and a bare $ as sh would
+ * leave them for a shell to see. */
+static void test_expand(void)
+{
+	static const struct {
+		const char *in, *out;	/* out NULL: refused with why */
+		const char *why;
+	} cases[] = {
+		{ "plain", "plain", NULL },
+		{ "${T_SET}", "8080", NULL },
+		{ "port ${T_SET}!", "port 8080!", NULL },
+		{ "${T_SET}${T_SET}", "80808080", NULL },
+		{ "$$", "$", NULL },
+		{ "$${T_SET}", "${T_SET}", NULL },
+		{ "$HOME $T_SET $ a$", "$HOME $T_SET $ a$", NULL },
+		{ "${T_UNSET:-dflt}", "dflt", NULL },
+		{ "${T_EMPTY:-dflt}", "dflt", NULL },
+		{ "${T_SET:-dflt}", "8080", NULL },
+		{ "${T_UNSET-dflt}", "dflt", NULL },
+		{ "${T_EMPTY-dflt}", "", NULL },
+		{ "${T_UNSET:-}", "", NULL },
+		{ "${T_UNSET:-a ${T_SET} $$ b}", "a 8080 $ b", NULL },
+		{ "${T_SET:-${T_UNSET}}", "8080", NULL },
+		{ "${T_SET:?needed}", "8080", NULL },
+		{ "${T_EMPTY?needed}", "", NULL },
+		{ "${T_UNSET}", NULL, "${T_UNSET}: T_UNSET is not set (give a default: ${T_UNSET:-VALUE})" },
+		{ "a ${T_UNSET:?set it to a port} b", NULL, "${T_UNSET:?set it to a port}: T_UNSET is not set: set it to a port" },
+		{ "${T_EMPTY:?say ${T_SET}}", NULL, "${T_EMPTY:?say ${T_SET}}: T_EMPTY is empty: say 8080" },
+		{ "${T_UNSET?}", NULL, "${T_UNSET?}: T_UNSET is not set" },
+		{ "${T_UNSET:-${T_UNSET2}}", NULL, "${T_UNSET2}: T_UNSET2 is not set (give a default: ${T_UNSET2:-VALUE})" },
+		{ "x ${T_SET", NULL, "${T_SET: unclosed '${' (write $$ for a literal $)" },
+		{ "${T_UNSET:-${T_SET}", NULL, "${T_UNSET:-${T_SET}: unclosed '${' (write $$ for a literal $)" },
+		{ "${", NULL, "${: unclosed '${' (write $$ for a literal $)" },
+		{ "${}", NULL, "${}: empty variable name" },
+		{ "${:-x}", NULL, "${:-x}: empty variable name" },
+		{ "${1X}", NULL, "${1X}: bad variable name '1X' (letters, digits and _, not starting with a digit)" },
+		{ "${A B}", NULL, "${A B}: bad variable name 'A B' (letters, digits and _, not starting with a digit)" },
+		{ "${A.B}", NULL, "${A.B}: bad variable name 'A.B' (letters, digits and _, not starting with a digit)" },
+		{ "${T_SET:+x}", NULL, "${T_SET:+x}: expected }, :-, -, :? or ? after the name T_SET" },
+	};
+
+	setenv("T_SET", "8080", 1);
+	setenv("T_EMPTY", "", 1);
+	unsetenv("T_UNSET");
+	unsetenv("T_UNSET2");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[512] = "", *out = NULL;
+		int r = conf_expand(cases[i].in, &out, why, sizeof(why));
+
+		if (cases[i].out)
+			ok(r == 0 && out && !strcmp(out, cases[i].out), "expand '%s' is '%s': '%s' %s",
+			   cases[i].in, cases[i].out, out ? out : "(refused)", why);
+		else
+			ok(r < 0 && !out && errno == EINVAL && !strcmp(why, cases[i].why),
+			   "expand '%s' refused: %s", cases[i].in, r < 0 ? why : out);
+		free(out);
+	}
+}
+
+/* env in supervisor sections: inherited by the subtree, deeper over higher,
+ * a child's own over all; a pool's members share the pool's. */
+static void test_env_inherit(void)
+{
+	struct conf_err err;
+	struct conf *c = load("envsup.ini",
+			      "[worker first]\ncommand = /bin/true\n"
+			      "[supervisor]\nenv = A=root\nenv = B=root\n"
+			      "[supervisor web]\nenv = B=web\nenv = C=web\n"
+			      "[worker web/api]\ncommand = /bin/true\nenv = C=api\nenv = D=api\nenv = D=api2\n"
+			      "[worker web/pool]\ncommand = /bin/true\ninstances = 2\n"
+			      "[supervisor web/inner]\nenv = A=inner\n"
+			      "[worker web/inner/x]\ncommand = /bin/true\n"
+			      "[worker web/inner/y]\ncommand = /bin/true\nenv = Y=1\n"
+			      "[supervisor other]\n[worker other/z]\ncommand = /bin/true\n", &err);
+
+	if (!c) {
+		ok(false, "envsup.ini loads: %s", err.msg);
+		return;
+	}
+	ok(argv_is(conf_find(c, "first")->setup.env, W("A=root", "B=root")),
+	   "env: the root's section, though it comes later, reaches a worker above it");
+	ok(argv_is(conf_find(c, "web/api")->setup.env, W("A=root", "B=web", "C=api", "D=api2")),
+	   "env: deeper sections win over higher ones, a child's own over both");
+	ok(argv_is(conf_find(c, "web/pool")->setup.env, W("A=root", "B=web", "C=web")) &&
+	   conf_find(c, "web/pool/1")->setup.env == conf_find(c, "web/pool")->setup.env &&
+	   conf_find(c, "web/pool/2")->setup.env == conf_find(c, "web/pool")->setup.env,
+	   "env: a pool's members share the pool's inherited env");
+	ok(argv_is(conf_find(c, "web/inner/x")->setup.env, W("A=inner", "B=web", "C=web")) &&
+	   argv_is(conf_find(c, "web/inner/y")->setup.env, W("A=inner", "B=web", "C=web", "Y=1")),
+	   "env: three levels deep");
+	ok(argv_is(conf_find(c, "other/z")->setup.env, W("A=root", "B=root")),
+	   "env: a sibling subtree has only the root's");
+	ok(argv_is(conf_find(c, "web")->setup.env, W("B=web", "C=web")),
+	   "env: a supervisor keeps its own lines");
+	conf_free(c);
+}
+
+/* Durations: a unit, or the key's own unit when bare; whole milliseconds. */
+static void test_durations(void)
+{
+	static const struct {
+		const char *s;
+		long bare, ms;	/* ms < 0: refused */
+		const char *why;
+	} cases[] = {
+		{ "5", 1000, 5000, NULL }, { "5", 1, 5, NULL }, { "0.25", 1000, 250, NULL },
+		{ "500ms", 1000, 500, NULL }, { "10s", 1, 10000, NULL },
+		{ "2min", 1, 120000, NULL }, { "1.5min", 1, 90000, NULL },
+		{ "2h", 1, 7200000, NULL }, { "10 s", 1, 10000, NULL },
+		{ "0.001s", 1, 1, NULL }, { "1.000000000s", 1, 1000, NULL },
+		{ "2147483647s", 1, 2147483647000L, NULL },
+		{ "2147483648s", 1, -1, "too large (at most 2147483647s)" },
+		{ "596524h", 1, -1, "too large (at most 2147483647s)" },
+		{ "99999999999999999999", 1, -1, "too large (at most 2147483647s)" },
+		{ "0.0001s", 1, -1, "finer than a millisecond" },
+		{ "1.5", 1, -1, "finer than a millisecond" },
+		{ "1.0000000001s", 1, -1, "finer than a millisecond" },
+		{ "-1s", 1, -1, "negative" }, { "", 1, -1, "not a number" },
+		{ "s", 1, -1, "not a number" }, { "1.", 1, -1, "no digit after '.'" },
+		{ "5x", 1, -1, "unknown unit" }, { "5sec", 1, -1, "unknown unit" },
+		{ "5m", 1, -1, "'m' is ambiguous (write ms or min)" },
+		{ "5 m s", 1, -1, "unknown unit" }, { "1e3", 1, -1, "unknown unit" },
+	};
+	struct conf_err err;
+	struct conf *c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why = NULL;
+		long ms = -7;
+		int r = conf_parse_duration(cases[i].s, cases[i].bare, &ms, &why);
+
+		if (cases[i].ms >= 0)
+			ok(r == 0 && ms == cases[i].ms, "duration '%s' (bare %ld ms) is %ld ms: %ld",
+			   cases[i].s, cases[i].bare, cases[i].ms, ms);
+		else
+			ok(r < 0 && why && !strcmp(why, cases[i].why), "duration '%s' refused: %s",
+			   cases[i].s, why ? why : "(accepted)");
+	}
+	c = load("dur.ini", "[supervisor s]\nperiod = 1.5min\n"
+			    "[worker s/w]\ncommand = /bin/true\nshutdown = 2s\nstart_timeout = 250ms\n"
+			    "[worker s/bare]\ncommand = /bin/true\nshutdown = 2\nstart_timeout = 250\n",
+		 &err);
+	ok(c && conf_find(c, "s")->period_ms == 90000 &&
+	   conf_find(c, "s/w")->shutdown_ms == 2000 &&
+	   conf_find(c, "s/w")->start_timeout_ms == 250 &&
+	   conf_find(c, "s/bare")->shutdown_ms == 2 &&
+	   conf_find(c, "s/bare")->start_timeout_ms == 250,
+	   "period, shutdown and start_timeout take units; bare numbers keep theirs%s%s",
+	   c ? "" : ": ", c ? "" : err.msg);
+	conf_free(c);
+}
+
 static void test_pool(void)
 {
 	struct conf_err err;
@@ -384,8 +536,8 @@ static void test_pool_add(void)
 	f = open_memstream(&out, &len);
 	conf_print(c, f);
 	fclose(f);
-	ok(out && strstr(out, "\n│   ├── 2: worker restart=transient command=/bin/sleep 1000\n") &&
-	   strstr(out, "\n│   └── 3: worker restart=transient command=/bin/sleep 1000\n") &&
+	ok(out && strstr(out, "\n│   ├── 2: worker restart=transient shutdown=100 stop_signal=SIGINT ready=notify stdout=prefix env=X=1 command=/bin/sleep 1000\n") &&
+	   strstr(out, "\n│   └── 3: worker restart=transient shutdown=100 stop_signal=SIGINT ready=notify stdout=prefix env=X=1 command=/bin/sleep 1000\n") &&
 	   strstr(out, ": ok (2 supervisors, 4 workers)\n"),
 	   "conf_print shows the new member as the others");
 	if (nfail)
@@ -588,6 +740,82 @@ static void test_print(void)
 	conf_free(c);
 }
 
+/* A value each key takes, for the walk over the table below: a key added to
+ * conf_keys without one here (and without conf_print saying it) fails. */
+static const char *sample_value(const char *key)
+{
+	static const char *const samples[][2] = {
+		{ "control_socket", "/tmp/arbor-walk.sock" }, { "control_group", "0" },
+		{ "include", "nothing.d/*.ini" }, { "log_format", "json" },
+		{ "strategy", "one_for_all" }, { "intensity", "2" }, { "period", "3" },
+		{ "auto_shutdown", "any_significant" }, { "restart", "transient" },
+		{ "shutdown", "1s" }, { "stop_signal", "INT" }, { "significant", "no" },
+		{ "command", "/bin/true" }, { "genserver", "yes" }, { "ready", "notify" },
+		{ "start_timeout", "5s" }, { "max_message", "64K" }, { "instances", "2" },
+		{ "user", "0" }, { "group", "0" }, { "groups", "0" },
+		{ "capabilities", "chown" }, { "no_new_privs", "yes" }, { "nice", "1" },
+		{ "oom_score_adj", "1" }, { "umask", "022" }, { "cwd", "/" }, { "env", "A=1" },
+		{ "env_file", "walk.env" }, { "clear_env", "yes" }, { "stdout", "null" },
+		{ "stderr", "prefix" },
+	};
+
+	if (!strncmp(key, "rlimit_", 7))
+		return "1024:2048";
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
+		if (!strcmp(samples[i][0], key))
+			return samples[i][1];
+	return NULL;
+}
+
+/* `arbor check` prints every key it read: each key of the table, set alone
+ * in a section that takes it, shows up as key= in conf_print's output. */
+static void test_print_every_key(void)
+{
+	size_t missing = 0;
+
+	put("walk.env", "A=1\n");
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		const char *v = sample_value(k->name);
+		char ini[512], key[64], *out = NULL;
+		struct conf_err err;
+		struct conf *c;
+		size_t len = 0;
+		FILE *f;
+
+		if (!v) {
+			ok(false, "key %s: no sample value in test_conf's sample_value()", k->name);
+			continue;
+		}
+		if (k->where & KW_ARBOR)
+			snprintf(ini, sizeof(ini), "[arbor]\n%s = %s\n", k->name, v);
+		else if (k->where & KW_SUP)
+			snprintf(ini, sizeof(ini), "[supervisor s]\n%s = %s\n", k->name, v);
+		else if (!strcmp(k->name, "command"))
+			snprintf(ini, sizeof(ini), "[worker w]\ncommand = %s\n", v);
+		else
+			snprintf(ini, sizeof(ini), "[worker w]\ncommand = /bin/true\n%s = %s\n",
+				 k->name, v);
+		c = load("walk.ini", ini, &err);
+		if (!c) {
+			ok(false, "key %s = %s loads: %s", k->name, v, err.msg);
+			continue;
+		}
+		f = open_memstream(&out, &len);
+		conf_print(c, f);
+		fclose(f);
+		snprintf(key, sizeof(key), " %s=", k->name);
+		if (!strstr(out, key)) {
+			ok(false, "arbor check prints %s = %s: %s", k->name, v, out);
+			missing++;
+		}
+		free(out);
+		conf_free(c);
+	}
+	ok(missing == 0 && conf_nkeys > 40, "arbor check prints each of the %zu keys it read",
+	   conf_nkeys);
+}
+
 /* Each bad file and the exact message it must give. %s is the file. */
 static const struct {
 	const char *ini, *msg;
@@ -601,11 +829,11 @@ static const struct {
 	{ "[supervisor]\n\nstrategy = one_for_none\n",
 	  "%s:3: [supervisor]: strategy = one_for_none: expected one_for_one, one_for_all or rest_for_one" },
 	{ "[worker a]\ncommand = /bin/true\nshutdown = soon\n",
-	  "%s:3: [worker a]: shutdown = soon: expected milliseconds >= 0, brutal_kill or infinity" },
+	  "%s:3: [worker a]: shutdown = soon: not a number: expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h), brutal_kill or infinity" },
 	{ "[supervisor s]\nintensity = -1\n",
 	  "%s:2: [supervisor s]: intensity = -1: expected an integer >= 0" },
 	{ "[supervisor]\nperiod = 0\n",
-	  "%s:2: [supervisor]: period = 0: expected seconds > 0, to the millisecond (5, 0.5, 0.25)" },
+	  "%s:2: [supervisor]: period = 0: expected seconds > 0 (5, 0.5) or a duration with a unit (500ms, 10s, 2min, 1h)" },
 	{ "[worker a]\ncommand = /bin/true\ngenserver = maybe\n",
 	  "%s:3: [worker a]: genserver = maybe: expected yes or no" },
 	{ "[supervisor a]\n; comment\n[supervisor a]\n",
@@ -662,6 +890,13 @@ static const struct {
 	  "%s:3: [worker a]: env = MY VAR=1: expected KEY=VALUE, KEY of letters, digits and _" },
 	{ "[worker a]\ncommand = /bin/true\ninstances = 0\n",
 	  "%s:3: [worker a]: instances = 0: expected an integer from 1 to 10000" },
+	/* test_expand has set T_SET=8080 and unset T_UNSET */
+	{ "[worker a]\ncommand = /bin/true\nenv = A=${T_UNSET}\n",
+	  "%s:3: [worker a]: env = A=${T_UNSET}: ${T_UNSET}: T_UNSET is not set (give a default: ${T_UNSET:-VALUE})" },
+	{ "[worker a]\ncommand = /bin/true ${1X}\n",
+	  "%s:2: [worker a]: command = /bin/true ${1X}: ${1X}: bad variable name '1X' (letters, digits and _, not starting with a digit)" },
+	{ "[worker a]\ncommand = /bin/true\nshutdown = ${T_SET}x\n",
+	  "%s:3: [worker a]: shutdown = 8080x (from ${T_SET}x): unknown unit: expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h), brutal_kill or infinity" },
 };
 
 static void test_errors(void)
@@ -799,12 +1034,16 @@ int main(void)
 	test_split();
 	test_defaults();
 	test_values();
+	test_durations();
+	test_expand();
+	test_env_inherit();
 	test_pool();
 	test_pool_add();
 	test_writable();
 	test_include();
 	test_find_same();
 	test_print();
+	test_print_every_key();
 	test_errors();
 	test_unreadable();
 	test_depth();
