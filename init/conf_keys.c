@@ -3,7 +3,6 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <sys/un.h>
 
 #include "conf_int.h"
+#include "passwd.h"
 
 bool conf_parse_bool(const char *s, bool *out)
 {
@@ -381,13 +381,10 @@ static int conf_set_socket(struct conf_parser *p, const struct conf_key *k,
 /* A number needs no /etc/group entry: containers often have none. */
 int conf_lookup_group(const char *v, gid_t *gid)
 {
-	struct group *gr = getgrnam(v);
 	long n;
 
-	if (gr) {
-		*gid = gr->gr_gid;
+	if (passwd_group_by_name(v, gid) == 0)
 		return 0;
-	}
 	if (conf_parse_long(v, 0, INT_MAX - 1, &n)) {
 		*gid = (gid_t)n;
 		return 0;
