@@ -11,8 +11,6 @@
  * outlives its client: when the client goes first, req->cl is set to NULL
  * and the answer is dropped. */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +25,7 @@
 #include "ctl.h"
 #include "frame.h"
 #include "log.h"
+#include "passwd.h"
 #include "sup.h"
 
 #ifndef SO_PEERGROUPS
@@ -119,7 +118,6 @@ static bool peer_in_group(int fd, uid_t uid, gid_t primary, gid_t want)
 {
 	gid_t some[64], *g = some;
 	socklen_t len = sizeof(some);
-	int n;
 	bool in = false;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
@@ -131,12 +129,15 @@ static bool peer_in_group(int fd, uid_t uid, gid_t primary, gid_t want)
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0)
 			len = 0;
 	} else if (errno == ENOPROTOOPT) {
-		struct passwd *pw = getpwuid(uid);
+		struct passwd_user pw;
+		size_t n = 0;
 
-		n = (int)(sizeof(some) / sizeof(some[0]));
-		if (!pw || getgrouplist(pw->pw_name, primary, some, &n) < 0)
-			n = 0;
-		len = (socklen_t)((size_t)n * sizeof(gid_t));
+		if (passwd_user_by_uid(uid, &pw) == 0) {
+			if (passwd_user_groups(pw.name, primary, &g, &n) < 0)
+				g = some;
+			passwd_user_free(&pw);
+		}
+		len = (socklen_t)(n * sizeof(gid_t));
 	} else {
 		len = 0;
 	}
