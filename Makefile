@@ -1,7 +1,8 @@
 # arbor: a PID-1 process supervisor with OTP's supervision model.
 # make [all] | check | demo | run | bench | fuzz | chaos | install | clean
-# Options: SANITIZE=1 (ASan+UBSan), VALGRIND=1 (check under valgrind),
-#          PREFIX=/usr/local, DESTDIR=, QUICK=1 (bench)
+# Options: STATIC=0 (dynamic arbor and arborctl), SANITIZE=1 (ASan+UBSan),
+#          VALGRIND=1 (check under valgrind), PREFIX=/usr/local, DESTDIR=,
+#          QUICK=1 (bench)
 
 VERSION := 0.1.0
 PREFIX ?= /usr/local
@@ -23,13 +24,32 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE= -DARBOR_VERSION='"$(VERSION)"' $(WARN) $(
 LDFLAGS_H := -pie -Wl,-z,relro,-z,now
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# arbor, arborctl and the example workers are static by default, so that
+# they run in any image (glibc's libc.a; users come from /etc files, not
+# NSS). ASan cannot link statically and valgrind cannot watch a static
+# malloc: SANITIZE=1 and VALGRIND=1 build dynamically.
+STATIC ?= 1
+ifeq ($(SANITIZE),1)
+override STATIC := 0
+endif
+ifneq ($(VALGRIND),)
+override STATIC := 0
+endif
+ifeq ($(STATIC),1)
+LDFLAGS_BIN := -static-pie -Wl,-z,relro,-z,now
+NONSS := $(B)/init/nonss.o
+else
+LDFLAGS_BIN = $(LDFLAGS_H)
+NONSS :=
+endif
+
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 LDFLAGS_H += -fsanitize=address,undefined
 endif
 
-INIT_SRCS := $(filter-out init/main.c init/arborctl.c,$(wildcard init/*.c))
+INIT_SRCS := $(filter-out init/main.c init/arborctl.c init/nonss.c,$(wildcard init/*.c))
 INIT_OBJS := $(INIT_SRCS:%.c=$(B)/%.o)
 FRAME_OBJ := $(B)/workers/frame.o
 LIBARBOR_SRCS := $(filter-out workers/counter.c workers/agent.c,$(wildcard workers/*.c))
@@ -55,7 +75,7 @@ test-deps:
 # Rebuild everything when the flags change (SANITIZE=1 and back).
 $(B)/.flags: FORCE
 	@mkdir -p $(B)
-	@echo '$(ALL_CFLAGS) $(LDFLAGS_H)' | cmp -s - $@ || echo '$(ALL_CFLAGS) $(LDFLAGS_H)' > $@
+	@echo '$(ALL_CFLAGS) $(LDFLAGS_BIN)' | cmp -s - $@ || echo '$(ALL_CFLAGS) $(LDFLAGS_BIN)' > $@
 FORCE:
 
 $(B)/%.o: %.c $(B)/.flags $(wildcard init/*.h workers/*.h)
@@ -66,18 +86,18 @@ $(B)/libinit.a: $(INIT_OBJS) $(FRAME_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/arbor: $(B)/init/main.o $(B)/libinit.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) -o $@ $^ $(LIBS)
+$(B)/arbor: $(B)/init/main.o $(NONSS) $(B)/libinit.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_BIN) -o $@ $^ $(LIBS)
 
-$(B)/arborctl: $(B)/init/arborctl.o $(B)/libinit.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) -o $@ $^ $(LIBS)
+$(B)/arborctl: $(B)/init/arborctl.o $(NONSS) $(B)/libinit.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_BIN) -o $@ $^ $(LIBS)
 
 $(B)/libarbor.a: $(LIBARBOR_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(B)/counter $(B)/agent: $(B)/%: $(B)/workers/%.o $(B)/libarbor.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) -o $@ $^
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_BIN) -o $@ $^
 
 $(B)/tests/%: tests/unit/%.c $(B)/libinit.a $(B)/libarbor.a $(B)/.flags
 	@mkdir -p $(dir $@)
