@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_path.h"
 #include "frame.h"
 #include "log.h"
 #include "passwd.h"
@@ -598,21 +599,37 @@ err_unlink:
 	return -1;
 }
 
+/* arbor runs on without a socket, but that must not pass unseen: arborctl
+ * (and a probe built on `arborctl ping`) will fail, and this says why. */
+static void no_socket(const char *path)
+{
+	int e = errno;
+
+	log_msg("error: no control socket: arborctl cannot reach this arbor at %s"
+		" (control_socket or $ARBOR_SOCKET can name a writable path)", path);
+	errno = e;
+}
+
 struct ctl *ctl_open(struct sup *s, struct loop *l, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char def[CTL_PATH_LEN], why[256];
 	struct ctl *c;
 	bool said = false;	/* clear_stale() and bind_listen() log why */
 	int e;
 
-	if (!path)
-		path = getenv("ARBOR_SOCKET");
-	if (!path || !*path)
-		path = CTL_DEFAULT_PATH;
+	path = ctl_path_choose(path, geteuid(), def);
+	if (ctl_path_is_per_uid(path, geteuid()) &&
+	    ctl_path_make_dir(path, geteuid(), why, sizeof(why)) < 0) {
+		log_msg("control socket %s: %s", path, why);
+		no_socket(path);
+		return NULL;
+	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		log_msg("control socket %s: the path is longer than %zu bytes", path,
 			sizeof(sa.sun_path) - 1);
 		errno = ENAMETOOLONG;
+		no_socket(path);
 		return NULL;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -652,6 +669,8 @@ err_free:
 err:
 	if (!said)
 		log_msg("control socket %s: %s", path, strerror(errno));
+	if (errno != EADDRINUSE)
+		no_socket(path);
 	return NULL;	/* errno EADDRINUSE: a live arbor has it */
 }
 
