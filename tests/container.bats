@@ -9,8 +9,6 @@ load helper
 # A uid of this run's own: tests of other checkouts may run at once, and
 # the per-uid socket directory is named after it.
 TUID=$((20000 + $$ % 20000))
-IMAGE=localhost/arbor-test-$$:latest
-NAME=arbor-test-$$
 
 # ---- the default control socket (no container needed) ----
 
@@ -40,6 +38,7 @@ tuid_arbor_bg() {
 teardown() {
 	arbor_teardown || true
 	[ -z "${S:-}" ] || rm -rf "$S" "/tmp/arbor-$TUID"
+	container_teardown
 }
 
 @test "socket: a non-root arbor makes /tmp/arbor-UID/arbor.sock (0700), arborctl finds it" {
@@ -94,4 +93,198 @@ teardown() {
 	assert_output --partial "cannot connect to /tmp/arbor-$TUID/arbor.sock:"
 	run as_tuid env ARBOR_SOCKET="$S/x.sock" "$S/arborctl" ping
 	assert_output --partial "cannot connect to $S/x.sock:"
+}
+
+# ---- a real container: podman, runc, an image made from a tar ----
+
+# copy_bin FILE DEST: FILE into the image root at DEST, with the libraries
+# it needs when it is not static (SANITIZE=1 builds dynamically).
+copy_bin() {
+	local lib
+	install -D -m 0755 "$1" "$ROOTFS$2"
+	ldd "$1" >/dev/null 2>&1 || return 0	# static: nothing more
+	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+		[ -e "$ROOTFS$lib" ] || install -D -m 0755 "$lib" "$ROOTFS$lib"
+	done
+}
+
+# The image: arbor, arborctl and the example workers where the Dockerfile
+# puts them, busybox for a shell, /etc/passwd, /etc/group and the tree.
+make_rootfs() {
+	local a
+	ROOTFS=$BATS_FILE_TMPDIR/rootfs
+	mkdir -p "$ROOTFS"/{bin,etc/arbor,proc,dev,sys,run,tmp}
+	chmod 1777 "$ROOTFS/tmp"
+	copy_bin "$ARBOR" /sbin/arbor
+	copy_bin "$ARBORCTL" /usr/bin/arborctl
+	copy_bin "$WORKERS/counter" /usr/libexec/arbor/counter
+	copy_bin "$WORKERS/agent" /usr/libexec/arbor/agent
+	install -m 0755 /bin/busybox "$ROOTFS/bin/busybox"
+	for a in sh sleep cat kill test true; do ln -s busybox "$ROOTFS/bin/$a"; done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+		>"$ROOTFS/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOTFS/etc/group"
+	install -m 0644 "$ROOT/conf/container.ini" "$ROOTFS/etc/arbor/arbor.ini"
+}
+
+# The host's hard limits: podman's defaults exceed them, and runc fails to
+# raise a limit past the hard one. nproc stays within pid_max.
+host_ulimits() {
+	local nofile nproc max
+	nofile=$(ulimit -Hn)
+	[ "$nofile" = unlimited ] && nofile=$(cat /proc/sys/fs/nr_open)
+	nproc=$(ulimit -Hu)
+	max=$(cat /proc/sys/kernel/pid_max)
+	if [ "$nproc" = unlimited ] || [ "$nproc" -gt "$max" ]; then nproc=$max; fi
+	echo "--ulimit nofile=$nofile:$nofile --ulimit nproc=$nproc:$nproc"
+}
+
+setup_file() {
+	# names of this run's own, cleaned up by teardown_file
+	export RUN_ID=arbor-test-$$ PODMAN_SKIP= PODMAN_OPTS
+	export IMAGE=localhost/$RUN_ID:latest
+	if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+		PODMAN_SKIP="podman or runc is not installed (make test-deps installs them)"
+		return 0
+	fi
+	PODMAN_OPTS="--runtime runc --network none --log-driver k8s-file $(host_ulimits)"
+	make_rootfs
+	if ! tar -C "$ROOTFS" -c . | podman import -q - "$IMAGE" >"$BATS_FILE_TMPDIR/import.log" 2>&1; then
+		PODMAN_SKIP="podman cannot import an image here: $(tail -n1 "$BATS_FILE_TMPDIR/import.log")"
+		return 0
+	fi
+	# shellcheck disable=SC2086
+	if ! podman run --rm $PODMAN_OPTS "$IMAGE" /bin/true >"$BATS_FILE_TMPDIR/probe.log" 2>&1; then
+		PODMAN_SKIP="podman cannot run a container here: $(tail -n1 "$BATS_FILE_TMPDIR/probe.log")"
+	fi
+}
+
+teardown_file() {
+	command -v podman >/dev/null || return 0
+	podman ps -aq --filter "label=arbor.test=$RUN_ID" | xargs -r podman rm -f -t 0 >/dev/null 2>&1
+	podman rmi -f "$IMAGE" >/dev/null 2>&1 || true
+}
+
+# Each test says why it cannot run, never passing silently.
+need_podman() {
+	[ -z "$PODMAN_SKIP" ] || skip "$PODMAN_SKIP"
+	C=$RUN_ID-$BATS_TEST_NUMBER
+}
+
+# crun ARGS...: podman run with what this machine needs, labelled for
+# clean-up.
+crun() {
+	# shellcheck disable=SC2086
+	podman run --label "arbor.test=$RUN_ID" $PODMAN_OPTS "$@"
+}
+
+# cstart [OPTS...]: the image's tree, arbor as PID 1, until it is ready.
+cstart() {
+	crun -d --name "$C" "$@" "$IMAGE" /sbin/arbor -c /etc/arbor/arbor.ini >/dev/null
+	wait_until clog_has '^arbor: ready / '
+}
+
+clog() { podman logs "$C" 2>&1; }
+clog_has() { clog | grep -Eq -- "$1"; }
+cx() { podman exec "$C" "$@"; }
+
+# The host pid of arbor (the container's PID 1), and of a worker.
+arbor_hpid() { podman inspect -f '{{.State.Pid}}' "$C"; }
+worker_hpid() { pgrep -P "$(arbor_hpid)" -f "/usr/libexec/arbor/$1"; }
+
+# teardown for the container tests: the container goes, whatever happened.
+container_teardown() {
+	[ -z "${C:-}" ] || podman rm -f -t 0 "$C" >/dev/null 2>&1 || true
+}
+
+@test "container: a static arbor boots the tree as PID 1 of a scratch image, a worker as nobody" {
+	need_podman
+	if ! sanitized && [ -z "${ARBOR_VALGRIND:-}" ]; then	# those build dynamically
+		run ldd "$ARBOR"
+		assert_output --partial "statically linked"
+	fi
+	cstart
+	assert_equal "$(cx cat /proc/1/cmdline | tr '\0' ' ')" "/sbin/arbor -c /etc/arbor/arbor.ini "
+	run cx arborctl status
+	assert_success
+	assert_line --regexp '^counter +worker +[0-9]+ +running'
+	assert_line --regexp '^agent +worker +[0-9]+ +running'
+	pid=$(cx arborctl status agent --json | jq -r .pid)
+	assert_regex "$(cx cat "/proc/$pid/status")" $'Uid:\t65534\t65534\t65534\t65534'
+	run cx arborctl call agent put colour blue
+	assert_success
+	assert_equal "$(cx arborctl call agent get colour)" blue
+}
+
+@test "container: podman exec arborctl call counter increment" {
+	need_podman
+	cstart
+	assert_equal "$(cx arborctl call counter increment)" 1
+	assert_equal "$(cx arborctl call counter increment)" 2
+	assert_equal "$(cx arborctl call counter get_value)" 2
+}
+
+@test "container: kill -9 of a worker from the host brings it back; arborctl ping is the probe" {
+	need_podman
+	cstart
+	cx arborctl ping
+	cx arborctl call counter increment
+	old=$(worker_hpid counter)
+	[ -n "$old" ]
+	kill -9 "$old"
+	wait_until clog_has "^arbor: exited counter .*signal=SIGKILL"
+	wait_until cx arborctl ping
+	new=$(worker_hpid counter)
+	[ -n "$new" ] && [ "$new" != "$old" ]
+	assert_equal "$(cx arborctl call counter increment)" 1	# a fresh state
+	assert_equal "$(clog | grep -c '^arbor: started counter ')" 2
+}
+
+@test "container: an orphan reparented to arbor is reaped, no zombie is left" {
+	need_podman
+	cstart
+	# sh exits at once: its child sleep goes to PID 1 (arbor)
+	pid=$(cx sh -c 'sleep 3 >/dev/null 2>&1 & echo $!')
+	assert_regex "$(cx cat "/proc/$pid/stat")" "^$pid \\(sleep\\) [SR] 1 "
+	wait_until bash -c "! podman exec $C test -e /proc/$pid"	# a zombie would stay
+	# every process of the container, by state: none is a zombie
+	run bash -c "podman exec $C sh -c 'cat /proc/[0-9]*/stat 2>/dev/null' | awk '\$3 == \"Z\"'"
+	assert_success
+	assert_output ""
+}
+
+@test "container: podman stop stops the tree in order and the container exits 0" {
+	need_podman
+	cstart
+	podman stop -t 30 "$C" >/dev/null
+	assert_equal "$(podman inspect -f '{{.State.ExitCode}}' "$C")" 0
+	run clog
+	assert_line --regexp '^arbor: stopped agent pid=[0-9]+ '
+	assert_line --regexp '^arbor: stopped counter pid=[0-9]+ '
+	assert_line --regexp '^arbor: shut down / status=0'
+	# the last started stops first, as OTP stops children
+	assert_regex "$(clog | grep -E '^arbor: (started|stopped) ' | cut -d' ' -f2,3 | tr '\n' ' ')" \
+		'^started counter started agent stopped agent stopped counter $'
+}
+
+@test "container: --user 65534:65534 runs the same image, the socket found with no path set" {
+	need_podman
+	cstart --user 65534:65534
+	cx test -S /tmp/arbor-65534/arbor.sock
+	cx arborctl ping
+	assert_equal "$(cx arborctl call counter increment)" 1
+	assert_regex "$(cx cat /proc/1/status)" $'Uid:\t65534\t65534\t65534\t65534'
+	podman stop -t 30 "$C" >/dev/null
+	assert_equal "$(podman inspect -f '{{.State.ExitCode}}' "$C")" 0
+}
+
+@test "container: arbor -- CMD as the entrypoint passes CMD's exit status on" {
+	need_podman
+	run crun --rm "$IMAGE" /sbin/arbor -- /bin/sh -c 'exit 7'
+	assert_equal "$status" 7
+	run crun --rm "$IMAGE" /sbin/arbor -- /bin/sh -c 'kill -TERM $$'
+	assert_equal "$status" 143
+	run crun --rm "$IMAGE" /sbin/arbor -- /bin/sh -c 'read -r pid comm state ppid rest </proc/$$/stat; echo "$comm $ppid"'
+	assert_success
+	assert_output "(sh) 1"
 }
