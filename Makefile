@@ -9,6 +9,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 B := build
 CC ?= cc
+STRIP ?= strip
 PKGS := inih libcap-ng
 
 # Debian packages arbor needs to build and test; installed when missing.
@@ -129,17 +130,20 @@ fuzz:
 chaos: deps all
 	@scripts/chaos $(or $(CHAOS_S),600)
 
+# Stripped binaries; the example workers in libexec/arbor/; arbor.h and
+# libarbor.a where a -dev package puts them.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 		$(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(PREFIX)/libexec/arbor \
 		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(B)/arbor $(DESTDIR)$(PREFIX)/sbin/arbor
-	install -m 0755 $(B)/arborctl $(DESTDIR)$(PREFIX)/bin/arborctl
+	install -s --strip-program=$(STRIP) -m 0755 $(B)/arbor $(DESTDIR)$(PREFIX)/sbin/arbor
+	install -s --strip-program=$(STRIP) -m 0755 $(B)/arborctl $(DESTDIR)$(PREFIX)/bin/arborctl
+	install -s --strip-program=$(STRIP) -m 0755 $(B)/counter $(B)/agent \
+		$(DESTDIR)$(PREFIX)/libexec/arbor/
 	install -m 0644 $(B)/libarbor.a $(DESTDIR)$(PREFIX)/lib/libarbor.a
 	install -m 0644 workers/arbor.h $(DESTDIR)$(PREFIX)/include/
-	install -m 0755 $(B)/counter $(B)/agent $(DESTDIR)$(PREFIX)/libexec/arbor/
 	for m in man/*.[1-9]; do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; \
 	done

@@ -288,3 +288,39 @@ container_teardown() {
 	assert_success
 	assert_output "(sh) 1"
 }
+
+# ---- make install ----
+
+# unstripped FILE: it still has a symbol table.
+unstripped() { readelf -S "$1" | grep -q '\.symtab'; }
+
+@test "install: stripped binaries, workers in libexec/arbor, arbor.h and libarbor.a for -dev" {
+	local T=$BATS_TEST_TMPDIR D flags=
+	D=$T/dest
+	# a copy of the build: the suite's own binaries stay as they are
+	cp -a "$BUILD" "$T/build"
+	sanitized && flags=SANITIZE=1
+	grep -q static-pie "$BUILD/.flags" || flags="$flags STATIC=0"
+	# shellcheck disable=SC2086
+	run make -C "$ROOT" install B="$T/build" DESTDIR="$D" PREFIX=/usr $flags
+	assert_success
+	for f in sbin/arbor bin/arborctl libexec/arbor/counter libexec/arbor/agent; do
+		[ -x "$D/usr/$f" ] || fail "$f is not installed"
+		unstripped "$T/build/${f##*/}" || fail "$f in the build has no symbols to strip"
+		! unstripped "$D/usr/$f" || fail "$f is not stripped"
+	done
+	[ -f "$D/usr/include/arbor.h" ] && [ -f "$D/usr/lib/libarbor.a" ]
+	[ -f "$D/usr/share/man/man8/arbor.8" ] && [ -f "$D/usr/share/man/man8/arborctl.8" ]
+	[ -f "$D/usr/share/man/man5/arbor.ini.5" ] && [ -f "$D/usr/share/man/man3/libarbor.3" ]
+	# nothing else beside the man pages
+	assert_equal "$(cd "$D/usr" && find . -type f ! -path './share/man/*' | sort | tr '\n' ' ')" \
+		"./bin/arborctl ./include/arbor.h ./lib/libarbor.a ./libexec/arbor/agent ./libexec/arbor/counter ./sbin/arbor "
+	run "$D/usr/sbin/arbor" --version
+	assert_success
+	# a worker built against the installed -dev files alone
+	cc -I"$D/usr/include" -o "$T/w" "$ROOT/workers/counter.c" "$D/usr/lib/libarbor.a"
+	printf '[worker c]\ncommand = %s\ngenserver = yes\n[worker d]\ncommand = %s\n' \
+		"$T/w" "$D/usr/libexec/arbor/agent" >"$T/t.ini"
+	run "$D/usr/sbin/arbor" check -c "$T/t.ini"
+	assert_success
+}
