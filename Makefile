@@ -1,5 +1,5 @@
 # arbor: a PID-1 process supervisor with OTP's supervision model.
-# make [all] | check | demo | run | bench | fuzz | chaos | install | clean
+# make [all] | check | demo | run | bench | fuzz | chaos | install | rootfs | clean
 # Options: STATIC=0 (dynamic arbor and arborctl), SANITIZE=1 (ASan+UBSan),
 #          VALGRIND=1 (check under valgrind), PREFIX=/usr/local, DESTDIR=,
 #          QUICK=1 (bench)
@@ -61,7 +61,7 @@ FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURE_BINS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(B)/fixtures/%)
 PROGS := $(B)/arbor $(B)/arborctl $(B)/libarbor.a $(B)/counter $(B)/agent
 
-.PHONY: all deps test-deps check demo run bench fuzz chaos install clean units
+.PHONY: all deps test-deps check demo run bench fuzz chaos install rootfs clean units
 
 all: deps $(PROGS)
 
@@ -147,6 +147,26 @@ install: all
 	for m in man/*.[1-9]; do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; \
 	done
+
+# The root of arbor's container image, the Dockerfile's last stage (and
+# the image tests/container.bats runs): arbor, arborctl and the example
+# workers, the tree conf/container.ini as /etc/arbor/arbor.ini, an
+# /etc/passwd and /etc/group of root and nobody, /tmp for the socket of a
+# non-root arbor. Copies what `make` built, builds nothing.
+ROOTFS ?= $(B)/rootfs
+rootfs:
+	install -d -m 0755 $(ROOTFS)/sbin $(ROOTFS)/usr/bin $(ROOTFS)/usr/libexec/arbor \
+		$(ROOTFS)/etc/arbor $(ROOTFS)/run
+	install -d -m 1777 $(ROOTFS)/tmp
+	install -s --strip-program=$(STRIP) -m 0755 $(B)/arbor $(ROOTFS)/sbin/arbor
+	install -s --strip-program=$(STRIP) -m 0755 $(B)/arborctl $(ROOTFS)/usr/bin/arborctl
+	install -s --strip-program=$(STRIP) -m 0755 $(B)/counter $(B)/agent \
+		$(ROOTFS)/usr/libexec/arbor/
+	install -m 0644 conf/container.ini $(ROOTFS)/etc/arbor/arbor.ini
+	printf '%s\n' root:x:0:0:root:/root:/sbin/nologin \
+		nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin >$(ROOTFS)/etc/passwd
+	printf '%s\n' root:x:0: nogroup:x:65534: >$(ROOTFS)/etc/group
+	chmod 0644 $(ROOTFS)/etc/passwd $(ROOTFS)/etc/group
 
 clean:
 	rm -rf $(B)

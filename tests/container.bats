@@ -97,34 +97,28 @@ teardown() {
 
 # ---- a real container: podman, runc, an image made from a tar ----
 
-# copy_bin FILE DEST: FILE into the image root at DEST, with the libraries
-# it needs when it is not static (SANITIZE=1 builds dynamically).
-copy_bin() {
+# libs_of FILE: the libraries FILE needs inside the image, when it is not
+# static (SANITIZE=1 and VALGRIND=1 build dynamically).
+libs_of() {
 	local lib
-	install -D -m 0755 "$1" "$ROOTFS$2"
-	ldd "$1" >/dev/null 2>&1 || return 0	# static: nothing more
+	ldd "$1" >/dev/null 2>&1 || return 0	# static: nothing
 	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
 		[ -e "$ROOTFS$lib" ] || install -D -m 0755 "$lib" "$ROOTFS$lib"
 	done
 }
 
-# The image: arbor, arborctl and the example workers where the Dockerfile
-# puts them, busybox for a shell, /etc/passwd, /etc/group and the tree.
+# The image: the root of the Dockerfile's last stage (make rootfs) and
+# busybox, for a shell to look around with.
 make_rootfs() {
-	local a
+	local a f
 	ROOTFS=$BATS_FILE_TMPDIR/rootfs
-	mkdir -p "$ROOTFS"/{bin,etc/arbor,proc,dev,sys,run,tmp}
-	chmod 1777 "$ROOTFS/tmp"
-	copy_bin "$ARBOR" /sbin/arbor
-	copy_bin "$ARBORCTL" /usr/bin/arborctl
-	copy_bin "$WORKERS/counter" /usr/libexec/arbor/counter
-	copy_bin "$WORKERS/agent" /usr/libexec/arbor/agent
+	make -s -C "$ROOT" rootfs B="$BUILD" ROOTFS="$ROOTFS" >/dev/null
+	for f in sbin/arbor usr/bin/arborctl usr/libexec/arbor/counter usr/libexec/arbor/agent; do
+		libs_of "$ROOTFS/$f"
+	done
+	mkdir -p "$ROOTFS"/{bin,proc,dev,sys}
 	install -m 0755 /bin/busybox "$ROOTFS/bin/busybox"
 	for a in sh sleep cat kill test true; do ln -s busybox "$ROOTFS/bin/$a"; done
-	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
-		>"$ROOTFS/etc/passwd"
-	printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOTFS/etc/group"
-	install -m 0644 "$ROOT/conf/container.ini" "$ROOTFS/etc/arbor/arbor.ini"
 }
 
 # The host's hard limits: podman's defaults exceed them, and runc fails to
