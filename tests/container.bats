@@ -136,7 +136,7 @@ host_ulimits() {
 setup_file() {
 	# names of this run's own, cleaned up by teardown_file
 	export RUN_ID=arbor-test-$$ PODMAN_SKIP= PODMAN_OPTS
-	export IMAGE=localhost/$RUN_ID:latest
+	export IMAGE=localhost/$RUN_ID:latest IMAGE_DF=localhost/$RUN_ID-dockerfile:latest
 	if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
 		PODMAN_SKIP="podman or runc is not installed (make test-deps installs them)"
 		return 0
@@ -156,7 +156,7 @@ setup_file() {
 teardown_file() {
 	command -v podman >/dev/null || return 0
 	podman ps -aq --filter "label=arbor.test=$RUN_ID" | xargs -r podman rm -f -t 0 >/dev/null 2>&1
-	podman rmi -f "$IMAGE" >/dev/null 2>&1 || true
+	podman rmi -f "$IMAGE" "$IMAGE_DF" >/dev/null 2>&1 || true
 }
 
 # Each test says why it cannot run, never passing silently.
@@ -281,6 +281,31 @@ container_teardown() {
 	run crun --rm "$IMAGE" /sbin/arbor -- /bin/sh -c 'read -r pid comm state ppid rest </proc/$$/stat; echo "$comm $ppid"'
 	assert_success
 	assert_output "(sh) 1"
+}
+
+# The Dockerfile's Debian stage needs a registry, which the tests do not
+# count on: --build-context gives its name to a directory holding what it
+# would have made (make rootfs), and the last stage is built for real.
+@test "container: the Dockerfile's image holds only arbor's files, runs the tree, exits 0" {
+	need_podman
+	local ctx=$BATS_TEST_TMPDIR/ctx
+	ldd "$ARBOR" | grep -q "statically linked" || skip "this build is dynamic (SANITIZE=1 or VALGRIND=1): the scratch image needs the static one"
+	make -s -C "$ROOT" rootfs B="$BUILD" ROOTFS="$ctx/rootfs" >/dev/null
+	run podman build -q --format docker --network none --build-context build="$ctx" \
+		-t "$IMAGE_DF" -f "$ROOT/Dockerfile" "$ROOT"
+	assert_success
+	assert_equal "$(podman image inspect -f '{{json .Config.Entrypoint}}' "$IMAGE_DF")" '["/sbin/arbor"]'
+	assert_regex "$(podman image inspect -f '{{json .Config.Healthcheck.Test}}' "$IMAGE_DF")" \
+		'"/usr/bin/arborctl","ping"'
+	crun -d --name "$C" --no-healthcheck "$IMAGE_DF" -c /etc/arbor/arbor.ini >/dev/null
+	wait_until clog_has '^arbor: ready / '
+	cx /usr/bin/arborctl ping
+	assert_equal "$(cx /usr/bin/arborctl call counter increment)" 1
+	assert_equal "$(cx /usr/bin/arborctl call agent put k v)" ok
+	run bash -c "podman export $C | tar -t | grep -v '/\$' | grep -Ev '^(etc/(hosts|hostname|resolv.conf|mtab)|run/.*|proc|sys|dev.*)\$' | sort | tr '\n' ' '"
+	assert_output "etc/arbor/arbor.ini etc/group etc/passwd sbin/arbor usr/bin/arborctl usr/libexec/arbor/agent usr/libexec/arbor/counter "
+	podman stop -t 30 "$C" >/dev/null
+	assert_equal "$(podman inspect -f '{{.State.ExitCode}}' "$C")" 0
 }
 
 # ---- make install ----
