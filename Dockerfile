@@ -22,6 +22,7 @@ RUN make clean && make all && make rootfs ROOTFS=/rootfs
 # ---- the image: arbor, arborctl, the example workers and tree ----
 FROM scratch
 COPY --from=build /rootfs/ /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # arbor with no argument runs $ARBOR_CONFIG, else /etc/arbor/arbor.ini
 ENTRYPOINT ["/sbin/arbor"]
 STOPSIGNAL SIGTERM

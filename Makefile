@@ -15,7 +15,7 @@ PKGS := inih libcap-ng
 # Debian packages arbor needs to build and test; installed when missing.
 APT_BUILD := gcc make pkg-config libinih-dev libcap-ng-dev
 APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind \
-	clang libclang-rt-dev podman runc busybox-static
+	clang libclang-rt-dev podman runc catatonit busybox-static
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE

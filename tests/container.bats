@@ -118,7 +118,7 @@ make_rootfs() {
 	done
 	mkdir -p "$ROOTFS"/{bin,proc,dev,sys}
 	install -m 0755 /bin/busybox "$ROOTFS/bin/busybox"
-	for a in sh sleep cat kill test true; do ln -s busybox "$ROOTFS/bin/$a"; done
+	for a in sh sleep cat kill test true rm; do ln -s busybox "$ROOTFS/bin/$a"; done
 }
 
 # The host's hard limits: podman's defaults exceed them, and runc fails to
@@ -143,12 +143,17 @@ setup_file() {
 	fi
 	PODMAN_OPTS="--runtime runc --network none --log-driver k8s-file $(host_ulimits)"
 	make_rootfs
-	if ! tar -C "$ROOTFS" -c . | podman import -q - "$IMAGE" >"$BATS_FILE_TMPDIR/import.log" 2>&1; then
+	# podman kube play builds a pause image once: it goes if it was not there
+	export PAUSE_NEW=1
+	podman images -q --filter reference=localhost/podman-pause | grep -q . && PAUSE_NEW=
+	if ! tar -C "$ROOTFS" -c . | podman import -q --change 'ENTRYPOINT ["/sbin/arbor"]' \
+		--change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' - "$IMAGE" \
+		>"$BATS_FILE_TMPDIR/import.log" 2>&1; then
 		PODMAN_SKIP="podman cannot import an image here: $(tail -n1 "$BATS_FILE_TMPDIR/import.log")"
 		return 0
 	fi
 	# shellcheck disable=SC2086
-	if ! podman run --rm $PODMAN_OPTS "$IMAGE" /bin/true >"$BATS_FILE_TMPDIR/probe.log" 2>&1; then
+	if ! podman run --rm $PODMAN_OPTS --entrypoint /bin/true "$IMAGE" >"$BATS_FILE_TMPDIR/probe.log" 2>&1; then
 		PODMAN_SKIP="podman cannot run a container here: $(tail -n1 "$BATS_FILE_TMPDIR/probe.log")"
 	fi
 }
@@ -156,7 +161,10 @@ setup_file() {
 teardown_file() {
 	command -v podman >/dev/null || return 0
 	podman ps -aq --filter "label=arbor.test=$RUN_ID" | xargs -r podman rm -f -t 0 >/dev/null 2>&1
+	podman pod rm -f "$RUN_ID-pod" >/dev/null 2>&1 || true
 	podman rmi -f "$IMAGE" "$IMAGE_DF" >/dev/null 2>&1 || true
+	[ -z "${PAUSE_NEW:-}" ] ||
+		podman images -q --filter reference=localhost/podman-pause | xargs -r podman rmi >/dev/null 2>&1 || true
 }
 
 # Each test says why it cannot run, never passing silently.
@@ -172,9 +180,10 @@ crun() {
 	podman run --label "arbor.test=$RUN_ID" $PODMAN_OPTS "$@"
 }
 
-# cstart [OPTS...]: the image's tree, arbor as PID 1, until it is ready.
+# cstart [OPTS...]: the image's tree, arbor (the entrypoint) as PID 1,
+# until it is ready.
 cstart() {
-	crun -d --name "$C" "$@" "$IMAGE" /sbin/arbor -c /etc/arbor/arbor.ini >/dev/null
+	crun -d --name "$C" "$@" "$IMAGE" -c /etc/arbor/arbor.ini >/dev/null
 	wait_until clog_has '^arbor: ready / '
 }
 
@@ -274,11 +283,11 @@ container_teardown() {
 
 @test "container: arbor -- CMD as the entrypoint passes CMD's exit status on" {
 	need_podman
-	run crun --rm "$IMAGE" /sbin/arbor -- /bin/sh -c 'exit 7'
+	run crun --rm "$IMAGE" -- /bin/sh -c 'exit 7'
 	assert_equal "$status" 7
-	run crun --rm "$IMAGE" /sbin/arbor -- /bin/sh -c 'kill -TERM $$'
+	run crun --rm "$IMAGE" -- /bin/sh -c 'kill -TERM $$'
 	assert_equal "$status" 143
-	run crun --rm "$IMAGE" /sbin/arbor -- /bin/sh -c 'read -r pid comm state ppid rest </proc/$$/stat; echo "$comm $ppid"'
+	run crun --rm "$IMAGE" -- /bin/sh -c 'read -r pid comm state ppid rest </proc/$$/stat; echo "$comm $ppid"'
 	assert_success
 	assert_output "(sh) 1"
 }
@@ -306,6 +315,40 @@ container_teardown() {
 	assert_output "etc/arbor/arbor.ini etc/group etc/passwd sbin/arbor usr/bin/arborctl usr/libexec/arbor/agent usr/libexec/arbor/counter "
 	podman stop -t 30 "$C" >/dev/null
 	assert_equal "$(podman inspect -f '{{.State.ExitCode}}' "$C")" 0
+}
+
+# conf/k8s-pod.yaml under podman kube play, with the test image: podman
+# 4.3 runs an exec probe through /bin/sh (as CMD-SHELL), which only the
+# test image has; Kubernetes itself runs it directly.
+@test "kube: podman kube play runs conf/k8s-pod.yaml as uid 65534; the arborctl ping probe passes, and fails without arbor's socket" {
+	need_podman
+	command -v catatonit >/dev/null || skip "podman kube play needs catatonit for its pause image (make test-deps installs it)"
+	local yaml=$BATS_TEST_TMPDIR/pod.yaml pod=$RUN_ID-pod
+	export CONTAINERS_CONF=$BATS_TEST_TMPDIR/containers.conf
+	local u
+	u=$(host_ulimits | sed 's/--ulimit //g')
+	printf '[containers]\ndefault_ulimits = ["%s", "%s"]\nlog_driver = "k8s-file"\n[engine]\nruntime = "runc"\n' \
+		${u% *} ${u#* } >"$CONTAINERS_CONF"
+	sed -e "s|image: localhost/arbor:latest|image: $IMAGE|" -e "s|^  name: arbor\$|  name: $pod|" \
+		"$ROOT/conf/k8s-pod.yaml" >"$yaml"
+	grep -q "name: $pod" "$yaml"
+	C=$pod-tree
+	run podman kube play --network none "$yaml"
+	assert_success
+	wait_until clog_has '^arbor: ready / '
+	assert_regex "$(cx cat /proc/1/status)" $'Uid:\t65534\t65534\t65534\t65534'
+	assert_equal "$(podman inspect -f '{{json .Config.Healthcheck.Test}}' "$C")" \
+		'["CMD-SHELL","/usr/bin/arborctl","ping","||","exit","1"]'
+	run podman healthcheck run "$C"
+	assert_success
+	assert_equal "$(cx arborctl call counter increment)" 1
+	cx rm /tmp/arbor-65534/arbor.sock	# the probe now finds no arbor
+	run podman healthcheck run "$C"
+	assert_failure
+	podman pod stop -t 30 "$pod" >/dev/null
+	assert_equal "$(podman inspect -f '{{.State.ExitCode}}' "$C")" 0
+	assert_regex "$(clog)" 'arbor: shut down / status=0'
+	podman pod rm -f "$pod" >/dev/null
 }
 
 # ---- make install ----
