@@ -13,7 +13,7 @@ STRIP ?= strip
 PKGS := inih libcap-ng
 
 # Debian packages arbor needs to build and test; installed when missing.
-APT_BUILD := gcc make pkg-config libinih-dev libcap-ng-dev
+APT_BUILD := gcc libc6-dev make pkg-config libinih-dev libcap-ng-dev
 APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind \
 	clang libclang-rt-dev podman runc catatonit busybox-static
 
