@@ -150,7 +150,7 @@ install: all
 
 # The root of arbor's container image, the Dockerfile's last stage (and
 # the image tests/container.bats runs): arbor, arborctl and the example
-# workers, the tree conf/container.ini as /etc/arbor/arbor.ini, an
+# workers, the tree conf/image/arbor.ini as /etc/arbor/arbor.ini, an
 # /etc/passwd and /etc/group of root and nobody, /tmp for the socket of a
 # non-root arbor. Copies what `make` built, builds nothing.
 ROOTFS ?= $(B)/rootfs
@@ -162,7 +162,7 @@ rootfs:
 	install -s --strip-program=$(STRIP) -m 0755 $(B)/arborctl $(ROOTFS)/usr/bin/arborctl
 	install -s --strip-program=$(STRIP) -m 0755 $(B)/counter $(B)/agent \
 		$(ROOTFS)/usr/libexec/arbor/
-	install -m 0644 conf/container.ini $(ROOTFS)/etc/arbor/arbor.ini
+	install -m 0644 conf/image/arbor.ini $(ROOTFS)/etc/arbor/arbor.ini
 	printf '%s\n' root:x:0:0:root:/root:/sbin/nologin \
 		nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin >$(ROOTFS)/etc/passwd
 	printf '%s\n' root:x:0: nogroup:x:65534: >$(ROOTFS)/etc/group
