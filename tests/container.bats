@@ -118,6 +118,7 @@ make_rootfs() {
 	done
 	mkdir -p "$ROOTFS"/{bin,proc,dev,sys}
 	install -m 0755 /bin/busybox "$ROOTFS/bin/busybox"
+	libs_of "$ROOTFS/bin/busybox"
 	for a in sh sleep cat kill test true rm; do ln -s busybox "$ROOTFS/bin/$a"; done
 }
 
@@ -200,7 +201,7 @@ container_teardown() {
 	[ -z "${C:-}" ] || podman rm -f -t 0 "$C" >/dev/null 2>&1 || true
 }
 
-@test "container: a static arbor boots the tree as PID 1 of a scratch image, a worker as nobody" {
+@test "container: the static arbor boots the tree as PID 1 of an image of its own files, a worker as nobody" {
 	need_podman
 	if ! sanitized && [ -z "${ARBOR_VALGRIND:-}" ]; then	# those build dynamically
 		run ldd "$ARBOR"
@@ -247,8 +248,9 @@ container_teardown() {
 	need_podman
 	cstart
 	# sh exits at once: its child sleep goes to PID 1 (arbor)
-	pid=$(cx sh -c 'sleep 3 >/dev/null 2>&1 & echo $!')
+	pid=$(cx sh -c 'sleep 1000 >/dev/null 2>&1 & echo $!')
 	assert_regex "$(cx cat "/proc/$pid/stat")" "^$pid \\(sleep\\) [SR] 1 "
+	cx kill "$pid"
 	wait_until bash -c "! podman exec $C test -e /proc/$pid"	# a zombie would stay
 	# every process of the container, by state: none is a zombie
 	run bash -c "podman exec $C sh -c 'cat /proc/[0-9]*/stat 2>/dev/null' | awk '\$3 == \"Z\"'"
@@ -380,7 +382,9 @@ unstripped() { readelf -S "$1" | grep -q '\.symtab'; }
 	run "$D/usr/sbin/arbor" --version
 	assert_success
 	# a worker built against the installed -dev files alone
-	cc -I"$D/usr/include" -o "$T/w" "$ROOT/workers/counter.c" "$D/usr/lib/libarbor.a"
+	local san=
+	sanitized && san=-fsanitize=address,undefined	# libarbor.a is built so
+	cc $san -I"$D/usr/include" -o "$T/w" "$ROOT/workers/counter.c" "$D/usr/lib/libarbor.a"
 	printf '[worker c]\ncommand = %s\ngenserver = yes\n[worker d]\ncommand = %s\n' \
 		"$T/w" "$D/usr/libexec/arbor/agent" >"$T/t.ini"
 	run "$D/usr/sbin/arbor" check -c "$T/t.ini"
