@@ -27,7 +27,7 @@ const char *ctl_path_choose(const char *named, uid_t uid, char *buf)
 	return buf;
 }
 
-bool ctl_path_is_per_uid(const char *path, uid_t uid)
+static bool is_per_uid(const char *path, uid_t uid)
 {
 	char buf[CTL_PATH_LEN];
 
@@ -45,6 +45,14 @@ int ctl_path_make_dir(const char *path, uid_t uid, char *why, size_t len)
 	struct stat st;
 	char *slash;
 
+	if (uid == 0 && !strcmp(path, CTL_ROOT_PATH)) {
+		if (mkdir("/run", 0755) == 0 || errno == EEXIST)
+			return 0;
+		snprintf(why, len, "mkdir /run: %s", strerror(errno));
+		return -1;
+	}
+	if (!is_per_uid(path, uid))
+		return 0;
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash)

@@ -20,11 +20,12 @@
  * not given). Returns named, the environment's string, or buf (of
  * CTL_PATH_LEN bytes) holding the default for uid. */
 const char *ctl_path_choose(const char *named, uid_t uid, char *buf);
-/* True when path is the default for a uid other than root. */
-bool ctl_path_is_per_uid(const char *path, uid_t uid);
-/* Makes /tmp/arbor-UID, mode 0700, for the per-uid default. One that
- * exists must be a directory (not a symlink) of uid's with no access for
- * group or others, else -1 with errno (EPERM) and a reason in why. */
+/* Makes the directory of a default path when it is missing: /run (mode
+ * 0755; a FROM scratch image has none) for root's, /tmp/arbor-UID (mode
+ * 0700) for another uid's. The latter, when it exists, must be a
+ * directory (not a symlink) of uid's with no access for group or others,
+ * else -1 with errno (EPERM). -1 with a reason in why when it fails; a
+ * path that is no default is left alone. */
 int ctl_path_make_dir(const char *path, uid_t uid, char *why, size_t len);
 
 #endif
