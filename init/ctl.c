@@ -619,8 +619,7 @@ struct ctl *ctl_open(struct sup *s, struct loop *l, const char *path)
 	int e;
 
 	path = ctl_path_choose(path, geteuid(), def);
-	if (ctl_path_is_per_uid(path, geteuid()) &&
-	    ctl_path_make_dir(path, geteuid(), why, sizeof(why)) < 0) {
+	if (ctl_path_make_dir(path, geteuid(), why, sizeof(why)) < 0) {
 		log_msg("control socket %s: %s", path, why);
 		no_socket(path);
 		return NULL;
