@@ -95,6 +95,23 @@ teardown() {
 	assert_output --partial "cannot connect to $S/x.sock:"
 }
 
+@test "socket: root's default, /run/arbor.sock: /run is made in an image that has none" {
+	ldd "$ARBOR" | grep -q "statically linked" || skip "this build is dynamic (SANITIZE=1 or VALGRIND=1): the chroot needs the static one"
+	socket_setup
+	local R=$S/root
+	mkdir -p "$R/sbin" "$R/etc"
+	cp "$ARBOR" "$R/sbin/arbor"
+	cp "$WORKERS/counter" "$R/sbin/counter"
+	printf '[worker c]\ncommand = /sbin/counter\ngenserver = yes\n' >"$R/etc/tree.ini"
+	LOG=$S/arbor.log
+	unshare -pf --mount-proc chroot "$R" /sbin/arbor -c /etc/tree.ini </dev/null >/dev/null 2>"$LOG" &
+	ARBOR_PID=$!
+	wait_log "$LOG" "ready"
+	assert_equal "$(stat -c '%a %U' "$R/run")" "755 root"
+	[ -S "$R/run/arbor.sock" ]
+	assert_equal "$("$ARBORCTL" -S "$R/run/arbor.sock" call c increment)" 1
+}
+
 # ---- a real container: podman, runc, an image made from a tar ----
 
 # libs_of FILE: the libraries FILE needs inside the image, when it is not
