@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_path.h"
 #include "frame.h"
 #include "log.h"
 
@@ -72,12 +73,13 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-9s %-30s %s\n", verbs[i].name, verbs[i].args, verbs[i].help);
 	fprintf(f, "\noptions:\n"
-		"  -S SOCKET      the control socket (default: $ARBOR_SOCKET, else %s)\n"
+		"  -S SOCKET      the control socket (default: $ARBOR_SOCKET, else %s\n"
+		"                 for root, /tmp/arbor-UID/arbor.sock for another uid)\n"
 		"  --json         status as JSON\n"
 		"  --timeout MS   how long to wait for the answer (call: default %d)\n"
 		"  -h, --help     this help;  --version  arborctl's version\n\n"
 		"exit status: 0 done, 1 the request failed, 2 arbor cannot be reached,"
-		" 64 usage error\n", CTL_DEFAULT_PATH, CALL_TIMEOUT_MS);
+		" 64 usage error\n", CTL_ROOT_PATH, CALL_TIMEOUT_MS);
 }
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -296,7 +298,9 @@ static int connect_to(const char *path)
 				path, strerror(e));
 			exit(EXIT_FAILED);
 		}
-		fprintf(stderr, "arborctl: cannot connect to %s: %s\n", path, strerror(e));
+		fprintf(stderr, "arborctl: cannot connect to %s: %s%s\n", path, strerror(e),
+			e == ENOENT || e == ECONNREFUSED ?
+			" (is arbor running? if it is, it could not make this socket and its log says why)" : "");
 		exit(EXIT_UNREACHABLE);
 	}
 	return fd;
@@ -398,15 +402,13 @@ int main(int argc, char **argv)
 	struct fbuf wb = { 0 }, rb = { 0 };
 	struct frame f;
 	const char *path;
-	char *req;
+	char def[CTL_PATH_LEN], *req;
 	size_t len;
 	int64_t deadline = -1;
 	int fd, send_err = 0, code;
 
 	parse(argc, argv, &o);
-	path = o.socket ? o.socket : getenv("ARBOR_SOCKET");
-	if (!path || !*path)
-		path = CTL_DEFAULT_PATH;
+	path = ctl_path_choose(o.socket, geteuid(), def);
 	if (build_request(&o, &req, &len) < 0)
 		return EXIT_USAGE;
 	if (o.timeout_ms > 0)

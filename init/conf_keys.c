@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "conf_set.h"
 #include "conf_int.h"
+#include "passwd.h"
 
 /* A key that takes one word out of a list: its index in words, or -1 after
  * an error naming every choice. */
@@ -239,13 +239,10 @@ int conf_set_socket(struct conf_parser *p, const struct conf_key *k, const char 
 /* A number needs no /etc/group entry: containers often have none. */
 int conf_lookup_group(const char *v, gid_t *gid)
 {
-	struct group *gr = getgrnam(v);
 	long n;
 
-	if (gr) {
-		*gid = gr->gr_gid;
+	if (passwd_group_by_name(v, gid) == 0)
 		return 0;
-	}
 	if (conf_parse_long(v, 0, INT_MAX - 1, &n)) {
 		*gid = (gid_t)n;
 		return 0;

@@ -6,15 +6,14 @@
 #include <cap-ng.h>
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf_int.h"
+#include "passwd.h"
 #include "setup.h"
 #include "conf_set.h"
 
@@ -30,29 +29,33 @@ static struct conf_setup *conf_cur_setup(struct conf_parser *p)
 int conf_set_user(struct conf_parser *p, const struct conf_key *k, const char *v)
 {
 	struct conf_setup *s = conf_cur_setup(p);
-	struct passwd *pw = getpwnam(v);
+	struct passwd_user pw;
+	bool found = passwd_user_by_name(v, &pw) == 0;
 	long n = -1;
 
-	if (!pw && conf_parse_long(v, 0, INT_MAX - 1, &n))
-		pw = getpwuid((uid_t)n);
-	if (!pw && n < 0)
+	if (!found && conf_parse_long(v, 0, INT_MAX - 1, &n))
+		found = passwd_user_by_uid((uid_t)n, &pw) == 0;
+	if (!found && n < 0)
 		return conf_bad(p, k, v, "no such user");
 	s->user = strdup(v);
 	if (!s->user)
-		return conf_nomem(p);
+		goto err_nomem;
 	s->has_user = true;
-	if (!pw) {
+	if (!found) {
 		s->uid = (uid_t)n;
 		return 0;
 	}
-	s->uid = pw->pw_uid;
-	s->home = strdup(pw->pw_dir);
+	s->uid = pw.uid;
+	s->home = pw.dir;
 	p->sect.pw_found = true;
-	p->sect.pw_gid = pw->pw_gid;
-	p->sect.pw_name = strdup(pw->pw_name);
-	if (!s->home || !p->sect.pw_name)
-		return conf_nomem(p);
+	p->sect.pw_gid = pw.gid;
+	p->sect.pw_name = pw.name;
 	return 0;
+
+err_nomem:
+	if (found)
+		passwd_user_free(&pw);
+	return conf_nomem(p);
 }
 
 int conf_set_group(struct conf_parser *p, const struct conf_key *k, const char *v)
@@ -341,23 +344,12 @@ int conf_set_clear_env(struct conf_parser *p, const struct conf_key *k,
 /* The user's supplementary groups, as login(1) would give them. */
 static int conf_user_groups(struct conf_parser *p, struct conf_setup *s)
 {
-	int n = 16;
-
-	for (;;) {
-		gid_t *g = realloc(s->groups, n * sizeof(*g));
-		int want = n;
-
-		if (!g)
-			return conf_nomem(p);
-		s->groups = g;
-		if (getgrouplist(p->sect.pw_name, p->sect.pw_gid, g, &want) >= 0) {
-			s->ngroups = (size_t)want;
-			return 0;
-		}
-		if (want <= n)
-			want = 2 * n;
-		n = want;
-	}
+	free(s->groups);
+	s->groups = NULL;
+	if (passwd_user_groups(p->sect.pw_name, p->sect.pw_gid, &s->groups, &s->ngroups) < 0)
+		return conf_fail(p, conf_seen(p, "user"), "user = %s: /etc/group: %s",
+				 s->user, strerror(errno));
+	return 0;
 }
 
 /* user, group and groups may come in any order: the gid and the

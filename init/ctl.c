@@ -11,8 +11,6 @@
  * outlives its client: when the client goes first, req->cl is set to NULL
  * and the answer is dropped. */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,8 +23,10 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_path.h"
 #include "frame.h"
 #include "log.h"
+#include "passwd.h"
 #include "sup.h"
 
 #ifndef SO_PEERGROUPS
@@ -119,7 +119,6 @@ static bool peer_in_group(int fd, uid_t uid, gid_t primary, gid_t want)
 {
 	gid_t some[64], *g = some;
 	socklen_t len = sizeof(some);
-	int n;
 	bool in = false;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
@@ -131,12 +130,15 @@ static bool peer_in_group(int fd, uid_t uid, gid_t primary, gid_t want)
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0)
 			len = 0;
 	} else if (errno == ENOPROTOOPT) {
-		struct passwd *pw = getpwuid(uid);
+		struct passwd_user pw;
+		size_t n = 0;
 
-		n = (int)(sizeof(some) / sizeof(some[0]));
-		if (!pw || getgrouplist(pw->pw_name, primary, some, &n) < 0)
-			n = 0;
-		len = (socklen_t)((size_t)n * sizeof(gid_t));
+		if (passwd_user_by_uid(uid, &pw) == 0) {
+			if (passwd_user_groups(pw.name, primary, &g, &n) < 0)
+				g = some;
+			passwd_user_free(&pw);
+		}
+		len = (socklen_t)(n * sizeof(gid_t));
 	} else {
 		len = 0;
 	}
@@ -597,21 +599,36 @@ err_unlink:
 	return -1;
 }
 
+/* arbor runs on without a socket, but that must not pass unseen: arborctl
+ * (and a probe built on `arborctl ping`) will fail, and this says why. */
+static void no_socket(const char *path)
+{
+	int e = errno;
+
+	log_msg("error: no control socket: arborctl cannot reach this arbor at %s"
+		" (control_socket or $ARBOR_SOCKET can name a writable path)", path);
+	errno = e;
+}
+
 struct ctl *ctl_open(struct sup *s, struct loop *l, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char def[CTL_PATH_LEN], why[256];
 	struct ctl *c;
 	bool said = false;	/* clear_stale() and bind_listen() log why */
 	int e;
 
-	if (!path)
-		path = getenv("ARBOR_SOCKET");
-	if (!path || !*path)
-		path = CTL_DEFAULT_PATH;
+	path = ctl_path_choose(path, geteuid(), def);
+	if (ctl_path_make_dir(path, geteuid(), why, sizeof(why)) < 0) {
+		log_msg("control socket %s: %s", path, why);
+		no_socket(path);
+		return NULL;
+	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		log_msg("control socket %s: the path is longer than %zu bytes", path,
 			sizeof(sa.sun_path) - 1);
 		errno = ENAMETOOLONG;
+		no_socket(path);
 		return NULL;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -651,6 +668,8 @@ err_free:
 err:
 	if (!said)
 		log_msg("control socket %s: %s", path, strerror(errno));
+	if (errno != EADDRINUSE)
+		no_socket(path);
 	return NULL;	/* errno EADDRINUSE: a live arbor has it */
 }
 

@@ -13,14 +13,12 @@
 struct sup;
 struct ctl;
 
-/* The socket when neither control_socket nor $ARBOR_SOCKET names one. */
-#define CTL_DEFAULT_PATH "/run/arbor.sock"
 /* The largest request payload: a max_message and its path and verb. */
 #define CTL_MAX_REQUEST (1024 * 1024 + 4096)
 
-/* Opens and serves path (NULL: $ARBOR_SOCKET, else /run/arbor.sock). A
- * stale socket file from a dead arbor is replaced; a live one is not
- * stolen. NULL on failure, after logging why. */
+/* Opens and serves path (NULL: $ARBOR_SOCKET, else the default for arbor's
+ * uid, see ctl_path.h). A stale socket file from a dead arbor is replaced;
+ * a live one is not stolen. NULL on failure, after logging why. */
 struct ctl *ctl_open(struct sup *s, struct loop *l, const char *path);
 /* Admits the members of group gid (control_group) besides root and arbor's
  * own uid: the file becomes mode 0660, owned by that group. (gid_t)-1

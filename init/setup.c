@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "passwd.h"
 #include "setup.h"
 
 extern char **environ;
@@ -210,18 +210,6 @@ int setup_env_file(const char *path, char ***envp, char *why, size_t len)
 	return rc;
 }
 
-/* USER and LOGNAME are the user's name, also when user = gave a number. */
-static const char *user_name(const struct conf_setup *s)
-{
-	const char *p = s->user;
-	struct passwd *pw;
-
-	if (p && p[strspn(p, "0123456789")] != '\0')
-		return p;
-	pw = getpwuid(s->uid);
-	return pw ? pw->pw_name : p;
-}
-
 static int env_put_var(char ***envp, const char *k, const char *v)
 {
 	char *kv;
@@ -236,6 +224,24 @@ static int env_put_var(char ***envp, const char *k, const char *v)
 	return rc;
 }
 
+/* HOME, and USER and LOGNAME as the user's name, also when user = gave a
+ * number that the image's /etc/passwd names. */
+static int env_put_user(char ***envp, const struct conf_setup *s)
+{
+	struct passwd_user pw = { 0 };
+	const char *name = s->user;
+	int rc;
+
+	if (name && name[strspn(name, "0123456789")] == '\0' &&
+	    passwd_user_by_uid(s->uid, &pw) == 0)
+		name = pw.name;
+	rc = env_put_var(envp, "HOME", s->home ? s->home : "/") < 0 ||
+	     env_put_var(envp, "USER", name) < 0 ||
+	     env_put_var(envp, "LOGNAME", name) < 0 ? -1 : 0;
+	passwd_user_free(&pw);
+	return rc;
+}
+
 int setup_env(const struct conf_setup *s, char ***envp, char *why, size_t len)
 {
 	char **env = calloc(1, sizeof(*env));
@@ -245,10 +251,7 @@ int setup_env(const struct conf_setup *s, char ***envp, char *why, size_t len)
 	for (char **e = environ; !s->clear_env && e && *e; e++)
 		if (setup_env_put(&env, *e) < 0)
 			goto err_nomem;
-	if (s->has_user &&
-	    (env_put_var(&env, "HOME", s->home ? s->home : "/") < 0 ||
-	     env_put_var(&env, "USER", user_name(s)) < 0 ||
-	     env_put_var(&env, "LOGNAME", user_name(s)) < 0))
+	if (s->has_user && env_put_user(&env, s) < 0)
 		goto err_nomem;
 	if (env_put_var(&env, "PWD", s->cwd) < 0)
 		goto err_nomem;
