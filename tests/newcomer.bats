@@ -41,3 +41,61 @@ ini() { cat >"$INI"; }
 	arbor_bg -c "$INI"
 	wait_log "$T/arbor.out" "^\\[w\\] 0:$(getent group nogroup | cut -d: -f3) 600\$"
 }
+
+# ---- the configuration's default path ----
+
+@test "config path: arbor with no argument runs the tree of \$ARBOR_CONFIG" {
+	ini <<-EOF
+		[worker w]
+		command = /bin/sleep 1001
+	EOF
+	ARBOR_CONFIG=$INI arbor_bg
+	wait_log "$T/arbor.log" '^arbor: started w '
+	run "$ARBORCTL" status w
+	assert_success
+	assert_output --partial running
+}
+
+@test "config path: arbor with no argument runs /etc/arbor/arbor.ini" {
+	mkdir -p "$T/up/arbor" "$T/work"
+	ini <<-EOF
+		[worker from-etc]
+		command = /bin/sleep 1001
+	EOF
+	cp "$INI" "$T/up/arbor/arbor.ini"
+	export ARBOR_SOCKET=$T/arbor.sock
+	LOG=$T/arbor.log
+	# /etc as it is, with arbor/arbor.ini added, in a mount namespace
+	# shellcheck disable=SC2046
+	env -u ARBOR_CONFIG unshare -m --propagation private sh -c '
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/up,workdir=$1/work" /etc &&
+		shift && exec unshare -pf --mount-proc "$@"' sh "$T" $(arbor_cmd) \
+		</dev/null >"$T/arbor.out" 2>"$LOG" &
+	ARBOR_PID=$!
+	wait_log "$LOG" '^arbor: started from-etc '
+}
+
+@test "config path: with neither, a usage error (64) names both" {
+	[ ! -e /etc/arbor/arbor.ini ] || skip "/etc/arbor/arbor.ini exists here"
+	run env -u ARBOR_CONFIG "$ARBOR"
+	assert_equal "$status" 64
+	assert_output --partial '$ARBOR_CONFIG is unset'
+	assert_output --partial '/etc/arbor/arbor.ini does not exist'
+	run env ARBOR_CONFIG="$T/none.ini" "$ARBOR"
+	assert_equal "$status" 64
+	assert_output --partial "\$ARBOR_CONFIG names $T/none.ini, which does not exist"
+	run env ARBOR_CONFIG="$T/none.ini" "$ARBOR" -v
+	assert_equal "$status" 64
+}
+
+@test "config path: -c and a command still win over \$ARBOR_CONFIG" {
+	run env ARBOR_CONFIG="$T/none.ini" "$ARBOR" -- /bin/sh -c 'exit 7'
+	assert_equal "$status" 7
+	echo '[worker w]
+command = /bin/true' >"$INI"
+	run env ARBOR_CONFIG="$T/none.ini" "$ARBOR" check -c "$INI"
+	assert_success
+	run env ARBOR_CONFIG="$T/none.ini" "$ARBOR" --
+	assert_equal "$status" 64
+	assert_output --partial '-- needs a command'
+}
