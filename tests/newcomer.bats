@@ -99,3 +99,31 @@ command = /bin/true' >"$INI"
 	assert_equal "$status" 64
 	assert_output --partial '-- needs a command'
 }
+
+# ---- log_format = json ----
+
+@test "json: relayed worker lines are JSON objects beside the JSON events" {
+	printf 'say "hi" \\ back\t\001 \377 caf\303\251\n' >"$T/line"
+	ini <<-EOF
+		[arbor]
+		log_format = json
+		[supervisor web]
+		[worker web/app]
+		command = /bin/sh -c "cat $T/line; echo to-stderr >&2; exec sleep 1001"
+		stdout = prefix
+		stderr = prefix
+	EOF
+	arbor_bg -c "$INI"
+	wait_log "$T/arbor.out" '"line":"say '
+	wait_log "$T/arbor.log" '"line":"to-stderr"'
+	wait_log "$T/arbor.log" '"event":"ready"'
+	run jq -c . "$T/arbor.out"
+	assert_success
+	assert_output '{"path":"web/app","stream":"stdout","line":"say \"hi\" \\ back\t\u0001 � café"}'
+	# every line of the log is JSON: events and the worker's stderr alike
+	run jq -r 'select(.stream == "stderr") | .path + " " + .line' "$T/arbor.log"
+	assert_success
+	assert_output 'web/app to-stderr'
+	run grep -c '^\[' "$T/arbor.log"
+	assert_output 0
+}
