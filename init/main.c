@@ -19,6 +19,7 @@
 #include "log.h"
 #include "spawn.h"
 #include "sup.h"
+#include "title.h"
 
 #ifndef ARBOR_VERSION
 #define ARBOR_VERSION "0.1.0"
@@ -161,6 +162,7 @@ int main(int argc, char **argv)
 	int opt, verbose = 0, pdeath = 0;
 
 	fd_sanitize();
+	title_init(argc, argv);	/* before anything keeps a pointer into argv */
 	if (argc > 1 && !strcmp(argv[1], "check"))
 		return check_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "+:c:sge:p:vhl", longopts, NULL)) != -1) {
