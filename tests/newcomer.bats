@@ -127,3 +127,39 @@ command = /bin/true' >"$INI"
 	run grep -c '^\[' "$T/arbor.log"
 	assert_output 0
 }
+
+# ---- process titles ----
+
+# only_child PID: the one child of PID (waits for it).
+only_child() {
+	wait_until test -n "$(pgrep -P "$1")" || return 1
+	pgrep -P "$1"
+}
+
+@test "title: ps shows each nested supervisor as 'arbor: supervisor PATH'" {
+	[ -z "${ARBOR_VALGRIND:-}" ] || skip "under valgrind, ps shows valgrind's command line"
+	long=a-name-much-longer-than-the-command-line-that-started-arbor-itself
+	ini <<-EOF
+		[supervisor web]
+		[supervisor web/$long]
+		[worker web/$long/w]
+		command = /bin/sh -c 'echo "FOO=\$FOO"; exec sleep 1001'
+		stdout = prefix
+	EOF
+	FOO='the environment is intact' arbor_bg -c "$INI"
+	wait_log "$T/arbor.out" "^\\[web/$long/w\\] FOO=the environment is intact\$"
+	root=$(arbor_inner_pid)
+	web=$(only_child "$root")
+	deep=$(only_child "$web")
+	run ps -o args= -p "$web"
+	assert_output "arbor: supervisor web"
+	run ps -o args= -p "$deep"
+	assert_output "arbor: supervisor web/$long"
+	run ps -o args= -p "$root"
+	assert_output "$ARBOR -c $INI"
+	# the title stays after a restart of the nested supervisor
+	kill -KILL "$deep"
+	wait_until bash -c "p=\$(pgrep -P $web) && [ \"\$p\" != $deep ]"
+	run ps -o args= -p "$(pgrep -P "$web")"
+	assert_output "arbor: supervisor web/$long"
+}
