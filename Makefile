@@ -11,7 +11,8 @@ CC ?= cc
 PKGS := inih libcap-ng
 
 # Debian packages arbor needs to build and test; installed when missing.
-APT_BUILD := gcc make pkg-config libinih-dev libcap-ng-dev
+APT_BUILD := gcc libc6-dev make pkg-config libinih-dev libcap-ng-dev
+APT_DEMO := procps util-linux
 APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind \
 	clang libclang-rt-dev
 
@@ -44,10 +45,10 @@ PROGS := $(B)/arbor $(B)/arborctl $(B)/libarbor.a $(B)/counter $(B)/agent
 
 all: deps $(PROGS)
 
-# Installs what is missing from Debian, once; quiet when all is there.
+# Installs what is missing from Debian, once; quiet when all is there
+# (scripts/build-ok compiles a program with the headers a build needs).
 deps:
-	@pkg-config --exists $(PKGS) 2>/dev/null && command -v cc >/dev/null || \
-		scripts/apt-need $(APT_BUILD)
+	@CC='$(CC)' scripts/build-ok $(PKGS) || scripts/apt-need $(APT_BUILD)
 
 test-deps:
 	@scripts/apt-need $(APT_TEST)
@@ -95,6 +96,7 @@ check: deps test-deps all units
 	@scripts/run-tests $(if $(VALGRIND),--valgrind)
 
 demo: deps all
+	@scripts/apt-need $(APT_DEMO)
 	@ARBOR_BUILD=$(B) scripts/demo
 
 run: deps all
