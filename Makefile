@@ -13,7 +13,7 @@ PKGS := inih libcap-ng
 # Debian packages arbor needs to build and test; installed when missing.
 APT_BUILD := gcc libc6-dev make pkg-config libinih-dev libcap-ng-dev
 APT_DEMO := procps util-linux
-APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind \
+APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind nginx \
 	clang libclang-rt-dev
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
