@@ -81,3 +81,14 @@ counter_running() {
 	assert_line --partial 'endpoint: worker'
 	assert_line --regexp 'ok \(2 supervisors, 2 workers\)'
 }
+
+@test "readme: every example tree in conf/ passes arbor check" {
+	local f n=0
+	for f in "$ROOT"/conf/*.ini; do
+		run "$ARBOR" check -c "$f"
+		echo "$f: $output"
+		assert_success
+		n=$((n + 1))
+	done
+	[ "$n" -ge 3 ]
+}
