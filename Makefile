@@ -12,7 +12,7 @@ PKGS := inih libcap-ng
 
 # Debian packages arbor needs to build and test; installed when missing.
 APT_BUILD := gcc libc6-dev make pkg-config libinih-dev libcap-ng-dev
-APT_DEMO := procps util-linux
+APT_DEMO := procps util-linux jq
 APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind nginx \
 	clang libclang-rt-dev
 
@@ -100,6 +100,7 @@ demo: deps all
 	@ARBOR_BUILD=$(B) scripts/demo
 
 run: deps all
+	@scripts/apt-need $(APT_DEMO)
 	$(B)/arbor -c conf/demo.ini
 
 bench: deps all
