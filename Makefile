@@ -14,7 +14,8 @@ PKGS := inih libcap-ng
 
 # Debian packages arbor needs to build and test; installed when missing.
 APT_BUILD := gcc libc6-dev make pkg-config libinih-dev libcap-ng-dev
-APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind \
+APT_DEMO := procps util-linux jq
+APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind nginx \
 	clang libclang-rt-dev podman runc catatonit busybox-static
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
@@ -65,10 +66,10 @@ PROGS := $(B)/arbor $(B)/arborctl $(B)/libarbor.a $(B)/counter $(B)/agent
 
 all: deps $(PROGS)
 
-# Installs what is missing from Debian, once; quiet when all is there.
+# Installs what is missing from Debian, once; quiet when all is there
+# (scripts/build-ok compiles a program with the headers a build needs).
 deps:
-	@pkg-config --exists $(PKGS) 2>/dev/null && command -v cc >/dev/null || \
-		scripts/apt-need $(APT_BUILD)
+	@CC='$(CC)' scripts/build-ok $(PKGS) || scripts/apt-need $(APT_BUILD)
 
 test-deps:
 	@scripts/apt-need $(APT_TEST)
@@ -128,9 +129,11 @@ lint:
 	@scripts/lint
 
 demo: deps all
+	@scripts/apt-need $(APT_DEMO)
 	@ARBOR_BUILD=$(B) scripts/demo
 
 run: deps all
+	@scripts/apt-need $(APT_DEMO)
 	$(B)/arbor -c conf/demo.ini
 
 bench: deps all

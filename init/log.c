@@ -133,22 +133,89 @@ static void emit(char *line, size_t n)
 	}
 }
 
-/* Appends s to b as a JSON string body. */
-static size_t json_str(char *b, size_t at, size_t cap, const char *s, size_t n)
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	for (size_t i = 0; i < n && at + 8 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len;
 
-		if (c == '"' || c == '\\') {
-			b[at++] = '\\';
-			b[at++] = (char)c;
-		} else if (c < 0x20) {
-			at += (size_t)snprintf(b + at, cap - at, "\\u%04x", c);
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+size_t log_json_escape(char *b, size_t at, size_t cap, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n && at + 6 <= cap;) {
+		unsigned char c = u[i];
+		size_t k = utf8_len(u + i, n - i);
+		const char *esc = NULL;
+
+		if (c == '"')
+			esc = "\\\"";
+		else if (c == '\\')
+			esc = "\\\\";
+		else if (c == '\n')
+			esc = "\\n";
+		else if (c == '\r')
+			esc = "\\r";
+		else if (c == '\t')
+			esc = "\\t";
+		else if (!k)
+			esc = "\\ufffd";	/* one replacement per invalid byte */
+		if (esc) {
+			memcpy(b + at, esc, strlen(esc));
+			at += strlen(esc);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			memcpy(b + at, "\\u00", 4);
+			b[at + 4] = hex[c >> 4];
+			b[at + 5] = hex[c & 15];
+			at += 6;
+			i++;
 		} else {
-			b[at++] = (char)c;
+			memcpy(b + at, u + i, k);
+			at += k;
+			i += k;
 		}
 	}
 	return at;
+}
+
+bool log_json(void)
+{
+	return fmt_ == LOG_JSON;
+}
+
+/* Appends s to b as a JSON string body. */
+static size_t json_str(char *b, size_t at, size_t cap, const char *s, size_t n)
+{
+	return log_json_escape(b, at, cap - 2, s, n);
 }
 
 /* Turns `k=v k2="a b"` into ,"k":v,"k2":"a b" (numbers stay numbers). */

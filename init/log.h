@@ -9,6 +9,7 @@
 #define ARBOR_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "conf.h"
 
 void log_init(enum conf_logfmt fmt, int verbose);
@@ -27,6 +28,12 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int log_out_fd(int fd);
 /* In a forked supervisor whose fds were closed: open them again on need. */
 void log_forget_fds(void);
+/* log_format = json: worker lines are relayed as JSON too (relay.h). */
+bool log_json(void);
+/* Appends s[0..n) to b at `at` as the body of a JSON string, never past cap:
+ * quotes, backslashes and control bytes escaped, each byte that is not
+ * part of valid UTF-8 replaced by \ufffd. Returns the new end. */
+size_t log_json_escape(char *b, size_t at, size_t cap, const char *s, size_t n);
 /* "SIGKILL" for 9, "SIG42" for what has no name. */
 const char *log_signame(int sig);
 /* The signal for "TERM", "SIGTERM", "term" or "15"; -1 if none. */

@@ -3,6 +3,7 @@
  *   arbor [-sgv] [-e CODE] [-p SIG] [--] CMD [ARGS...]   (tini's drop-in)
  *   arbor [-v] -c FILE [-- CMD [ARGS...]]                 (a supervision tree)
  *   arbor check -c FILE                                   (validate and print)
+ *   arbor [-v]                     (the tree of $ARBOR_CONFIG or DEFAULT_CONFIG)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,17 +19,20 @@
 #include "log.h"
 #include "spawn.h"
 #include "sup.h"
+#include "title.h"
 
 #ifndef ARBOR_VERSION
 #define ARBOR_VERSION "0.1.0"
 #endif
 #define EX_USAGE 64
 #define EX_CONFIG 78
+#define DEFAULT_CONFIG "/etc/arbor/arbor.ini"
 
 static const char usage_text[] =
 	"usage: arbor [-sgv] [-e CODE] [-p SIGNAL] [--] CMD [ARGS...]\n"
 	"       arbor [-v] -c FILE [-- CMD [ARGS...]]\n"
 	"       arbor check -c FILE\n"
+	"       arbor [-v]    (runs $ARBOR_CONFIG, else " DEFAULT_CONFIG ")\n"
 	"\n"
 	"  -c FILE    run the supervision tree described in FILE (see arbor.ini(5))\n"
 	"  -s         accepted for tini; arbor is always a subreaper when not PID 1\n"
@@ -103,6 +107,34 @@ static int check_main(int argc, char **argv)
 	return 0;
 }
 
+/* With no command and no -c, the tree comes from $ARBOR_CONFIG, else from
+ * DEFAULT_CONFIG: `ENTRYPOINT ["/sbin/arbor"]` is enough in an image. A
+ * set $ARBOR_CONFIG is never passed over for the default. NULL when the
+ * file it names does not exist. */
+static const char *default_config(void)
+{
+	const char *env = getenv("ARBOR_CONFIG");
+	const char *file = env && *env ? env : DEFAULT_CONFIG;
+
+	return access(file, F_OK) == 0 ? file : NULL;
+}
+
+static int no_config(void)
+{
+	const char *env = getenv("ARBOR_CONFIG");
+
+	if (env && *env)
+		fprintf(stderr, "arbor: nothing to run: $ARBOR_CONFIG names %s, "
+			"which does not exist (%s is read only when $ARBOR_CONFIG is unset)\n",
+			env, DEFAULT_CONFIG);
+	else
+		fprintf(stderr, "arbor: nothing to run: $ARBOR_CONFIG is unset and "
+			"%s does not exist: give a command (arbor -- CMD), a tree "
+			"(arbor -c FILE), $ARBOR_CONFIG or %s\n", DEFAULT_CONFIG, DEFAULT_CONFIG);
+	fprintf(stderr, "arbor: run 'arbor -h' for usage\n");
+	return EX_USAGE;
+}
+
 static int parse_code(const char *s, int *out)
 {
 	char *end;
@@ -130,6 +162,7 @@ int main(int argc, char **argv)
 	int opt, verbose = 0, pdeath = 0;
 
 	fd_sanitize();
+	title_init(argc, argv);	/* before anything keeps a pointer into argv */
 	if (argc > 1 && !strcmp(argv[1], "check"))
 		return check_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "+:c:sge:p:vhl", longopts, NULL)) != -1) {
@@ -174,10 +207,10 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd.argv = argv + optind;
-	else if (!file)
-		return usage("%s", optind > 1 && !strcmp(argv[optind - 1], "--") ?
-			     "-- needs a command to run: arbor -- CMD [ARGS...]" :
-			     "nothing to run: give a command (arbor -- CMD) or a tree (arbor -c FILE)");
+	else if (!file && optind > 1 && !strcmp(argv[optind - 1], "--"))
+		return usage("%s", "-- needs a command to run: arbor -- CMD [ARGS...]");
+	else if (!file && !(file = default_config()))
+		return no_config();
 	if (pdeath && prctl(PR_SET_PDEATHSIG, pdeath) < 0)
 		fprintf(stderr, "arbor: -p: %s\n", strerror(errno));
 	if (getpid() != 1)

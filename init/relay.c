@@ -4,7 +4,12 @@
  * flooding worker gets its turn like everyone else and never more memory.
  * Each line (prefix, text, newline) leaves in one writev, and short lines are
  * batched only up to PIPE_BUF, so a line never interleaves with what other
- * writers put on the same pipe. */
+ * writers put on the same pipe.
+ *
+ * With log_format = json each line (or piece) is one JSON object instead:
+ * {"path":"web/app","stream":"stdout","line":"..."}, its text escaped by
+ * log_json_escape into one buffer that all the relays of the process share
+ * (they run one at a time), grown to the largest line's worst case. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -26,13 +31,16 @@ struct relay {
 	int fd;			/* read end, non-blocking */
 	int dst;
 	struct relay *prev, *next;	/* every live relay, for relay_*_all */
-	char *prefix;		/* "[path] " */
+	char *prefix;		/* "[path] ", or {"path":...,"line":" in JSON */
 	size_t plen;
+	bool json;		/* log_format = json when it was made */
 	size_t len;		/* bytes waiting in buf */
 	char buf[RELAY_LINE + 1];	/* + 1: a full-length line's newline */
 };
 
 static struct relay *live;	/* one list per process, as the relays are */
+static char *jbuf;		/* JSON lines being written, see above */
+static size_t jcap;
 
 /* Writes the whole iovec, resuming after a short write. When the reader of
  * dst cannot keep up and dst is non-blocking, the rest is dropped: arbor does
@@ -64,6 +72,7 @@ struct batch {
 	struct iovec iov[RELAY_IOV];
 	int n;
 	size_t bytes;
+	size_t jlen;		/* JSON: bytes of jbuf in use by iov */
 };
 
 static void batch_flush(struct relay *r, struct batch *b)
@@ -73,10 +82,39 @@ static void batch_flush(struct relay *r, struct batch *b)
 	b->bytes = 0;
 }
 
+/* Queues one line as a JSON object, written into jbuf after the lines
+ * already queued (flushed first when the batch would pass PIPE_BUF). */
+static void batch_add_json(struct relay *r, struct batch *b, const char *s, size_t n)
+{
+	size_t start, at;
+
+	if (n && s[n - 1] == '\n')
+		n--;
+	if (b->n == 0)
+		b->jlen = 0;
+	start = at = b->jlen;
+	memcpy(jbuf + at, r->prefix, r->plen);
+	at = log_json_escape(jbuf, at + r->plen, jcap - 3, s, n);
+	memcpy(jbuf + at, "\"}\n", 3);
+	at += 3;
+	if (b->n && b->bytes + (at - start) > PIPE_BUF)
+		batch_flush(r, b);	/* jbuf before start stays until then */
+	b->iov[b->n++] = (struct iovec){ jbuf + start, at - start };
+	b->bytes += at - start;
+	b->jlen = at;
+	if (b->bytes > PIPE_BUF || b->n == RELAY_IOV)
+		batch_flush(r, b);
+}
+
 /* Queues one piece of text; nl says whether a newline must be added. */
 static void batch_add(struct relay *r, struct batch *b, char *s, size_t n, bool nl)
 {
 	size_t total = r->plen + n + nl;
+
+	if (r->json) {
+		batch_add_json(r, b, s, n);
+		return;
+	}
 
 	if (b->n && (b->bytes + total > PIPE_BUF || b->n + 3 > RELAY_IOV))
 		batch_flush(r, b);
@@ -130,6 +168,38 @@ static void relay_readable(struct loop *l, int fd, uint32_t events, void *data)
 	relay_lines(r);
 }
 
+/* {"path":"PATH","stream":"stdout","line":" and room in jbuf for a line
+ * of it: PIPE_BUF of batched lines, then the worst case of one more (every
+ * byte escaped as \u00XX). */
+static int json_prefix(struct relay *r, const char *path, int dst_fd)
+{
+	static const char head[] = "{\"path\":\"";
+	const char *tail = dst_fd == STDERR_FILENO ? "\",\"stream\":\"stderr\",\"line\":\"" :
+						     "\",\"stream\":\"stdout\",\"line\":\"";
+	size_t plen = strlen(path), cap = sizeof(head) + 6 * plen + strlen(tail) + 1;
+	size_t at, need;
+
+	r->prefix = malloc(cap);
+	if (!r->prefix)
+		return -1;
+	memcpy(r->prefix, head, sizeof(head) - 1);
+	at = log_json_escape(r->prefix, sizeof(head) - 1, cap, path, plen);
+	strcpy(r->prefix + at, tail);
+	need = PIPE_BUF + strlen(r->prefix) + 6 * (RELAY_LINE + 1) + 8;
+	if (need > jcap) {
+		char *b = realloc(jbuf, need);
+
+		if (!b) {
+			free(r->prefix);
+			r->prefix = NULL;
+			return -1;
+		}
+		jbuf = b;
+		jcap = need;
+	}
+	return 0;
+}
+
 struct relay *relay_new(struct loop *l, const char *path, int dst_fd,
 			int *child_fd)
 {
@@ -138,9 +208,11 @@ struct relay *relay_new(struct loop *l, const char *path, int dst_fd,
 
 	if (!r)
 		return NULL;
-	if (asprintf(&r->prefix, "[%s] ", path) < 0)
+	if (log_json() ? json_prefix(r, path, dst_fd) < 0 :
+	    asprintf(&r->prefix, "[%s] ", path) < 0)
 		goto err_free;
 	r->plen = strlen(r->prefix);
+	r->json = log_json();
 	if (pipe2(p, O_CLOEXEC) < 0)
 		goto err_free_prefix;
 	if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0 ||

@@ -83,6 +83,25 @@ static void seal_fds(const struct spawn_opts *o)
 		fcntl(o->ready_fd, F_SETFD, 0);
 }
 
+/* The relay pipes a worker writes into are its own, as a terminal would be:
+ * a worker run as another user can then open /dev/stdout (nginx's
+ * access_log /dev/stdout), which is checked against the pipe's owner and
+ * mode (0600, arbor's uid until now). */
+static int own_pipes(const struct spawn_opts *o)
+{
+	const struct conf_setup *s = &o->node->setup;
+	uid_t u = s->has_user ? s->uid : (uid_t)-1;
+	gid_t g = s->has_user || s->has_group ? s->gid : (gid_t)-1;
+
+	if (u == (uid_t)-1 && g == (gid_t)-1)
+		return 0;
+	if (o->out_fd >= 0 && fchown(o->out_fd, u, g) < 0)
+		return -1;
+	if (o->err_fd >= 0 && fchown(o->err_fd, u, g) < 0)
+		return -1;
+	return 0;
+}
+
 static char *const *child_env(const struct spawn_opts *o, int rep)
 {
 	char **env = NULL, kv[PATH_MAX + 32];
@@ -144,6 +163,8 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t pa
 	gs_in = lift(gs_in, above);
 	gs_out = lift(gs_out, above);
 	rdy = lift(rdy, above);
+	if (o->node && own_pipes(o) < 0)
+		child_fail(rep, errno, "stdout/stderr: fchown of the relay pipe");
 	if (place(o->out_fd, STDOUT_FILENO) < 0 || place(o->err_fd, STDERR_FILENO) < 0 ||
 	    place(gs_in, 3) < 0 || place(gs_out, 4) < 0 ||
 	    (o->ready_fd >= 0 && place(rdy, o->ready_fd) < 0))

@@ -28,6 +28,7 @@
 #include "spawn.h"
 #include "sweep.h"
 #include "sup_int.h"
+#include "title.h"
 
 static void plan_run(struct sup *s);
 static void plan_next(struct sup *s, int rc, const char *text);
@@ -458,6 +459,7 @@ static void __attribute__((noreturn)) nested_main(struct sup *parent, struct chi
 	setsid();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != ppid)
 		_exit(1);
+	title_set("arbor: supervisor %s", c->path);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	relay_forget_all();	/* the parent's relays are the parent's */
 	keep_only(&rfd, &wfd);

@@ -101,8 +101,19 @@ valgrind_verdict() {
 	done
 }
 
+# readable_copy FILE: prints the path of a copy of FILE that every user can
+# read and run, for a worker run as another user: the checkout itself may
+# be closed to them (a clone in /root, mode 0700). The copy lives in
+# /tmp/arbor-pub.$$ (mode 0755), removed by arbor_teardown.
+readable_copy() {
+	local d=/tmp/arbor-pub.$$
+	mkdir -p "$d" && chmod 0755 "$d" && cp "$1" "$d/" &&
+		chmod a+rX "$d/${1##*/}" && echo "$d/${1##*/}"
+}
+
 # Stops whatever a test left running.
 arbor_teardown() {
+	rm -rf "/tmp/arbor-pub.$$"
 	if [ -n "${ARBOR_PID:-}" ] && kill -0 "$ARBOR_PID" 2>/dev/null; then
 		local inner
 		inner=$(arbor_inner_pid)

@@ -601,7 +601,7 @@ EOF
 	local arbor=$! a x n
 	ARBOR_PID=$arbor	# for the teardown, should the test fail
 	wait_log "$LOG" '^arbor: ready / '
-	a=$(wpid a) x=$(wpid n/x) n=$(pgrep -P "$arbor" -f -- "-c $INI")
+	a=$(wpid a) x=$(wpid n/x) n=$(pgrep -P "$arbor" -f -- "^arbor: supervisor n$")
 	[ -n "$n" ]
 	kill -0 "$a" && kill -0 "$x"
 	kill -KILL "$arbor"

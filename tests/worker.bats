@@ -140,7 +140,7 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 @test "worker: a non-root worker holds exactly its capabilities and can bind a low port" {
 	ini <<-EOF
 		[worker w]
-		command = $PY $FIXTURES/bindlow.py
+		command = $PY $(readable_copy "$FIXTURES/bindlow.py")
 		user = nobody
 		capabilities = net_bind_service
 		stdout = file:$T/bind.out
@@ -161,7 +161,7 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 @test "worker: a non-root worker without capabilities has none and cannot bind a low port" {
 	ini <<-EOF
 		[worker w]
-		command = $PY $FIXTURES/bindlow.py
+		command = $PY $(readable_copy "$FIXTURES/bindlow.py")
 		user = nobody
 		stdout = file:$T/bind.out
 	EOF

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "relay.h"
 
 static int ntest, nfail;
@@ -207,11 +208,52 @@ static void test_many_lines(void)
 	free(want);
 }
 
+#define J(line) "{\"path\":\"w/x\",\"stream\":\"stdout\",\"line\":\"" line "\"}\n"
+#define RELAYS_TO(in, want) relays_to(in, sizeof(in) - 1, 4096, want, sizeof(want) - 1)
+
+/* log_format = json: one object per line, its text escaped. */
+static void test_json(void)
+{
+	size_t n = 200000, elen = 0, piece = sizeof(J("")) - 1;
+	char *in = malloc(n), *want = malloc(4 * piece + 2 * n);
+
+	log_init(LOG_JSON, 0);
+	ok(RELAYS_TO("a\nb c\n", J("a") J("b c")), "json: a line is an object, its newline dropped");
+	ok(RELAYS_TO("q\"b\\c\x01\t\r\x7f\n", J("q\\\"b\\\\c\\u0001\\t\\r\\u007f")),
+	   "json: quotes, backslashes and control bytes escaped");
+	ok(RELAYS_TO("\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\xb3\n", J("\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\xb3")),
+	   "json: valid UTF-8 passes as it is");
+	ok(RELAYS_TO("\xff\xc3(\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82\n",
+		     J("\\ufffd\\ufffd(\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd"
+		       "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd")),
+	   "json: each byte of invalid UTF-8 becomes U+FFFD (stray, overlong, surrogate, too high, cut)");
+	ok(RELAYS_TO("one\npartial", J("one") J("partial")), "json: a partial last line at EOF");
+	ok(RELAYS_TO("\n", J("")), "json: an empty line");
+	memset(in, '"', n);
+	for (size_t off = 0; off < n; off += RELAY_LINE) {
+		size_t k = n - off < RELAY_LINE ? n - off : RELAY_LINE;
+
+		memcpy(want + elen, J(""), piece - 3);
+		elen += piece - 3;
+		for (size_t i = 0; i < k; i++, elen += 2)
+			memcpy(want + elen, "\\\"", 2);
+		memcpy(want + elen, "\"}\n", 3);
+		elen += 3;
+	}
+	ok(relays_to(in, n, 7777, want, elen),
+	   "json: a 200000-byte line of quotes is 4 objects of at most 64 KiB of text each");
+	log_init(LOG_TEXT, 0);
+	ok(RELAYS_TO("a\n", "[w/x] a\n"), "text again for a relay made after");
+	free(in);
+	free(want);
+}
+
 int main(void)
 {
 	test_lines();
 	test_long_lines();
 	test_many_lines();
+	test_json();
 	relay_free(NULL);
 	printf("1..%d\n", ntest);
 	return nfail ? 1 : 0;
