@@ -156,14 +156,12 @@ static void on_link_write(struct loop *l, int fd, uint32_t ev, void *data)
 		link_want_write(ln, false);	/* sent, or the reader is gone */
 }
 
-/* EVENT: "path\tpid\tstate\trestarts\tsince\tgiving_up\trecovering" to
- * the parent. */
+/* EVENT: "path\tpid\tstate\trestarts\tsince\tgiving_up" to the parent. */
 void link_event_up(struct sup *s, const char *path, const struct rtstat *rt)
 {
 	char b[600];
-	int n = snprintf(b, sizeof(b), "%s\t%d\t%d\t%d\t%lld\t%d\t%d", path, (int)rt->pid,
-			 (int)rt->state, rt->restarts, (long long)rt->since, rt->giving_up,
-			 rt->recovering);
+	int n = snprintf(b, sizeof(b), "%s\t%d\t%d\t%d\t%lld\t%d", path, (int)rt->pid,
+			 (int)rt->state, rt->restarts, (long long)rt->since, rt->giving_up);
 
 	if (s->up && n > 0 && (size_t)n < sizeof(b))
 		link_send(s->up, FRAME_EVENT, 0, b, (size_t)n, NULL, 0);
@@ -174,7 +172,7 @@ static void apply_event(struct sup *s, const char *d, size_t len)
 	char b[600], *tab;
 	struct conf_node *n;
 	struct rtstat *rt;
-	int pid, st, restarts, gu, rec;
+	int pid, st, restarts, gu;
 	long long since;
 
 	if (len >= sizeof(b))
@@ -185,13 +183,12 @@ static void apply_event(struct sup *s, const char *d, size_t len)
 	if (!tab)
 		return;
 	*tab = '\0';
-	if (sscanf(tab + 1, "%d\t%d\t%d\t%lld\t%d\t%d", &pid, &st, &restarts, &since, &gu,
-		   &rec) != 6)
+	if (sscanf(tab + 1, "%d\t%d\t%d\t%lld\t%d", &pid, &st, &restarts, &since, &gu) != 5)
 		return;
 	n = conf_find(s->conf, b);
 	if (!n)
 		n = sup_pool_member(s, b);	/* a member started at run time */
-	if (!n || !n->rt || st < C_STOPPED || st > C_RESTARTING)
+	if (!n || !n->rt || st < CS_STOPPED || st >= CS_NSTATES)
 		return;
 	rt = n->rt;
 	rt->pid = pid;
@@ -199,7 +196,6 @@ static void apply_event(struct sup *s, const char *d, size_t len)
 	rt->restarts = restarts;
 	rt->since = since;
 	rt->giving_up = gu;
-	rt->recovering = rec;
 	if (s->up)
 		link_event_up(s, b, rt);
 }
@@ -303,12 +299,12 @@ void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 		return;
 	}
 	k = sup_find_kid(s, path, &exact);
-	if (!k || k->state != C_RUNNING || !k->ln || !n->rt ||
-	    ((struct rtstat *)n->rt)->state != C_RUNNING) {
+	if (!k || k->state != CS_RUNNING || !k->ln || !n->rt ||
+	    ((struct rtstat *)n->rt)->state != CS_RUNNING) {
 		pending_answer_str(s, p, 1, "noproc");
 		return;
 	}
-	forward(s, k->ln, type, path, msg, len, timeout, p, !k->is_sup);
+	forward(s, k->ln, type, path, msg, len, timeout, p, k->kind != CHILD_SUPERVISOR);
 }
 
 /* Admin verbs for a child of a nested supervisor travel as CTL frames:
@@ -339,7 +335,7 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 		sup_admin(s, argv[0], k, argc > 2 ? log_signum(argv[2]) : SIGKILL, p);
 		return;
 	}
-	if (!k->is_sup || !k->ln || k->state != C_RUNNING) {
+	if (k->kind != CHILD_SUPERVISOR || !k->ln || k->state != CS_RUNNING) {
 		if (!strcmp(argv[0], "stop")) {
 			pending_answer_str(s, p, 0, "");
 			return;
@@ -426,8 +422,7 @@ static void protocol_error(struct link *ln, const char *what)
 		snprintf(why, sizeof(why), "worker killed: protocol error: %s", what);
 		fail_calls(ln, why, false);
 	}
-	if (c->pid > 0)
-		kill(c->is_sup ? c->pid : -c->pid, SIGKILL);
+	child_kill(c);
 	loop_del_fd(ln->sup->loop, ln->rfd);
 	ln->dead = true;
 }
@@ -438,7 +433,8 @@ static void got_answer(struct link *ln, const struct frame *f)
 	struct pending *p = pend_find(s, f->id);
 
 	if (!p || p->to != ln) {
-		if ((f->id == 0 || f->id > ln->last_id) && ln->child && !ln->child->is_sup)
+		if ((f->id == 0 || f->id > ln->last_id) && ln->child &&
+		    ln->child->kind != CHILD_SUPERVISOR)
 			protocol_error(ln, "reply to no call");
 		return;		/* a late answer: its caller has gone */
 	}
@@ -496,7 +492,7 @@ static void got_routed(struct link *ln, const struct frame *f, bool timed)
 static void dispatch(struct link *ln, const struct frame *f)
 {
 	struct child *c = ln->child;
-	bool worker = c && !c->is_sup, sup_child = c && c->is_sup;
+	bool sup_child = c && c->kind == CHILD_SUPERVISOR, worker = c && !sup_child;
 
 	switch (f->type) {
 	case FRAME_READY:
@@ -505,10 +501,7 @@ static void dispatch(struct link *ln, const struct frame *f)
 			return;
 		}
 		ln->ready = true;
-		if (c->state == C_STARTING) {
-			c->exec_ok = true;
-			sup_child_ready(c);
-		}
+		child_event(c, CE_READY, 0);
 		return;
 	case FRAME_REPLY:
 	case FRAME_ERROR:
@@ -565,9 +558,7 @@ static void on_link_read(struct loop *l, struct link *ln)
 		if (!ln->child) {	/* the parent is gone: so is this subtree */
 			log_debug("parent supervisor gone: stopping %s", ln->sup->node->path);
 			for (size_t i = 0; i < ln->sup->nkids; i++)
-				if (ln->sup->kids[i]->pid > 0)
-					kill(ln->sup->kids[i]->is_sup ? ln->sup->kids[i]->pid
-					     : -ln->sup->kids[i]->pid, SIGKILL);
+				child_kill(ln->sup->kids[i]);
 			_exit(1);
 		}
 		return;

@@ -82,7 +82,7 @@ static void count_changes(const struct conf *oc, const struct conf_node *o,
 static struct child *kid_by_path(struct sup *s, const char *path)
 {
 	for (size_t i = 0; i < s->nkids; i++)
-		if (!s->kids[i]->is_cmd && !strcmp(s->kids[i]->path, path))
+		if (s->kids[i]->kind != CHILD_CMD && !strcmp(s->kids[i]->path, path))
 			return s->kids[i];
 	return NULL;
 }
@@ -121,12 +121,12 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 		struct child *c = s->kids[i];
 		struct conf_node *n = NULL;
 
-		if (c->is_cmd)
+		if (c->kind == CHILD_CMD)
 			continue;
 		for (size_t j = 0; j < nn->nkids; j++)
 			if (!strcmp(nn->kids[j]->path, c->path))
 				n = nn->kids[j];
-		if (!n || n->is_sup != c->is_sup) {
+		if (!n || n->is_sup != (c->kind == CHILD_SUPERVISOR)) {
 			d->gone[d->ngone++] = c;
 			d->stop[d->nstop++] = c;
 			d->removed++;
@@ -153,7 +153,7 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 			changed = true;
 		}
 		d->kids[d->n++] = c;
-		if (changed && !c->held)
+		if (changed && c->role != ROLE_HELD)
 			d->start[d->nstart++] = c;
 	}
 	if (s->cmd)
@@ -238,7 +238,7 @@ void reload_start_failed(struct sup *s, struct child *c, const char *why)
 static void nested_done(void *ctx, int rc, const char *text, size_t len)
 {
 	struct child *k = ctx;
-	struct sup *s = k->sup;
+	struct sup *s = k->owner;
 
 	if (!s->reload)
 		return;		/* cut short: this supervisor is stopping */
@@ -378,20 +378,18 @@ static void reload_run(struct sup *s)
 		struct child *c = d.kids[i];
 		struct conf_node *n;
 
-		if (c->is_cmd)
+		if (c->kind == CHILD_CMD)
 			continue;
 		n = conf_find(nc, c->path);
 		c->node = n;
 		c->path = n->path;
-		c->rt = n->rt;
 	}
 	for (size_t i = 0; i < d.ngone; i++) {	/* they keep old paths until freed */
 		struct child *c = d.gone[i];
 
 		c->path = strdup(c->path);
-		c->rt = calloc(1, sizeof(*c->rt));
 		c->node = NULL;
-		c->held = true;
+		c->role = ROLE_HELD;
 	}
 	if (s->root)
 		log_init(nc->log_format, log_verbose());

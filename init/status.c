@@ -91,8 +91,8 @@ static void node_view(struct sup *s, struct conf_node *n, struct rtstat *out)
 	if (n == s->conf->root) {
 		memset(out, 0, sizeof(*out));
 		out->pid = getpid();
-		out->state = s->phase == PH_STOP || s->phase == PH_DONE ? C_STOPPING
-			     : s->phase == PH_BOOT ? C_STARTING : C_RUNNING;
+		out->state = s->phase == PH_STOP || s->phase == PH_DONE ? CS_STOPPING
+			     : s->phase == PH_BOOT ? CS_STARTING : CS_RUNNING;
 		out->since = ((struct rtstat *)n->rt)->since;
 		out->giving_up = ((struct rtstat *)n->rt)->giving_up;
 		return;
@@ -106,16 +106,16 @@ static void json_node(struct sup *s, struct sbuf *sb, struct conf_node *n)
 	int64_t up;
 
 	node_view(s, n, &rt);
-	up = rt.state == C_RUNNING && rt.since ? (now_wall() - rt.since) / 1000 : 0;
+	up = rt.state == CS_RUNNING && rt.since ? (now_wall() - rt.since) / 1000 : 0;
 	sb_printf(sb, "{\"path\":");
 	sb_json_str(sb, n->path);
 	sb_printf(sb, ",\"type\":\"%s\",\"pid\":", n->is_sup ? "supervisor" : "worker");
-	if (rt.pid > 0 && rt.state != C_STOPPED)
+	if (rt.pid > 0 && rt.state != CS_STOPPED)
 		sb_printf(sb, "%d", (int)rt.pid);
 	else
 		sb_printf(sb, "null");
 	sb_printf(sb, ",\"state\":\"%s\",\"restart\":\"%s\",\"restarts\":%d,\"uptime\":%lld",
-		  sup_state_name(rt.state), restart_name(n), rt.restarts, (long long)up);
+		  child_state_name(rt.state), restart_name(n), rt.restarts, (long long)up);
 	if (n->is_sup)
 		sb_printf(sb, ",\"strategy\":\"%s\",\"intensity\":%d,\"period\":%ld",
 			  strategy_name(n), n->intensity, n->period_ms / 1000);
@@ -148,13 +148,13 @@ static void node_line(struct sup *s, struct sbuf *sb, struct conf_node *n)
 	char up[32] = "-";
 
 	node_view(s, n, &rt);
-	if (rt.state == C_RUNNING && rt.since)
+	if (rt.state == CS_RUNNING && rt.since)
 		uptime(up, sizeof(up), (now_wall() - rt.since) / 1000);
-	if (rt.pid > 0 && rt.state != C_STOPPED)
-		sb_printf(sb, " %s pid %d, up %s, restarts %d", sup_state_name(rt.state),
+	if (rt.pid > 0 && rt.state != CS_STOPPED)
+		sb_printf(sb, " %s pid %d, up %s, restarts %d", child_state_name(rt.state),
 			  (int)rt.pid, up, rt.restarts);
 	else
-		sb_printf(sb, " %s, restarts %d", sup_state_name(rt.state), rt.restarts);
+		sb_printf(sb, " %s, restarts %d", child_state_name(rt.state), rt.restarts);
 }
 
 /* The tree drawn like tree(1), each node with its type, pid, state,
@@ -185,12 +185,12 @@ static void status_text(struct sup *s, struct sbuf *sb, struct conf_node *n)
 	char up[32] = "-", pid[16] = "-";
 
 	node_view(s, n, &rt);
-	if (rt.state == C_RUNNING && rt.since)
+	if (rt.state == CS_RUNNING && rt.since)
 		uptime(up, sizeof(up), (now_wall() - rt.since) / 1000);
-	if (rt.pid > 0 && rt.state != C_STOPPED)
+	if (rt.pid > 0 && rt.state != CS_STOPPED)
 		snprintf(pid, sizeof(pid), "%d", (int)rt.pid);
 	sb_printf(sb, "%-24s %-10s %-7s %-10s %-9s %8d %8s\n", *n->path ? n->path : "/",
-		  n->is_sup ? "supervisor" : "worker", pid, sup_state_name(rt.state),
+		  n->is_sup ? "supervisor" : "worker", pid, child_state_name(rt.state),
 		  restart_name(n), rt.restarts, up);
 	for (size_t i = 0; i < n->nkids; i++)
 		status_text(s, sb, n->kids[i]);
@@ -205,9 +205,9 @@ static const char *sick(const struct rtstat *rt)
 		return NULL;
 	if (rt->giving_up)
 		return "giving up";
-	if (rt->state == C_RESTARTING)
+	if (rt->state == CS_RESTARTING)
 		return "waiting to restart";
-	if (rt->state == C_STARTING && rt->recovering)
+	if (rt->state == CS_RECOVERING)
 		return "restarting";
 	return NULL;
 }

@@ -8,25 +8,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "child.h"
 #include "conf.h"
 #include "frame.h"
 #include "loop.h"
 #include "sup.h"
 #include "window.h"
 
-/* A child's states, as `arborctl status` names them. */
-enum cstate { C_STOPPED, C_STARTING, C_RUNNING, C_STOPPING, C_RESTARTING };
-
 /* What every process knows of each node of its subtree (conf_node->rt):
  * its direct children's from their struct child, deeper ones from the
  * EVENT frames their supervisors send up. */
 struct rtstat {
 	pid_t pid;
-	enum cstate state;
+	enum child_state state;
 	int restarts;
 	int64_t since;		/* CLOCK_REALTIME ms when it became running */
 	bool giving_up;		/* a supervisor stopping after its intensity */
-	bool recovering;	/* starting again after a crash, until ready */
 };
 
 /* A frame pipe pair: to a GenServer worker, to a nested supervisor, or (in a
@@ -42,36 +39,14 @@ struct link {
 	bool dead;		/* protocol error: ignore what follows */
 };
 
-struct child {
-	struct sup *sup;
-	struct conf_node *node;
-	struct rtstat *rt;	/* == node->rt */
-	char *path;		/* node->path, or "cmd" for the -- CMD */
-	enum cstate state;
-	pid_t pid;
-	bool is_sup, is_cmd;
-	bool held;		/* stopped by arborctl: strategies leave it */
-	bool down;		/* a temporary child that ended or was stopped as
-				 * a bystander: no strategy starts it again */
-	int stop_sig;		/* the signal arbor sent to stop it, 0 none */
-	int exec_fd, ready_fd, notify_fd;
-	bool exec_ok;
-	bool notified;		/* READY=1 came on notify_fd (kept open after) */
-	char start_err[512];	/* why the start failed, for the log */
-	struct loop_timer *timer;	/* start timeout or kill deadline */
-	struct link *ln;	/* GenServer or nested supervisor */
-	char instance[40];	/* ARBOR_INSTANCE of the current start */
-	long shutdown_ms;	/* as it was started with: reload may change */
-	int cfg_stop_signal;	/* the node under a running child */
-};
-
 enum act_type { ACT_STOP, ACT_START };
 
 struct action {
 	enum act_type type;
 	struct child *c;
 	struct pending *waiter;	/* an arborctl request answered when done */
-	bool again;		/* a start that restarts after a crash */
+	bool again;		/* a start after a crash; a stop of a bystander
+				 * that starts again */
 };
 
 enum phase { PH_BOOT, PH_RUN, PH_STOP, PH_DONE };
@@ -104,9 +79,12 @@ struct pending {
 	bool is_call;		/* a CALL to a worker (vs. a CTL request) */
 };
 
-struct pidmap {
-	struct { pid_t pid; struct child *c; } *slot;
-	size_t cap, n;
+/* What a child told its supervisor, acted on from deferred work. */
+struct note {
+	struct child *c;
+	bool ready;		/* it became ready; else it exited: */
+	enum child_state was;	/* its state before it exited */
+	int ws;
 };
 
 struct sup {
@@ -120,40 +98,39 @@ struct sup {
 	enum phase phase;
 	struct action *plan;
 	size_t nplan, at, capplan;
-	struct child **deaths;	/* exits that came during a plan, in order */
-	int *death_ws;
-	size_t ndeaths, capdeaths;
+	struct note *deaths;	/* exits that came during a plan, in order */
+	size_t ndeaths;
+	size_t room;		/* of plan, inbox and deaths: see sup_reserve() */
 	int exit_code;
 	int die_sig;		/* nested: stopped by a signal not from the
 				 * parent, so it dies by it once stopped */
 	bool exit_with_cmd;	/* arbor ends with CMD's status (TERM etc.) */
 	bool root;
 	struct link *up;	/* nested: the link to the parent */
-	struct pidmap pids;
+	struct reap *reap;	/* pid -> child */
+	struct note *inbox;	/* what the children told, not acted on yet */
+	size_t ninbox;
+	bool kicked;		/* sup_step is deferred */
+	bool planning;		/* a plan is set and not done */
 	struct pending **calls;	/* hash of pending by id */
 	size_t ncalls_cap;
 	uint64_t next_id;
 	struct child *cmd;	/* the -- CMD, root only */
 	struct sup_cmd cmdopt;
+	struct child_cmd cmd_opts;	/* what the CMD child needs of it */
 	void *ctl;		/* the control socket server, root only */
 	struct loop_timer *adopt_timer;	/* kill_adopted soon after deaths */
 	struct child **gone;	/* removed by reload, freed once stopped */
 	size_t ngone;
 	struct reload *reload;	/* under way */
 	struct reload *reload_next;	/* asked meanwhile: runs once idle */
-	int notify_seq;
 };
 
 /* sup.c */
-void sup_child_ready(struct child *c);
-void sup_child_failed_start(struct child *c, const char *why);
 struct child *sup_find_kid(struct sup *s, const char *path, bool *exact);
-void sup_event(struct sup *s, struct child *c);
-void sup_set_state(struct child *c, enum cstate st);
 void sup_admin(struct sup *s, const char *verb, struct child *c, int sig,
 	       struct pending *p);
 void sup_shutdown(struct sup *s, int code);
-const char *sup_state_name(enum cstate st);
 void sup_reload_apply(struct sup *s, struct child **stop, size_t nstop,
 		      struct child **start, size_t nstart, struct child **gone,
 		      size_t ngone);
@@ -171,6 +148,8 @@ struct conf_node *sup_pool_member(struct sup *s, const char *path);
 struct child *sup_add_kid(struct sup *s, struct conf_node *n);
 /* A child for node n, stopped; its run-time slot is n->rt (made if need be). */
 struct child *sup_child_new(struct sup *s, struct conf_node *n);
+/* Makes room for what the children may queue (after kids or gone grew). */
+int sup_reserve(struct sup *s);
 
 /* link.c */
 struct link *link_new(struct sup *s, struct child *c, int rfd, int wfd, size_t max);
