@@ -198,6 +198,9 @@ static void apply_event(struct sup *s, const char *d, size_t len)
 	rt->giving_up = gu;
 	if (s->up)
 		link_event_up(s, b, rt);
+	else
+		log_debug("event %s %s pid=%d restarts=%d", b, child_state_name(rt->state),
+			  (int)rt->pid, rt->restarts);
 }
 
 /* --- routing --- */
