@@ -432,7 +432,8 @@ static void plan_done(struct sup *s)
 	switch (s->phase) {
 	case PH_BOOT:
 		s->phase = PH_RUN;
-		((struct rtstat *)s->node->rt)->since = wall_ms();
+		if (!s->root)	/* the root's counts from its own start */
+			((struct rtstat *)s->node->rt)->since = wall_ms();
 		if (s->up) {
 			s->up->ready = true;
 			link_send(s->up, FRAME_READY, 0, "arbor/1", 7, NULL, 0);
@@ -1027,6 +1028,8 @@ static int sup_loop(struct sup *s)
 	}
 	if (s->root && open_ctl(s) < 0)
 		return 1;
+	if (s->root)
+		((struct rtstat *)s->node->rt)->since = wall_ms();
 	s->phase = PH_BOOT;
 	plan_reset(s);
 	for (size_t i = 0; i < s->nkids; i++)
