@@ -39,7 +39,9 @@ struct policy_kid {
 	bool significant;
 	bool held;		/* stopped by arborctl: strategies leave it */
 	bool down;		/* a temporary child that ended: never started again */
-	bool stopped;		/* neither starting, running nor stopping */
+	bool stopped;		/* neither starting, running nor stopping, and no
+				 * exit of its own waiting to be decided (such a
+				 * child is not down yet: all_significant waits) */
 	bool outside;		/* outside the strategies: the -- CMD */
 };
 
