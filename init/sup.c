@@ -25,6 +25,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "policy.h"
 #include "reap.h"
 #include "relay.h"
 #include "sup_int.h"
@@ -235,6 +236,8 @@ int sup_reserve(struct sup *s)
 {
 	size_t n = s->nkids + s->ngone + 1, plan = 2 * n + 4;
 	struct note *in, *d;
+	struct policy_kid *pk;
+	struct policy_action *pa;
 
 	if (n <= s->room && plan <= s->capplan)
 		return 0;
@@ -247,6 +250,14 @@ int sup_reserve(struct sup *s)
 		return -1;
 	s->deaths = d;
 	s->room = n;
+	pk = realloc(s->pkids, n * sizeof(*pk));
+	if (!pk)
+		return -1;
+	s->pkids = pk;
+	pa = realloc(s->pacts, POLICY_MAX_ACTIONS(n) * sizeof(*pa));
+	if (!pa)
+		return -1;
+	s->pacts = pa;
 	if (plan > s->capplan) {
 		struct action *p = realloc(s->plan, plan * sizeof(*p));
 
@@ -340,7 +351,7 @@ void sup_shutdown(struct sup *s, int code)
 	sup_kick(s);
 }
 
-static void give_up(struct sup *s)
+static void give_up(struct sup *s, int code)
 {
 	int n = window_count(&s->win, loop_now_ms());
 
@@ -357,9 +368,10 @@ static void give_up(struct sup *s)
 			link_event_up(s, s->node->path, rt);
 		}
 	}
-	/* A nested supervisor's give-up is OTP's exit with reason shutdown:
-	 * a clean exit for its parent, which restarts it only if permanent. */
-	sup_shutdown(s, s->root ? 1 : 0);
+	/* A nested supervisor's give-up is OTP's exit with reason shutdown
+	 * (code 0): a clean exit for its parent, which restarts it only if
+	 * permanent. */
+	sup_shutdown(s, code);
 }
 
 static void next_death(struct sup *s)
@@ -502,119 +514,119 @@ static void plan_run(struct sup *s)
 		plan_done(s);
 }
 
-/* The children a strategy stops and starts again when c has failed: OTP's
- * one_for_all stops all the others in reverse and starts all in order;
- * rest_for_one does the same with the children after c. Temporary children
- * stopped as bystanders are not started again, nor are held ones. */
-static void strategy_plan(struct sup *s, struct child *c)
-{
-	size_t i, at = 0;
-
-	plan_reset(s);
-	if (s->node->strategy == STRAT_ONE_FOR_ONE) {
-		plan_add(s, ACT_START, c, true);
-		return;
-	}
-	if (s->node->strategy == STRAT_REST_FOR_ONE)
-		for (i = 0; i < s->nkids; i++)
-			if (s->kids[i] == c)
-				at = i;
-	for (i = s->nkids; i-- > at;) {
-		struct child *k = s->kids[i];
-
-		if (k == c || k->kind == CHILD_CMD)	/* CMD stands outside the strategies */
-			continue;
-		if (k->node->restart == RESTART_TEMPORARY && k->role == ROLE_ACTIVE)
-			k->role = ROLE_FORGOTTEN;
-		plan_add(s, ACT_STOP, k, k->role == ROLE_ACTIVE);
-	}
-	for (i = at; i < s->nkids; i++) {
-		struct child *k = s->kids[i];
-
-		if (k == c || (k->role == ROLE_ACTIVE && k->kind != CHILD_CMD))
-			plan_add(s, ACT_START, k, true);
-	}
-}
-
-static bool all_significant_down(struct sup *s)
-{
-	for (size_t i = 0; i < s->nkids; i++) {
-		struct child *k = s->kids[i];
-
-		if (k->node && k->node->significant && k->state != CS_STOPPED)
-			return false;
-	}
-	return true;
-}
-
-static bool abnormal(struct child *c, int ws)
-{
-	if (WIFEXITED(ws))
-		return WEXITSTATUS(ws) != 0;
-	return WTERMSIG(ws) != c->stop_sig || !c->stop_sig;
-}
-
 /* The CMD of `arbor -- CMD` has exited: arbor ends with its status. */
 static int cmd_status(struct sup *s, int ws)
 {
-	int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	int code = policy_exit_code(ws);
 
 	if (WIFEXITED(ws) && s->cmdopt.clean[code])
 		code = 0;
 	return code;
 }
 
-/* A child that ended for good: a significant one may end its supervisor
- * (OTP's auto_shutdown). */
-static void ended(struct sup *s, struct child *c, int ws)
+/* The children as the policy sees them, into s->pkids. */
+static void policy_view(struct sup *s)
 {
-	const char *why = NULL;
+	for (size_t i = 0; i < s->nkids; i++) {
+		const struct child *k = s->kids[i];
 
-	child_settle(c, CS_STOPPED);
-	if (!c->node || !c->node->significant || c->role == ROLE_HELD)
-		return;
-	if (s->node->auto_shutdown == AUTO_ANY_SIGNIFICANT)
-		why = "any_significant";
-	else if (s->node->auto_shutdown == AUTO_ALL_SIGNIFICANT && all_significant_down(s))
-		why = "all_significant";
-	if (!why)
-		return;
-	log_ev("auto_shutdown", s->node->path, "reason=%s child=%s", why, c->path);
-	sup_shutdown(s, s->root ? (WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws)) : 0);
+		s->pkids[i] = (struct policy_kid){
+			.restart = k->node ? k->node->restart : RESTART_TEMPORARY,
+			.significant = k->node && k->node->significant,
+			.held = k->role == ROLE_HELD,
+			.down = k->role == ROLE_FORGOTTEN,
+			.stopped = k->state == CS_STOPPED,
+			.outside = k->kind == CHILD_CMD,
+		};
+	}
 }
 
-/* OTP's restart decision for one exited child. */
+static bool starts_again(const struct policy_action *a, size_t n, size_t kid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].op == POL_START && a[i].kid == kid)
+			return true;
+	return false;
+}
+
+static void restarting(struct sup *s, struct child *c, int count)
+{
+	static const char *const strat[] = { "one_for_one", "one_for_all", "rest_for_one" };
+
+	rt_of(c)->restarts++;
+	log_ev("restarting", c->path, "restart=%d/%d period=%ldms strategy=%s", count,
+	       s->node->intensity, s->node->period_ms, strat[s->node->strategy]);
+	child_settle(c, CS_RESTARTING);
+}
+
+static void auto_shutdown(struct sup *s, struct child *c, int code)
+{
+	log_ev("auto_shutdown", s->node->path, "reason=%s child=%s",
+	       s->node->auto_shutdown == AUTO_ANY_SIGNIFICANT ? "any_significant"
+	       : "all_significant", c->path);
+	sup_shutdown(s, code);
+}
+
+/* Carries out one action of the policy; the stops and starts become the
+ * plan, in the order given. */
+static void act(struct sup *s, const struct policy_action *a, size_t n, size_t i)
+{
+	struct child *k = s->kids[a[i].kid];
+
+	switch (a[i].op) {
+	case POL_STOPPED:
+		child_settle(k, CS_STOPPED);
+		break;
+	case POL_FORGET:
+		if (k->role == ROLE_ACTIVE)
+			k->role = ROLE_FORGOTTEN;
+		child_settle(k, CS_STOPPED);
+		break;
+	case POL_RESTART:
+		restarting(s, k, a[i].code);
+		break;
+	case POL_STOP:
+		plan_add(s, ACT_STOP, k, starts_again(a, n, a[i].kid));
+		break;
+	case POL_START:
+		plan_add(s, ACT_START, k, true);
+		break;
+	case POL_GIVE_UP:
+		give_up(s, a[i].code);
+		break;
+	case POL_SHUTDOWN:
+		auto_shutdown(s, s->kids[a[0].kid], a[i].code);
+		break;
+	}
+}
+
+/* OTP's decision for one exited child (policy.c), carried out. */
 static void decide(struct sup *s, struct child *c, int ws)
 {
-	enum conf_restart rt = c->node ? c->node->restart : RESTART_TEMPORARY;
-	bool again = rt == RESTART_PERMANENT || (rt == RESTART_TRANSIENT && abnormal(c, ws));
+	struct policy_sup ps = {
+		.strategy = s->node->strategy, .auto_shutdown = s->node->auto_shutdown,
+		.root = s->root, .win = &s->win, .now_ms = loop_now_ms(),
+		.kids = s->pkids, .nkids = s->nkids,
+	};
+	struct policy_exit e = { .ws = ws, .stop_sig = c->stop_sig };
+	size_t n;
 
 	if (c->kind == CHILD_CMD) {
 		child_settle(c, CS_STOPPED);
 		sup_shutdown(s, cmd_status(s, ws));
 		return;
 	}
-	if (c->role == ROLE_HELD || !again) {
-		/* OTP forgets a temporary child; a transient one that ended
-		 * normally stays in the list and a sibling's one_for_all or
-		 * rest_for_one restart starts it again. */
-		if (rt == RESTART_TEMPORARY && c->role == ROLE_ACTIVE)
-			c->role = ROLE_FORGOTTEN;
-		ended(s, c, ws);
-		return;
-	}
-	if (window_add(&s->win, loop_now_ms())) {
+	while (e.kid < s->nkids && s->kids[e.kid] != c)
+		e.kid++;
+	if (e.kid == s->nkids) {	/* removed by a reload: only stopped */
 		child_settle(c, CS_STOPPED);
-		give_up(s);
 		return;
 	}
-	rt_of(c)->restarts++;
-	log_ev("restarting", c->path, "restart=%d/%d period=%ldms strategy=%s",
-	       window_count(&s->win, loop_now_ms()), s->node->intensity, s->node->period_ms,
-	       s->node->strategy == STRAT_ONE_FOR_ONE ? "one_for_one" :
-	       s->node->strategy == STRAT_ONE_FOR_ALL ? "one_for_all" : "rest_for_one");
-	child_settle(c, CS_RESTARTING);
-	strategy_plan(s, c);
+	policy_view(s);
+	plan_reset(s);
+	n = policy_decide(&ps, &e, s->pacts);
+	for (size_t i = 0; i < n; i++)
+		act(s, s->pacts, n, i);
 	plan_run(s);
 }
 
@@ -1065,6 +1077,8 @@ static void sup_free(struct sup *s)
 	free(s->plan);
 	free(s->deaths);
 	free(s->inbox);
+	free(s->pkids);
+	free(s->pacts);
 	reap_free(s->reap);
 	free(s->calls);
 	window_free(&s->win);

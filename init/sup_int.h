@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "frame.h"
 #include "loop.h"
+#include "policy.h"
 #include "sup.h"
 #include "window.h"
 
@@ -101,6 +102,8 @@ struct sup {
 	struct note *deaths;	/* exits that came during a plan, in order */
 	size_t ndeaths;
 	size_t room;		/* of plan, inbox and deaths: see sup_reserve() */
+	struct policy_kid *pkids;	/* the children as policy.c sees them */
+	struct policy_action *pacts;	/* what it decided */
 	int exit_code;
 	int die_sig;		/* nested: stopped by a signal not from the
 				 * parent, so it dies by it once stopped */
