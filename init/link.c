@@ -157,7 +157,7 @@ static void on_link_write(struct loop *l, int fd, uint32_t ev, void *data)
 }
 
 /* EVENT: "path\tpid\tstate\trestarts\tsince\tgiving_up" to the parent. */
-void link_event_up(struct sup *s, const char *path, const struct rtstat *rt)
+void link_event_up(struct sup *s, const char *path, const struct reg_node *rt)
 {
 	char b[600];
 	int n = snprintf(b, sizeof(b), "%s\t%d\t%d\t%d\t%lld\t%d", path, (int)rt->pid,
@@ -170,8 +170,7 @@ void link_event_up(struct sup *s, const char *path, const struct rtstat *rt)
 static void apply_event(struct sup *s, const char *d, size_t len)
 {
 	char b[600], *tab;
-	struct conf_node *n;
-	struct rtstat *rt;
+	struct reg_node *rt;
 	int pid, st, restarts, gu;
 	long long since;
 
@@ -185,12 +184,11 @@ static void apply_event(struct sup *s, const char *d, size_t len)
 	*tab = '\0';
 	if (sscanf(tab + 1, "%d\t%d\t%d\t%lld\t%d", &pid, &st, &restarts, &since, &gu) != 5)
 		return;
-	n = conf_find(s->conf, b);
-	if (!n)
-		n = sup_pool_member(s, b);	/* a member started at run time */
-	if (!n || !n->rt || st < CS_STOPPED || st >= CS_NSTATES)
+	if (!sup_member(s, b) || st < CS_STOPPED || st >= CS_NSTATES)
+		return;		/* (a member started at run time is made) */
+	rt = registry_get(s->reg, b);
+	if (!rt)
 		return;
-	rt = n->rt;
 	rt->pid = pid;
 	rt->state = st;
 	rt->restarts = restarts;
@@ -267,7 +265,8 @@ static void forward(struct sup *s, struct link *to, uint8_t type, const char *pa
 void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 		size_t len, int64_t timeout, struct pending *p)
 {
-	struct conf_node *n = conf_find(s->conf, path);
+	struct conf_node *n = sup_node(s, path);
+	struct reg_node *rt = registry_find(s->reg, path);
 	struct child *k;
 	bool exact = false;
 	char err[600];
@@ -302,8 +301,7 @@ void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 		return;
 	}
 	k = sup_find_kid(s, path, &exact);
-	if (!k || k->state != CS_RUNNING || !k->ln || !n->rt ||
-	    ((struct rtstat *)n->rt)->state != CS_RUNNING) {
+	if (!k || k->state != CS_RUNNING || !k->ln || !rt || rt->state != CS_RUNNING) {
 		pending_answer_str(s, p, 1, "noproc");
 		return;
 	}
@@ -322,10 +320,8 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 
 	k = sup_find_kid(s, path, &exact);
 	if (!k && s->node->is_pool && !strcmp(argv[0], "start")) {
-		struct conf_node *m = conf_find(s->conf, path);
+		struct conf_node *m = sup_member(s, path);
 
-		if (!m)
-			m = sup_pool_member(s, path);
 		if (m && m->parent == s->node && (k = sup_add_kid(s, m)))
 			exact = true;
 	}

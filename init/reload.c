@@ -18,40 +18,18 @@
 #include "log.h"
 #include "sup_int.h"
 
-/* Moves the run-time slots from the old tree to the nodes of the same
- * path in the new one; the slots of nodes that are gone are freed. */
-static void rt_move(struct conf_node *old, struct conf *nc)
+/* Forgets the run-time state of the nodes that are gone from the new tree
+ * (or changed from worker to supervisor and back): a node added again
+ * later starts afresh. */
+static void registry_prune(struct registry *r, const struct conf_node *old,
+			   const struct conf *nc)
 {
-	struct conf_node *n = conf_find(nc, old->path);
+	const struct conf_node *n = conf_find(nc, old->path);
 
 	for (size_t i = 0; i < old->nkids; i++)
-		rt_move(old->kids[i], nc);
-	if (n && !n->rt && n->is_sup == old->is_sup)
-		n->rt = old->rt;
-	else
-		free(old->rt);
-	old->rt = NULL;
-}
-
-static void rt_fill(struct conf_node *n)
-{
-	if (!n->rt)
-		n->rt = calloc(1, sizeof(struct rtstat));
-	for (size_t i = 0; i < n->nkids; i++)
-		rt_fill(n->kids[i]);
-}
-
-/* Pool members started at run time are not in the file: they stay. */
-static void keep_members(struct conf_node *old, struct conf *nc)
-{
-	struct conf_node *np = old->is_pool ? conf_find(nc, old->path) : NULL;
-
-	for (size_t i = 0; i < old->nkids; i++) {
-		if (np && np->is_pool && !conf_find(nc, old->kids[i]->path))
-			conf_pool_add(nc, np, old->kids[i]->name);
-		else if (!old->is_pool)
-			keep_members(old->kids[i], nc);
-	}
+		registry_prune(r, old->kids[i], nc);
+	if (!n || n->is_sup != old->is_sup)
+		registry_drop(r, old->path);
 }
 
 /* Counts, over the whole tree, the nodes added, removed and changed. */
@@ -121,8 +99,8 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 		struct child *c = s->kids[i];
 		struct conf_node *n = NULL;
 
-		if (c->kind == CHILD_CMD)
-			continue;
+		if (c->kind == CHILD_CMD || (nn->is_pool && sup_is_member(s, c->node)))
+			continue;	/* members started at run time stay */
 		for (size_t j = 0; j < nn->nkids; j++)
 			if (!strcmp(nn->kids[j]->path, c->path))
 				n = nn->kids[j];
@@ -156,6 +134,9 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 		if (changed && c->role != ROLE_HELD)
 			d->start[d->nstart++] = c;
 	}
+	for (size_t i = 0; nn->is_pool && i < s->nkids; i++)
+		if (sup_is_member(s, s->kids[i]->node))
+			d->kids[d->n++] = s->kids[i];
 	if (s->cmd)
 		d->kids[d->n++] = s->cmd;
 	return 0;
@@ -347,7 +328,6 @@ static void reload_run(struct sup *s)
 		reload_finish(s);
 		return;
 	}
-	keep_members(old->root, nc);
 	nn = conf_find(nc, s->node->path);
 	if (!nn || !nn->is_sup) {
 		conf_free(nc);
@@ -372,13 +352,12 @@ static void reload_run(struct sup *s)
 	d.added = d.removed = d.changed = 0;	/* the whole subtree's, for the reply */
 	count_changes(old, s->node, nc, NULL, &d.added, &d.removed, &d.changed);
 	count_changes(old, NULL, nc, nn, &d.added, &d.removed, &d.changed);
-	rt_move(old->root, nc);
-	rt_fill(nc->root);
+	registry_prune(s->reg, old->root, nc);
 	for (size_t i = 0; i < d.n; i++) {	/* every kept child points into nc */
 		struct child *c = d.kids[i];
 		struct conf_node *n;
 
-		if (c->kind == CHILD_CMD)
+		if (c->kind == CHILD_CMD || sup_is_member(s, c->node))
 			continue;
 		n = conf_find(nc, c->path);
 		c->node = n;
@@ -391,6 +370,7 @@ static void reload_run(struct sup *s)
 		c->node = NULL;
 		c->role = ROLE_HELD;
 	}
+	sup_members_rebind(s, nc);	/* after the gone ones took their paths */
 	if (s->root)
 		log_init(nc->log_format, log_verbose());
 	s->node = nn;

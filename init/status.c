@@ -1,5 +1,5 @@
 /* status: the root's answers to arborctl -- status, tree, ping -- read from
- * the run-time state every node keeps (conf_node->rt), and the dispatch of
+ * the registry (the run-time state of every node), and the dispatch of
  * every other request into the tree. */
 #include <signal.h>
 #include <stdarg.h>
@@ -86,23 +86,25 @@ static int64_t now_wall(void)
 }
 
 /* The root reports itself as running in arbor's own process. */
-static void node_view(struct sup *s, struct conf_node *n, struct rtstat *out)
+static void node_view(struct sup *s, struct conf_node *n, struct reg_node *out)
 {
+	const struct reg_node *rt = registry_find(s->reg, n->path);
+
+	memset(out, 0, sizeof(*out));
+	if (rt)
+		*out = *rt;
 	if (n == s->conf->root) {
-		memset(out, 0, sizeof(*out));
 		out->pid = getpid();
 		out->state = s->phase == PH_STOP || s->phase == PH_DONE ? CS_STOPPING
 			     : s->phase == PH_BOOT ? CS_STARTING : CS_RUNNING;
-		out->since = ((struct rtstat *)n->rt)->since;
-		out->giving_up = ((struct rtstat *)n->rt)->giving_up;
-		return;
+		out->restarts = 0;
 	}
-	*out = *(struct rtstat *)n->rt;
 }
 
 static void json_node(struct sup *s, struct sbuf *sb, struct conf_node *n)
 {
-	struct rtstat rt;
+	struct conf_node *k;
+	struct reg_node rt;
 	int64_t up;
 
 	node_view(s, n, &rt);
@@ -122,10 +124,10 @@ static void json_node(struct sup *s, struct sbuf *sb, struct conf_node *n)
 	else
 		sb_printf(sb, ",\"genserver\":%s", n->genserver ? "true" : "false");
 	sb_printf(sb, ",\"children\":[");
-	for (size_t i = 0; i < n->nkids; i++) {
+	for (size_t i = 0; (k = sup_kid_node(s, n, i)); i++) {
 		if (i)
 			sb_printf(sb, ",");
-		json_node(s, sb, n->kids[i]);
+		json_node(s, sb, k);
 	}
 	sb_printf(sb, "]}");
 }
@@ -144,7 +146,7 @@ static void uptime(char *b, size_t len, int64_t secs)
 
 static void node_line(struct sup *s, struct sbuf *sb, struct conf_node *n)
 {
-	struct rtstat rt;
+	struct reg_node rt;
 	char up[32] = "-";
 
 	node_view(s, n, &rt);
@@ -163,6 +165,7 @@ static void tree_node(struct sup *s, struct sbuf *sb, struct conf_node *n,
 		      const char *indent, bool last, bool top)
 {
 	char sub[512];
+	struct conf_node *k;
 
 	if (top)
 		sb_printf(sb, "%s", *n->path ? n->path : "/");
@@ -175,14 +178,15 @@ static void tree_node(struct sup *s, struct sbuf *sb, struct conf_node *n,
 	node_line(s, sb, n);
 	sb_printf(sb, "\n");
 	snprintf(sub, sizeof(sub), "%s%s", indent, top ? "" : last ? "    " : "│   ");
-	for (size_t i = 0; i < n->nkids; i++)
-		tree_node(s, sb, n->kids[i], sub, i + 1 == n->nkids, false);
+	for (size_t i = 0; (k = sup_kid_node(s, n, i)); i++)
+		tree_node(s, sb, k, sub, !sup_kid_node(s, n, i + 1), false);
 }
 
 static void status_text(struct sup *s, struct sbuf *sb, struct conf_node *n)
 {
-	struct rtstat rt;
+	struct reg_node rt;
 	char up[32] = "-", pid[16] = "-";
+	struct conf_node *k;
 
 	node_view(s, n, &rt);
 	if (rt.state == CS_RUNNING && rt.since)
@@ -192,14 +196,14 @@ static void status_text(struct sup *s, struct sbuf *sb, struct conf_node *n)
 	sb_printf(sb, "%-24s %-10s %-7s %-10s %-9s %8d %8s\n", *n->path ? n->path : "/",
 		  n->is_sup ? "supervisor" : "worker", pid, child_state_name(rt.state),
 		  restart_name(n), rt.restarts, up);
-	for (size_t i = 0; i < n->nkids; i++)
-		status_text(s, sb, n->kids[i]);
+	for (size_t i = 0; (k = sup_kid_node(s, n, i)); i++)
+		status_text(s, sb, k);
 }
 
 /* Why n is not healthy, or NULL: a supervisor giving up, a child waiting
  * to restart, or one started again after a crash that is not ready yet. A
  * child started by arborctl or by a reload is not counted while it starts. */
-static const char *sick(const struct rtstat *rt)
+static const char *sick(const struct reg_node *rt)
 {
 	if (!rt)
 		return NULL;
@@ -213,13 +217,16 @@ static const char *sick(const struct rtstat *rt)
 }
 
 /* The first node of n's subtree that is not healthy; *why says how. */
-static const struct conf_node *unhealthy(struct conf_node *n, const char **why)
+static const struct conf_node *unhealthy(struct sup *s, struct conf_node *n,
+					       const char **why)
 {
-	*why = sick(n->rt);
+	struct conf_node *k;
+
+	*why = sick(registry_find(s->reg, n->path));
 	if (*why)
 		return n;
-	for (size_t i = 0; i < n->nkids; i++) {
-		const struct conf_node *bad = unhealthy(n->kids[i], why);
+	for (size_t i = 0; (k = sup_kid_node(s, n, i)); i++) {
+		const struct conf_node *bad = unhealthy(s, k, why);
 
 		if (bad)
 			return bad;
@@ -268,16 +275,16 @@ static struct pending *client(struct sup *s, sup_done_fn *done, void *ctx)
 void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *ctx)
 {
 	const char *verb = argc > 0 ? argv[0] : "";
-	struct conf_node *n = argc > 1 ? conf_find(s->conf, argv[1]) : NULL;
+	struct conf_node *n = argc > 1 ? sup_node(s, argv[1]) : NULL;
 
 	if (!n && argc > 1 && !strcmp(verb, "start"))
-		n = sup_pool_member(s, argv[1]);	/* grows a pool */
+		n = sup_member(s, argv[1]);	/* grows a pool */
 	struct sbuf sb = { 0 };
 	struct pending *p;
 
 	if (!strcmp(verb, "ping")) {
 		const char *why = NULL;
-		const struct conf_node *bad = unhealthy(s->conf->root, &why);
+		const struct conf_node *bad = unhealthy(s, s->conf->root, &why);
 
 		if (s->phase == PH_BOOT)
 			reply(done, ctx, 1, "starting");

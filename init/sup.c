@@ -48,16 +48,19 @@ static int64_t wall_ms(void)
 
 /* --- what the children tell --- */
 
-static struct rtstat *rt_of(const struct child *c)
+/* c's entry in the registry; NULL for a child a reload removed. */
+static struct reg_node *rt_of(const struct child *c)
 {
-	return c->node ? c->node->rt : NULL;
+	const struct sup *s = c->owner;
+
+	return c->node ? registry_get(s->reg, c->path) : NULL;
 }
 
 /* A child's new state, in its run-time slot and up to the parent. */
 static void on_changed(struct child *c)
 {
 	struct sup *s = c->owner;
-	struct rtstat *rt = rt_of(c);
+	struct reg_node *rt = rt_of(c);
 
 	if (!rt)
 		return;		/* removed by a reload: nobody asks any more */
@@ -134,11 +137,13 @@ static const struct child_ops ops = {
  * so its own parent could not clean up after it). */
 static void subtree_down(struct sup *s, struct conf_node *n)
 {
-	for (size_t i = 0; i < n->nkids; i++) {
-		struct rtstat *rt = n->kids[i]->rt;
+	struct conf_node *k;
+
+	for (size_t i = 0; (k = sup_kid_node(s, n, i)); i++) {
+		struct reg_node *rt = registry_find(s->reg, k->path);
 
 		if (rt && rt->pid > 0 && rt->state != CS_STOPPED) {
-			if (n->kids[i]->is_sup) {
+			if (k->is_sup) {
 				kill(rt->pid, SIGKILL);
 				reap_kill_session(rt->pid);
 			} else {
@@ -150,9 +155,9 @@ static void subtree_down(struct sup *s, struct conf_node *n)
 			rt->state = CS_STOPPED;
 			rt->giving_up = false;
 			if (s->up)
-				link_event_up(s, n->kids[i]->path, rt);
+				link_event_up(s, k->path, rt);
 		}
-		subtree_down(s, n->kids[i]);
+		subtree_down(s, k);
 	}
 }
 
@@ -213,6 +218,7 @@ static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid)
 		_exit(1);
 	s->conf = parent->conf;
 	s->conf_file = parent->conf_file;
+	s->reg = parent->reg;	/* what the parent knew of this subtree */
 	s->node = c->node;
 	s->loop = loop_new();
 	if (!s->loop)
@@ -358,9 +364,9 @@ static void give_up(struct sup *s, int code)
 	log_ev("gave up", s->node->path,
 	       "reason=reached_max_restart_intensity restarts=%d intensity=%d period=%ldms",
 	       n, s->node->intensity, s->node->period_ms);
-	if (s->node->rt) {
-		struct rtstat *rt = s->node->rt;
+	struct reg_node *rt = registry_get(s->reg, s->node->path);
 
+	if (rt) {
 		rt->giving_up = true;	/* ping says so until it is restarted */
 		if (s->up) {
 			rt->pid = getpid();
@@ -436,6 +442,15 @@ void sup_reload_apply(struct sup *s, struct child **stop, size_t nstop,
 	sup_kick(s);
 }
 
+/* This supervisor runs from now on, as its registry tells. */
+static void set_since(struct sup *s)
+{
+	struct reg_node *rt = registry_get(s->reg, s->node->path);
+
+	if (rt)
+		rt->since = wall_ms();
+}
+
 static void plan_done(struct sup *s)
 {
 	s->planning = false;
@@ -445,7 +460,7 @@ static void plan_done(struct sup *s)
 	case PH_BOOT:
 		s->phase = PH_RUN;
 		if (!s->root)	/* the root's counts from its own start */
-			((struct rtstat *)s->node->rt)->since = wall_ms();
+			set_since(s);
 		if (s->up) {
 			s->up->ready = true;
 			link_send(s->up, FRAME_READY, 0, "arbor/1", 7, NULL, 0);
@@ -553,7 +568,10 @@ static void restarting(struct sup *s, struct child *c, int count)
 {
 	static const char *const strat[] = { "one_for_one", "one_for_all", "rest_for_one" };
 
-	rt_of(c)->restarts++;
+	struct reg_node *rt = rt_of(c);
+
+	if (rt)
+		rt->restarts++;
 	log_ev("restarting", c->path, "restart=%d/%d period=%ldms strategy=%s", count,
 	       s->node->intensity, s->node->period_ms, strat[s->node->strategy]);
 	child_settle(c, CS_RESTARTING);
@@ -896,44 +914,119 @@ struct child *sup_child_new(struct sup *s, struct conf_node *n)
 {
 	struct child *c;
 
-	if (!n->rt)
-		n->rt = calloc(1, sizeof(struct rtstat));
-	if (!n->rt)
-		return NULL;
 	c = child_new(n->is_sup ? CHILD_SUPERVISOR : CHILD_WORKER, n, n->path, &ops, s,
 		      s->loop, s->reap);
 	return c;
 }
 
-/* A pool member that does not exist yet, made for `arborctl start POOL/N`
- * (OTP's start_child on a simple_one_for_one supervisor); NULL when path is
- * not POOL/N under a pool or already exists. */
-struct conf_node *sup_pool_member(struct sup *s, const char *path)
+struct conf_node *sup_node(struct sup *s, const char *path)
+{
+	struct conf_node *n = conf_find(s->conf, path);
+
+	for (size_t i = 0; !n && i < s->nmembers; i++)
+		if (!strcmp(s->members[i]->path, path))
+			n = s->members[i];
+	return n;
+}
+
+bool sup_is_member(const struct sup *s, const struct conf_node *n)
+{
+	for (size_t i = 0; i < s->nmembers; i++)
+		if (s->members[i] == n)
+			return true;
+	return false;
+}
+
+/* A member takes its pool's worker keys, as conf_pool_add gives them to
+ * the members read from the file; argv and set-up stay the pool's. */
+static void member_fill(struct conf_node *m, struct conf_node *pool)
+{
+	m->parent = pool;
+	m->file = pool->file;
+	m->line = pool->line;
+	m->restart = pool->member_restart;
+	m->shutdown_ms = pool->member_shutdown_ms;
+	m->stop_signal = pool->member_stop_signal;
+	m->genserver = pool->genserver;
+	m->ready = pool->ready;
+	m->ready_fd = pool->ready_fd;
+	m->start_timeout_ms = pool->start_timeout_ms;
+	m->max_message = pool->max_message;
+	m->argv = pool->argv;
+	m->setup = pool->setup;
+}
+
+/* "1", "42": no sign, no leading zero, nothing else. */
+static bool member_name(const char *name)
+{
+	return name[0] >= '1' && name[0] <= '9' && strspn(name, "0123456789") == strlen(name);
+}
+
+static void member_free(struct conf_node *m)
+{
+	free(m->path);
+	free(m);
+}
+
+/* The pool member path, made for `arborctl start POOL/N` (OTP's
+ * start_child on a simple_one_for_one supervisor); NULL when path is not
+ * POOL/N under a pool. */
+struct conf_node *sup_member(struct sup *s, const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	struct conf_node *pool, *n;
+	struct conf_node *pool, *m = sup_node(s, path), **ms;
 	char parent[512];
 
-	if (!slash || conf_find(s->conf, path) || (size_t)(slash - path) >= sizeof(parent))
-		return NULL;
+	if (m || !slash || (size_t)(slash - path) >= sizeof(parent) || !member_name(slash + 1))
+		return m;
 	memcpy(parent, path, (size_t)(slash - path));
 	parent[slash - path] = '\0';
 	pool = conf_find(s->conf, parent);
 	if (!pool || !pool->is_pool)
 		return NULL;
-	n = conf_pool_add(s->conf, pool, slash + 1);
-	if (n && !n->rt)
-		n->rt = calloc(1, sizeof(struct rtstat));
-	return n;
+	ms = realloc(s->members, (s->nmembers + 1) * sizeof(*ms));
+	if (!ms)
+		return NULL;
+	s->members = ms;
+	m = calloc(1, sizeof(*m));
+	if (!m || !(m->path = strdup(path))) {
+		free(m);
+		return NULL;
+	}
+	m->name = m->path + (slash - path) + 1;
+	member_fill(m, pool);
+	s->members[s->nmembers++] = m;
+	return m;
 }
 
-/* Gives every node a run-time slot, so status can be read for any path. */
-static void rt_alloc(struct conf_node *n)
+struct conf_node *sup_kid_node(struct sup *s, const struct conf_node *n, size_t i)
 {
-	if (!n->rt)
-		n->rt = calloc(1, sizeof(struct rtstat));
-	for (size_t i = 0; i < n->nkids; i++)
-		rt_alloc(n->kids[i]);
+	if (i < n->nkids)
+		return n->kids[i];
+	i -= n->nkids;
+	for (size_t j = 0; n->is_pool && j < s->nmembers; j++)
+		if (s->members[j]->parent == n && i-- == 0)
+			return s->members[j];
+	return NULL;
+}
+
+void sup_members_rebind(struct sup *s, struct conf *nc)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < s->nmembers; i++) {
+		struct conf_node *m = s->members[i];
+		struct conf_node *pool = conf_find(nc, m->parent->path);
+
+		if (pool && pool->is_pool && !conf_find(nc, m->path)) {
+			member_fill(m, pool);
+			s->members[keep++] = m;
+		} else {
+			registry_drop(s->reg, m->path);
+			member_free(m);
+		}
+	}
+	s->nmembers = keep;
 }
 
 /* A child added while running (a new pool member), last in start order. */
@@ -975,9 +1068,10 @@ static int sup_build(struct sup *s)
 {
 	struct conf_node *n = s->node;
 
-	rt_alloc(n);
+	if (!s->reg)
+		s->reg = registry_new();
 	s->reap = reap_new();
-	if (!s->reap || window_init(&s->win, n->intensity, n->period_ms) < 0)
+	if (!s->reg || !s->reap || window_init(&s->win, n->intensity, n->period_ms) < 0)
 		return -1;
 	s->kids = calloc(n->nkids + 1, sizeof(*s->kids));
 	if (!s->kids)
@@ -1041,7 +1135,7 @@ static int sup_loop(struct sup *s)
 	if (s->root && open_ctl(s) < 0)
 		return 1;
 	if (s->root)
-		((struct rtstat *)s->node->rt)->since = wall_ms();
+		set_since(s);
 	s->phase = PH_BOOT;
 	plan_reset(s);
 	for (size_t i = 0; i < s->nkids; i++)
@@ -1073,6 +1167,9 @@ static void sup_free(struct sup *s)
 		child_free(s->gone[i]);
 	}
 	free(s->gone);
+	for (size_t i = 0; i < s->nmembers; i++)
+		member_free(s->members[i]);
+	free(s->members);
 	free(s->kids);
 	free(s->plan);
 	free(s->deaths);
@@ -1085,14 +1182,6 @@ static void sup_free(struct sup *s)
 	loop_timer_del(s->loop, s->adopt_timer);
 	s->adopt_timer = NULL;
 	loop_defer_cancel(s->loop, s);
-}
-
-static void rt_free(struct conf_node *n)
-{
-	free(n->rt);
-	n->rt = NULL;
-	for (size_t i = 0; i < n->nkids; i++)
-		rt_free(n->kids[i]);
 }
 
 /* The root: the -- CMD and the control socket besides the tree. */
@@ -1117,10 +1206,8 @@ int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cm
 	sup_free(&s);
 	if (getpid() != 1)	/* as PID 1, the kernel ends what is left */
 		reap_kill_path("");
-	rt_free(s.conf->root);
+	registry_free(s.reg);
 	conf_free(s.conf);	/* reload may have replaced the caller's */
-	free(cmd_node.rt);
-	cmd_node.rt = NULL;
 	loop_free(s.loop);
 	return code;
 }

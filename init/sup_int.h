@@ -13,19 +13,9 @@
 #include "frame.h"
 #include "loop.h"
 #include "policy.h"
+#include "registry.h"
 #include "sup.h"
 #include "window.h"
-
-/* What every process knows of each node of its subtree (conf_node->rt):
- * its direct children's from their struct child, deeper ones from the
- * EVENT frames their supervisors send up. */
-struct rtstat {
-	pid_t pid;
-	enum child_state state;
-	int restarts;
-	int64_t since;		/* CLOCK_REALTIME ms when it became running */
-	bool giving_up;		/* a supervisor stopping after its intensity */
-};
 
 /* A frame pipe pair: to a GenServer worker, to a nested supervisor, or (in a
  * nested supervisor) to its parent. */
@@ -93,6 +83,10 @@ struct sup {
 	struct conf *conf;
 	const char *conf_file;
 	struct conf_node *node;
+	struct registry *reg;	/* run-time state by path */
+	struct conf_node **members;	/* pool members started at run time:
+					 * ours, not the configuration's */
+	size_t nmembers;
 	struct child **kids;
 	size_t nkids;
 	struct window win;
@@ -147,9 +141,22 @@ void reload_pass_on(struct sup *s, struct child *k);
 void reload_start_failed(struct sup *s, struct child *c, const char *why);
 void reload_abort(struct sup *s);
 
-struct conf_node *sup_pool_member(struct sup *s, const char *path);
+/* The node of path: the configuration's, or a pool member started at run
+ * time; NULL when there is none. */
+struct conf_node *sup_node(struct sup *s, const char *path);
+/* The same, making the pool member POOL/N if path names one that does not
+ * exist yet (arborctl start POOL/N, or an EVENT about it). */
+struct conf_node *sup_member(struct sup *s, const char *path);
+/* n's i-th child: those of the file, then the members started at run
+ * time; NULL past the last. */
+struct conf_node *sup_kid_node(struct sup *s, const struct conf_node *n, size_t i);
+/* A node that is a member started at run time. */
+bool sup_is_member(const struct sup *s, const struct conf_node *n);
+/* After a reload: the members take their keys from their pool in nc; those
+ * whose pool is gone are dropped. */
+void sup_members_rebind(struct sup *s, struct conf *nc);
 struct child *sup_add_kid(struct sup *s, struct conf_node *n);
-/* A child for node n, stopped; its run-time slot is n->rt (made if need be). */
+/* A child for node n, stopped. */
 struct child *sup_child_new(struct sup *s, struct conf_node *n);
 /* Makes room for what the children may queue (after kids or gone grew). */
 int sup_reserve(struct sup *s);
@@ -159,7 +166,7 @@ struct link *link_new(struct sup *s, struct child *c, int rfd, int wfd, size_t m
 void link_free(struct link *ln, const char *why);
 int link_send(struct link *ln, uint8_t type, uint64_t id, const void *a,
 	      size_t alen, const void *b, size_t blen);
-void link_event_up(struct sup *s, const char *path, const struct rtstat *rt);
+void link_event_up(struct sup *s, const char *path, const struct reg_node *rt);
 void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 		size_t len, int64_t timeout, struct pending *p);
 void route_ctl(struct sup *s, int argc, char **argv, struct pending *p);
