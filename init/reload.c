@@ -186,7 +186,7 @@ static void reload_finish(struct sup *s)
 	else
 		snprintf(m, sizeof(m), "%s", r->errs);
 	for (size_t i = 0; i < r->nw; i++)
-		pending_answer_str(s, r->w[i], r->rc, m);
+		pending_answer_str(r->w[i], r->rc, m);
 	reload_free(r);
 	reload_kick(s);
 }
@@ -234,17 +234,14 @@ static void nested_done(void *ctx, int rc, const char *text, size_t len)
  * way is answered only once k has answered. */
 void reload_pass_on(struct sup *s, struct child *k)
 {
-	struct pending *p = pending_new(s);
+	struct pending *p = pending_client(&s->calls, nested_done, k);
 
 	if (!p) {
 		note(s->reload, "%s: out of memory", k->path);
 		return;
 	}
-	p->from = OR_CLIENT;
-	p->done = nested_done;
-	p->ctx = k;
 	s->reload->left++;
-	link_request(s, k->ln, "reload", 7, p);
+	route_request(s, k->ln, "reload", 7, p);
 }
 
 /* A supervisor that stops answers the reloads it holds. */
@@ -258,7 +255,7 @@ void reload_abort(struct sup *s)
 		if (!rs[i])
 			continue;
 		for (size_t j = 0; j < rs[i]->nw; j++)
-			pending_answer_str(s, rs[i]->w[j], 1, m);
+			pending_answer_str(rs[i]->w[j], 1, m);
 		reload_free(rs[i]);
 	}
 }
@@ -272,11 +269,11 @@ void reload_request(struct sup *s, struct pending *p)
 	struct pending **w;
 
 	if (!s->conf_file) {
-		pending_answer_str(s, p, 1, "nothing to reload: arbor runs without -c FILE");
+		pending_answer_str(p, 1, "nothing to reload: arbor runs without -c FILE");
 		return;
 	}
 	if (s->phase == PH_STOP || s->phase == PH_DONE) {
-		pending_answer_str(s, p, 1, "stopping: the supervisor is shutting down");
+		pending_answer_str(p, 1, "stopping: the supervisor is shutting down");
 		return;
 	}
 	if (!r) {
@@ -294,7 +291,7 @@ void reload_request(struct sup *s, struct pending *p)
 	return;
 
 err_nomem:
-	pending_answer_str(s, p, 1, "out of memory");
+	pending_answer_str(p, 1, "out of memory");
 }
 
 /* Runs the reloads waiting, if the supervisor is idle: running, with no

@@ -258,14 +258,7 @@ static void reply(sup_done_fn *done, void *ctx, int rc, const char *fmt, ...)
 
 static struct pending *client(struct sup *s, sup_done_fn *done, void *ctx)
 {
-	struct pending *p = pending_new(s);
-
-	if (p) {
-		p->from = OR_CLIENT;
-		p->done = done;
-		p->ctx = ctx;
-	}
-	return p;
+	return pending_client(&s->calls, done, ctx);
 }
 
 /* Requests, in the canonical form arborctl sends (see arborctl.c):
@@ -348,7 +341,7 @@ void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *
 	} else if (!strcmp(verb, "start") || !strcmp(verb, "stop") ||
 		   !strcmp(verb, "restart") || !strcmp(verb, "kill")) {
 		if (n == s->conf->root) {
-			pending_answer_str(s, p, 1, "the root cannot be stopped or started: "
+			pending_answer_str(p, 1, "the root cannot be stopped or started: "
 					   "use arborctl shutdown");
 			return;
 		}

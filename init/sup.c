@@ -71,7 +71,7 @@ static void on_changed(struct child *c)
 	if (c->state == CS_RUNNING)
 		rt->since = wall_ms();
 	if (s->up && c->kind != CHILD_CMD)
-		link_event_up(s, c->path, rt);
+		route_event_up(s, c->path, rt);
 }
 
 /* Queues what c told for sup_step. Each child has at most one of each
@@ -116,12 +116,15 @@ static enum child_state on_exited(struct child *c, enum child_state was, int ws)
 
 static struct link *on_attach(struct child *c, int rfd, int wfd, size_t max)
 {
-	return link_new(c->owner, c, rfd, wfd, max);
+	return link_new(c->loop, rfd, wfd, max, route_frame, route_close, c->owner, c);
 }
 
 static void on_detach(struct child *c, struct link *ln, const char *why)
 {
-	link_free(ln, why);
+	struct sup *s = c->owner;
+
+	pending_fail_link(&s->calls, ln, why, true);
+	link_free(ln);
 }
 
 static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid);
@@ -155,13 +158,23 @@ static void subtree_down(struct sup *s, struct conf_node *n)
 			rt->state = CS_STOPPED;
 			rt->giving_up = false;
 			if (s->up)
-				link_event_up(s, k->path, rt);
+				route_event_up(s, k->path, rt);
 		}
 		subtree_down(s, k);
 	}
 }
 
 /* --- the nested supervisor's process --- */
+
+void sup_parent_gone(struct sup *s)
+{
+	log_debug("parent supervisor gone: stopping %s", s->node->path);
+	for (size_t i = 0; i < s->nkids; i++)
+		child_kill(s->kids[i]);
+	s->exit_code = 1;
+	s->phase = PH_DONE;
+	loop_stop(s->loop);
+}
 
 /* Closes every fd from 3 up but the two given, which end up as 3 and 4. */
 static void keep_only(int *a, int *b)
@@ -223,7 +236,8 @@ static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid)
 	s->loop = loop_new();
 	if (!s->loop)
 		_exit(1);
-	s->up = link_new(s, NULL, rfd, wfd, FRAME_MAX_DEFAULT + 4096);
+	s->up = link_new(s->loop, rfd, wfd, FRAME_MAX_DEFAULT + 4096, route_frame, route_close,
+			 s, NULL);
 	if (!s->up)
 		_exit(1);
 	code = sup_loop(s);
@@ -284,7 +298,7 @@ static void plan_reset(struct sup *s)
 
 		s->plan[i].waiter = NULL;
 		if (w)
-			pending_answer_str(s, w, 1, "interrupted: the supervisor is restarting or stopping");
+			pending_answer_str(w, 1, "interrupted: the supervisor is restarting or stopping");
 	}
 	s->nplan = s->at = 0;
 }
@@ -297,7 +311,7 @@ static void plan_advance(struct sup *s, int rc, const char *text)
 	s->plan[s->at].waiter = NULL;
 	s->at++;
 	if (w)
-		pending_answer_str(s, w, rc, text);
+		pending_answer_str(w, rc, text);
 }
 
 static void plan_next(struct sup *s, int rc, const char *text)
@@ -371,7 +385,7 @@ static void give_up(struct sup *s, int code)
 		if (s->up) {
 			rt->pid = getpid();
 			rt->state = CS_STOPPING;
-			link_event_up(s, s->node->path, rt);
+			route_event_up(s, s->node->path, rt);
 		}
 	}
 	/* A nested supervisor's give-up is OTP's exit with reason shutdown
@@ -703,32 +717,32 @@ void sup_admin(struct sup *s, const char *verb, struct child *c, int sig,
 	bool restart = !strcmp(verb, "restart");
 
 	if (s->phase != PH_RUN && strcmp(verb, "kill")) {
-		pending_answer_str(s, p, 1, "busy: the supervisor is starting or stopping");
+		pending_answer_str(p, 1, "busy: the supervisor is starting or stopping");
 		return;
 	}
 	if (!strcmp(verb, "kill")) {
 		if (c->pid <= 0 || (c->state != CS_RUNNING && c->state != CS_STARTING &&
 				    c->state != CS_RECOVERING)) {
 			snprintf(m, sizeof(m), "noproc: %s is not running", c->path);
-			pending_answer_str(s, p, 1, m);
+			pending_answer_str(p, 1, m);
 			return;
 		}
 		if (c->kind == CHILD_SUPERVISOR)	/* queued: a crash to it, not our stop */
 			sigqueue(c->pid, sig > 0 ? sig : SIGKILL, (union sigval){ 0 });
 		else
 			kill(c->pid, sig > 0 ? sig : SIGKILL);
-		pending_answer_str(s, p, 0, "");
+		pending_answer_str(p, 0, "");
 		return;
 	}
 	if (!strcmp(verb, "start") && (c->state == CS_RUNNING || c->state == CS_STARTING ||
 				       c->state == CS_RECOVERING)) {
 		snprintf(m, sizeof(m), "already started: %s (pid %d)", c->path, (int)c->pid);
-		pending_answer_str(s, p, 1, m);
+		pending_answer_str(p, 1, m);
 		return;
 	}
 	if ((restart && plan_add_w(s, ACT_STOP, c, NULL, false) < 0) ||
 	    plan_add_w(s, !strcmp(verb, "stop") ? ACT_STOP : ACT_START, c, p, false) < 0) {
-		pending_answer_str(s, p, 1, "out of memory");
+		pending_answer_str(p, 1, "out of memory");
 		return;
 	}
 	c->role = !strcmp(verb, "stop") ? ROLE_HELD : ROLE_ACTIVE;
@@ -1092,7 +1106,7 @@ static int sup_build(struct sup *s)
 		s->cmd->cmd = &s->cmd_opts;
 		s->kids[s->nkids++] = s->cmd;
 	}
-	s->next_id = 1;
+	pending_table_init(&s->calls, s->loop);
 	return sup_reserve(s);
 }
 
@@ -1155,7 +1169,7 @@ static void sup_free(struct sup *s)
 	reload_abort(s);
 	for (size_t i = 0; i < s->nkids; i++) {	/* calls still waiting are answered */
 		if (s->kids[i]->ln)
-			link_free(s->kids[i]->ln, "shutdown");
+			on_detach(s->kids[i], s->kids[i]->ln, "shutdown");
 		s->kids[i]->ln = NULL;
 	}
 	ctl_close(s->ctl);	/* after the answers, so they go out */
@@ -1177,7 +1191,7 @@ static void sup_free(struct sup *s)
 	free(s->pkids);
 	free(s->pacts);
 	reap_free(s->reap);
-	free(s->calls);
+	pending_table_free(&s->calls);
 	window_free(&s->win);
 	loop_timer_del(s->loop, s->adopt_timer);
 	s->adopt_timer = NULL;

@@ -11,24 +11,14 @@
 #include "child.h"
 #include "conf.h"
 #include "frame.h"
+#include "link.h"
 #include "loop.h"
+#include "pending.h"
 #include "policy.h"
 #include "registry.h"
+#include "route.h"
 #include "sup.h"
 #include "window.h"
-
-/* A frame pipe pair: to a GenServer worker, to a nested supervisor, or (in a
- * nested supervisor) to its parent. */
-struct link {
-	struct sup *sup;
-	struct child *child;	/* NULL for the link to the parent */
-	int rfd, wfd;
-	struct fbuf rb, wb;
-	size_t max;		/* largest payload accepted */
-	uint64_t last_id;	/* highest id we sent a CALL with */
-	bool ready;		/* READY seen */
-	bool dead;		/* protocol error: ignore what follows */
-};
 
 enum act_type { ACT_STOP, ACT_START };
 
@@ -53,21 +43,6 @@ struct reload {
 	int rc;
 	char sum[320];		/* "reloaded FILE: N added, ..." */
 	char errs[1536];	/* what failed, "; " between */
-};
-
-/* A call or request waiting for its answer, keyed by the id we sent. */
-enum origin { OR_CLIENT, OR_LINK };
-struct pending {
-	uint64_t id;		/* ours, on the link we forwarded it to */
-	struct link *to;	/* where it went (NULL: answered locally) */
-	enum origin from;
-	struct link *from_ln;	/* OR_LINK: who asked, with what id */
-	uint64_t from_id;
-	sup_done_fn *done;	/* OR_CLIENT */
-	void *ctx;
-	struct loop_timer *timer;
-	struct pending *next;	/* hash chain */
-	bool is_call;		/* a CALL to a worker (vs. a CTL request) */
 };
 
 /* What a child told its supervisor, acted on from deferred work. */
@@ -109,9 +84,7 @@ struct sup {
 	size_t ninbox;
 	bool kicked;		/* sup_step is deferred */
 	bool planning;		/* a plan is set and not done */
-	struct pending **calls;	/* hash of pending by id */
-	size_t ncalls_cap;
-	uint64_t next_id;
+	struct pending_table calls;	/* calls and requests in flight */
 	struct child *cmd;	/* the -- CMD, root only */
 	struct sup_cmd cmdopt;
 	struct child_cmd cmd_opts;	/* what the CMD child needs of it */
@@ -124,7 +97,8 @@ struct sup {
 };
 
 /* sup.c */
-struct child *sup_find_kid(struct sup *s, const char *path, bool *exact);
+/* The parent supervisor is gone: so is this subtree (nested only). */
+void sup_parent_gone(struct sup *s);
 void sup_admin(struct sup *s, const char *verb, struct child *c, int sig,
 	       struct pending *p);
 void sup_shutdown(struct sup *s, int code);
@@ -160,22 +134,5 @@ struct child *sup_add_kid(struct sup *s, struct conf_node *n);
 struct child *sup_child_new(struct sup *s, struct conf_node *n);
 /* Makes room for what the children may queue (after kids or gone grew). */
 int sup_reserve(struct sup *s);
-
-/* link.c */
-struct link *link_new(struct sup *s, struct child *c, int rfd, int wfd, size_t max);
-void link_free(struct link *ln, const char *why);
-int link_send(struct link *ln, uint8_t type, uint64_t id, const void *a,
-	      size_t alen, const void *b, size_t blen);
-void link_event_up(struct sup *s, const char *path, const struct reg_node *rt);
-void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
-		size_t len, int64_t timeout, struct pending *p);
-void route_ctl(struct sup *s, int argc, char **argv, struct pending *p);
-int link_request(struct sup *s, struct link *ln, const char *req, size_t len,
-		 struct pending *p);
-struct pending *pending_new(struct sup *s);
-void pending_answer(struct sup *s, struct pending *p, int rc, const char *text,
-		    size_t len);
-/* The same for a NUL-terminated text. */
-void pending_answer_str(struct sup *s, struct pending *p, int rc, const char *text);
 
 #endif
