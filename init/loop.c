@@ -48,6 +48,14 @@ int64_t loop_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t loop_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Events carry fd and generation so an event fetched before its fd was
  * removed (and maybe reused) is recognised and dropped. */
 static uint64_t pack(int fd, uint32_t gen)

@@ -57,5 +57,7 @@ void loop_stop(struct loop *l);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t loop_now_ms(void);
+/* CLOCK_REALTIME in milliseconds (for uptimes shown to people). */
+int64_t loop_wall_ms(void);
 
 #endif

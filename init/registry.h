@@ -11,6 +11,7 @@
 #define ARBOR_REGISTRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,5 +36,25 @@ struct reg_node *registry_get(struct registry *r, const char *path);
 struct reg_node *registry_find(const struct registry *r, const char *path);
 /* Forgets path (a node a reload removed). */
 void registry_drop(struct registry *r, const char *path);
+
+/* The nodes of the tree at run time: those of the configuration, and the
+ * pool members started at run time (arborctl start POOL/N), which are the
+ * registry's: the configuration is never changed after it is read. */
+struct conf;
+struct conf_node;
+/* The node of path, or NULL. */
+struct conf_node *registry_node(const struct registry *r, const struct conf *c,
+				 const char *path);
+/* The same, making the pool member POOL/N when path names one that does not
+ * exist yet; NULL when path is no node and no member of a pool. */
+struct conf_node *registry_member(struct registry *r, const struct conf *c,
+				   const char *path);
+/* n's i-th child: those of the file, then the members started at run time;
+ * NULL past the last. */
+struct conf_node *registry_kid(const struct registry *r, const struct conf_node *n, size_t i);
+bool registry_is_member(const struct registry *r, const struct conf_node *n);
+/* After a reload: the members take their keys from their pool in nc; those
+ * whose pool is gone are dropped. */
+void registry_rebind(struct registry *r, const struct conf *nc);
 
 #endif

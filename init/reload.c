@@ -99,7 +99,7 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 		struct child *c = s->kids[i];
 		struct conf_node *n = NULL;
 
-		if (c->kind == CHILD_CMD || (nn->is_pool && sup_is_member(s, c->node)))
+		if (c->kind == CHILD_CMD || (nn->is_pool && registry_is_member(s->reg, c->node)))
 			continue;	/* members started at run time stay */
 		for (size_t j = 0; j < nn->nkids; j++)
 			if (!strcmp(nn->kids[j]->path, c->path))
@@ -135,7 +135,7 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 			d->start[d->nstart++] = c;
 	}
 	for (size_t i = 0; nn->is_pool && i < s->nkids; i++)
-		if (sup_is_member(s, s->kids[i]->node))
+		if (registry_is_member(s->reg, s->kids[i]->node))
 			d->kids[d->n++] = s->kids[i];
 	if (s->cmd)
 		d->kids[d->n++] = s->cmd;
@@ -354,7 +354,7 @@ static void reload_run(struct sup *s)
 		struct child *c = d.kids[i];
 		struct conf_node *n;
 
-		if (c->kind == CHILD_CMD || sup_is_member(s, c->node))
+		if (c->kind == CHILD_CMD || registry_is_member(s->reg, c->node))
 			continue;
 		n = conf_find(nc, c->path);
 		c->node = n;
@@ -367,7 +367,7 @@ static void reload_run(struct sup *s)
 		c->node = NULL;
 		c->role = ROLE_HELD;
 	}
-	sup_members_rebind(s, nc);	/* after the gone ones took their paths */
+	registry_rebind(s->reg, nc);	/* after the gone ones took their paths */
 	if (s->root)
 		log_init(nc->log_format, log_verbose());
 	s->node = nn;

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "route.h"
+#include "status.h"
 #include "sup_int.h"
 
 #define CALL_TIMEOUT_MS 5000
@@ -40,7 +41,7 @@ static void apply_event(struct sup *s, const struct frame *f)
 		return;
 	memcpy(path, e.path, e.path_len);
 	path[e.path_len] = '\0';
-	if (!sup_member(s, path) || !(rt = registry_get(s->reg, path)))
+	if (!registry_member(s->reg, s->conf, path) || !(rt = registry_get(s->reg, path)))
 		return;
 	*rt = (struct reg_node){ .pid = e.pid, .state = e.state, .restarts = e.restarts,
 				 .since = e.since_ms, .giving_up = e.giving_up };
@@ -126,7 +127,7 @@ static void route_send_ctl(struct sup *s, struct link *ln, const char *req, size
 void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 		size_t len, int64_t timeout, struct pending *p)
 {
-	struct conf_node *n = sup_node(s, path);
+	struct conf_node *n = registry_node(s->reg, s->conf, path);
 	struct reg_node *rt = registry_find(s->reg, path);
 	struct child *k;
 	bool exact = false;
@@ -181,7 +182,7 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 
 	k = route_kid(s, path, &exact);
 	if (!k && s->node->is_pool && !strcmp(argv[0], "start")) {
-		struct conf_node *m = sup_member(s, path);
+		struct conf_node *m = registry_member(s->reg, s->conf, path);
 
 		if (m && m->parent == s->node && (k = sup_add_kid(s, m)))
 			exact = true;
@@ -385,6 +386,150 @@ void route_frame(struct link *ln, const struct frame *f)
 	default:
 		protocol_error(ln, "unexpected frame type");
 	}
+}
+
+/* --- control requests, by table --- */
+
+/* One verb: argv[0]; n is the node argv[1] names, for a verb with a path;
+ * p is answered once the request is done. */
+typedef void verb_fn(struct sup *s, int argc, char **argv, struct conf_node *n,
+		     struct pending *p);
+
+/* What status.c renders from: the root runs in this process. */
+static struct status_src source(struct sup *s)
+{
+	return (struct status_src){
+		.reg = s->reg, .conf = s->conf,
+		.root_state = s->phase == PH_STOP || s->phase == PH_DONE ? CS_STOPPING
+			      : s->phase == PH_BOOT ? CS_STARTING : CS_RUNNING,
+	};
+}
+
+static void render(struct sup *s, struct conf_node *n, enum status_view v, struct pending *p)
+{
+	struct status_src src = source(s);
+	size_t len = 0;
+	char *b = status_render(&src, n, v, &len);
+
+	if (b)
+		pending_answer(p, 0, b, len);
+	else
+		pending_answer_str(p, 1, "out of memory");
+	free(b);
+}
+
+static void v_ping(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
+{
+	struct status_src src = source(s);
+	char m[600];
+	int rc = status_ping(&src, m, sizeof(m));
+
+	pending_answer_str(p, rc, m);
+}
+
+static void v_tree(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
+{
+	render(s, s->conf->root, STATUS_TREE, p);
+}
+
+static void v_status(struct sup *s, int argc, char **argv, struct conf_node *n,
+		     struct pending *p)
+{
+	render(s, n, argc > 2 && !strcmp(argv[2], "json") ? STATUS_JSON : STATUS_TEXT, p);
+}
+
+static void v_shutdown(struct sup *s, int argc, char **argv, struct conf_node *n,
+		       struct pending *p)
+{
+	pending_answer_str(p, 0, "shutting down");
+	sup_shutdown(s, 0);
+}
+
+static void v_reload(struct sup *s, int argc, char **argv, struct conf_node *n,
+		     struct pending *p)
+{
+	reload_request(s, p);	/* answered once applied */
+}
+
+static void v_call(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
+{
+	route_call(s, FRAME_CALL, argv[1], argv[2], strlen(argv[2]), atoll(argv[3]), p);
+}
+
+static void v_cast(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
+{
+	route_call(s, !strcmp(argv[0], "cast") ? FRAME_CAST : FRAME_INFO, argv[1], argv[2],
+		   strlen(argv[2]), CALL_TIMEOUT_MS, p);
+}
+
+static void v_admin(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
+{
+	if (n == s->conf->root)
+		pending_answer_str(p, 1, "the root cannot be stopped or started: "
+				   "use arborctl shutdown");
+	else
+		route_ctl(s, argc, argv, p);
+}
+
+/* Requests, in the canonical form arborctl sends (see arborctl.c). */
+static const struct verb {
+	const char *name;
+	int words;		/* it needs argv[1..words] */
+	bool path;		/* argv[1] names a node, which must exist */
+	verb_fn *fn;
+} verbs[] = {
+	{ "ping", 0, false, v_ping },		/* ping */
+	{ "tree", 0, false, v_tree },		/* tree */
+	{ "shutdown", 0, false, v_shutdown },	/* shutdown */
+	{ "reload", 0, false, v_reload },	/* reload */
+	{ "status", 1, true, v_status },	/* status PATH text|json */
+	{ "call", 3, true, v_call },		/* call PATH MESSAGE TIMEOUT_MS */
+	{ "cast", 2, true, v_cast },		/* cast PATH MESSAGE */
+	{ "send", 2, true, v_cast },		/* send PATH MESSAGE */
+	{ "start", 1, true, v_admin },		/* start PATH */
+	{ "stop", 1, true, v_admin },		/* stop PATH */
+	{ "restart", 1, true, v_admin },	/* restart PATH */
+	{ "kill", 1, true, v_admin },		/* kill PATH SIGNAL */
+};
+
+/* Why argv cannot be run, into m; NULL when it can (*n its node). */
+static const char *refuse(struct sup *s, const struct verb *v, int argc, char **argv,
+			  struct conf_node **n, char *m, size_t size)
+{
+	if (!v)
+		snprintf(m, size, "bad request: unknown verb '%s'", argc > 0 ? argv[0] : "");
+	else if (v->path && argc < 2)
+		snprintf(m, size, "bad request: %s needs a path", v->name);
+	else if (argc <= v->words)
+		snprintf(m, size, "bad request: %s needs %d words after it", v->name, v->words);
+	else if (v->path && !(*n = !strcmp(v->name, "start") ?
+			      registry_member(s->reg, s->conf, argv[1])	/* grows a pool */
+			      : registry_node(s->reg, s->conf, argv[1])))
+		snprintf(m, size, "no such child: %s", argv[1]);
+	else
+		return NULL;
+	return m;
+}
+
+void route_client(struct sup *s, int argc, char **argv, pending_done_fn *done, void *ctx)
+{
+	const struct verb *v = NULL;
+	struct conf_node *n = NULL;
+	struct pending *p = pending_client(&s->calls, done, ctx);
+	char m[700];
+
+	if (!p) {
+		if (done)
+			done(ctx, 1, "out of memory", 13);
+		return;
+	}
+	for (size_t i = 0; argc > 0 && i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[0], verbs[i].name))
+			v = &verbs[i];
+	if (refuse(s, v, argc, argv, &n, m, sizeof(m)))
+		pending_answer_str(p, 1, m);
+	else
+		v->fn(s, argc, argv, n, p);
 }
 
 /* The peer is gone or unreadable. A child's exit is reaped as usual; the

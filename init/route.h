@@ -36,6 +36,9 @@ void route_request(struct sup *s, struct link *ln, const char *req, size_t len,
 		   struct pending *p);
 /* The node path's new state, to the parent (nested supervisors only). */
 void route_event_up(struct sup *s, const char *path, const struct reg_node *rt);
+/* A control request (argv[0] the verb, from arborctl): done(ctx) is
+ * called exactly once, maybe later. */
+void route_client(struct sup *s, int argc, char **argv, pending_done_fn *done, void *ctx);
 /* The direct child of s whose subtree holds path; *exact when it is path. */
 struct child *route_kid(struct sup *s, const char *path, bool *exact);
 

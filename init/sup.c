@@ -38,14 +38,6 @@ static int sup_loop(struct sup *s);
 static void child_failed_start(struct sup *s, struct child *c, const char *why);
 static void subtree_down(struct sup *s, struct conf_node *n);
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* --- what the children tell --- */
 
 /* c's entry in the registry; NULL for a child a reload removed. */
@@ -69,7 +61,7 @@ static void on_changed(struct child *c)
 	if (c->state == CS_STARTING || c->state == CS_RECOVERING)
 		rt->giving_up = false;
 	if (c->state == CS_RUNNING)
-		rt->since = wall_ms();
+		rt->since = loop_wall_ms();
 	if (s->up && c->kind != CHILD_CMD)
 		route_event_up(s, c->path, rt);
 }
@@ -142,7 +134,7 @@ static void subtree_down(struct sup *s, struct conf_node *n)
 {
 	struct conf_node *k;
 
-	for (size_t i = 0; (k = sup_kid_node(s, n, i)); i++) {
+	for (size_t i = 0; (k = registry_kid(s->reg, n, i)); i++) {
 		struct reg_node *rt = registry_find(s->reg, k->path);
 
 		if (rt && rt->pid > 0 && rt->state != CS_STOPPED) {
@@ -462,7 +454,7 @@ static void set_since(struct sup *s)
 	struct reg_node *rt = registry_get(s->reg, s->node->path);
 
 	if (rt)
-		rt->since = wall_ms();
+		rt->since = loop_wall_ms();
 }
 
 static void plan_done(struct sup *s)
@@ -896,9 +888,12 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 	if (sig == SIGPIPE && (pid_t)si->ssi_pid == getpid())
 		return;		/* our own write to a closed pipe: EPIPE says it */
 	if (sig == SIGHUP && s->conf_file) {	/* with -c, HUP reloads */
-		char *argv[] = { "reload", NULL };
+		struct pending *p = pending_client(&s->calls, NULL, NULL);	/* nobody to tell */
 
-		sup_request(s, 1, argv, NULL, NULL);
+		if (p)
+			reload_request(s, p);
+		else
+			log_msg("reload: %s", strerror(ENOMEM));
 		return;
 	}
 	if (cmd && cmd->pid > 0 && forwarded(sig)) {
@@ -931,116 +926,6 @@ struct child *sup_child_new(struct sup *s, struct conf_node *n)
 	c = child_new(n->is_sup ? CHILD_SUPERVISOR : CHILD_WORKER, n, n->path, &ops, s,
 		      s->loop, s->reap);
 	return c;
-}
-
-struct conf_node *sup_node(struct sup *s, const char *path)
-{
-	struct conf_node *n = conf_find(s->conf, path);
-
-	for (size_t i = 0; !n && i < s->nmembers; i++)
-		if (!strcmp(s->members[i]->path, path))
-			n = s->members[i];
-	return n;
-}
-
-bool sup_is_member(const struct sup *s, const struct conf_node *n)
-{
-	for (size_t i = 0; i < s->nmembers; i++)
-		if (s->members[i] == n)
-			return true;
-	return false;
-}
-
-/* A member takes its pool's worker keys, as conf_pool_add gives them to
- * the members read from the file; argv and set-up stay the pool's. */
-static void member_fill(struct conf_node *m, struct conf_node *pool)
-{
-	m->parent = pool;
-	m->file = pool->file;
-	m->line = pool->line;
-	m->restart = pool->member_restart;
-	m->shutdown_ms = pool->member_shutdown_ms;
-	m->stop_signal = pool->member_stop_signal;
-	m->genserver = pool->genserver;
-	m->ready = pool->ready;
-	m->ready_fd = pool->ready_fd;
-	m->start_timeout_ms = pool->start_timeout_ms;
-	m->max_message = pool->max_message;
-	m->argv = pool->argv;
-	m->setup = pool->setup;
-}
-
-/* "1", "42": no sign, no leading zero, nothing else. */
-static bool member_name(const char *name)
-{
-	return name[0] >= '1' && name[0] <= '9' && strspn(name, "0123456789") == strlen(name);
-}
-
-static void member_free(struct conf_node *m)
-{
-	free(m->path);
-	free(m);
-}
-
-/* The pool member path, made for `arborctl start POOL/N` (OTP's
- * start_child on a simple_one_for_one supervisor); NULL when path is not
- * POOL/N under a pool. */
-struct conf_node *sup_member(struct sup *s, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	struct conf_node *pool, *m = sup_node(s, path), **ms;
-	char parent[512];
-
-	if (m || !slash || (size_t)(slash - path) >= sizeof(parent) || !member_name(slash + 1))
-		return m;
-	memcpy(parent, path, (size_t)(slash - path));
-	parent[slash - path] = '\0';
-	pool = conf_find(s->conf, parent);
-	if (!pool || !pool->is_pool)
-		return NULL;
-	ms = realloc(s->members, (s->nmembers + 1) * sizeof(*ms));
-	if (!ms)
-		return NULL;
-	s->members = ms;
-	m = calloc(1, sizeof(*m));
-	if (!m || !(m->path = strdup(path))) {
-		free(m);
-		return NULL;
-	}
-	m->name = m->path + (slash - path) + 1;
-	member_fill(m, pool);
-	s->members[s->nmembers++] = m;
-	return m;
-}
-
-struct conf_node *sup_kid_node(struct sup *s, const struct conf_node *n, size_t i)
-{
-	if (i < n->nkids)
-		return n->kids[i];
-	i -= n->nkids;
-	for (size_t j = 0; n->is_pool && j < s->nmembers; j++)
-		if (s->members[j]->parent == n && i-- == 0)
-			return s->members[j];
-	return NULL;
-}
-
-void sup_members_rebind(struct sup *s, struct conf *nc)
-{
-	size_t keep = 0;
-
-	for (size_t i = 0; i < s->nmembers; i++) {
-		struct conf_node *m = s->members[i];
-		struct conf_node *pool = conf_find(nc, m->parent->path);
-
-		if (pool && pool->is_pool && !conf_find(nc, m->path)) {
-			member_fill(m, pool);
-			s->members[keep++] = m;
-		} else {
-			registry_drop(s->reg, m->path);
-			member_free(m);
-		}
-	}
-	s->nmembers = keep;
 }
 
 /* A child added while running (a new pool member), last in start order. */
@@ -1110,6 +995,11 @@ static int sup_build(struct sup *s)
 	return sup_reserve(s);
 }
 
+static void on_request(void *data, int argc, char **argv, ctl_done_fn *done, void *ctx)
+{
+	route_client(data, argc, argv, done, ctx);
+}
+
 /* The control socket: always with -c, with `--` only when $ARBOR_SOCKET
  * asks for it (tini has none). A socket a live arbor serves is never
  * stolen: this arbor stops before it starts anything. */
@@ -1117,7 +1007,7 @@ static int open_ctl(struct sup *s)
 {
 	if (s->cmdopt.argv && !s->conf_file && !getenv("ARBOR_SOCKET"))
 		return 0;
-	s->ctl = ctl_open(s, s->loop, s->conf->control_socket);
+	s->ctl = ctl_open(s->loop, s->conf->control_socket, on_request, s);
 	if (!s->ctl)
 		return errno == EADDRINUSE ? -1 : 0;
 	if (s->conf->control_group)
@@ -1181,9 +1071,6 @@ static void sup_free(struct sup *s)
 		child_free(s->gone[i]);
 	}
 	free(s->gone);
-	for (size_t i = 0; i < s->nmembers; i++)
-		member_free(s->members[i]);
-	free(s->members);
 	free(s->kids);
 	free(s->plan);
 	free(s->deaths);

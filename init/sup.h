@@ -29,10 +29,4 @@ struct sup_cmd {
  * status. */
 int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cmd);
 
-/* Answers a control request (argv[0] is the verb) at the root. done() is
- * called exactly once, maybe later: rc 0 ok, 1 failed, with text. */
-typedef void sup_done_fn(void *ctx, int rc, const char *text, size_t len);
-void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done,
-		 void *ctx);
-
 #endif

@@ -59,9 +59,6 @@ struct sup {
 	const char *conf_file;
 	struct conf_node *node;
 	struct registry *reg;	/* run-time state by path */
-	struct conf_node **members;	/* pool members started at run time:
-					 * ours, not the configuration's */
-	size_t nmembers;
 	struct child **kids;
 	size_t nkids;
 	struct window win;
@@ -115,20 +112,7 @@ void reload_pass_on(struct sup *s, struct child *k);
 void reload_start_failed(struct sup *s, struct child *c, const char *why);
 void reload_abort(struct sup *s);
 
-/* The node of path: the configuration's, or a pool member started at run
- * time; NULL when there is none. */
-struct conf_node *sup_node(struct sup *s, const char *path);
-/* The same, making the pool member POOL/N if path names one that does not
- * exist yet (arborctl start POOL/N, or an EVENT about it). */
-struct conf_node *sup_member(struct sup *s, const char *path);
-/* n's i-th child: those of the file, then the members started at run
- * time; NULL past the last. */
-struct conf_node *sup_kid_node(struct sup *s, const struct conf_node *n, size_t i);
-/* A node that is a member started at run time. */
-bool sup_is_member(const struct sup *s, const struct conf_node *n);
-/* After a reload: the members take their keys from their pool in nc; those
- * whose pool is gone are dropped. */
-void sup_members_rebind(struct sup *s, struct conf *nc);
+
 struct child *sup_add_kid(struct sup *s, struct conf_node *n);
 /* A child for node n, stopped. */
 struct child *sup_child_new(struct sup *s, struct conf_node *n);
