@@ -343,6 +343,24 @@ void loop_stop(struct loop *l)
 	l->stop = 1;
 }
 
+/* Calls the handlers of one batch of fd events; the timerfd and the
+ * signalfd are only noted, in *tick and *sig. */
+static void dispatch(struct loop *l, const struct epoll_event *ev, int n, int *tick, int *sig)
+{
+	for (int i = 0; i < n && !l->stop; i++) {
+		uint64_t u = ev[i].data.u64;
+		int fd = (int)(uint32_t)u;
+		struct watch *w = (size_t)fd < l->nw ? &l->w[fd] : NULL;
+
+		if (u == UINT64_MAX)
+			*tick = 1;
+		else if (u == UINT64_MAX - 1)
+			*sig = 1;
+		else if (w && w->fn && w->gen == (uint32_t)(u >> 32))
+			w->fn(l, fd, ev[i].events, w->data);
+	}
+}
+
 /* The timerfd and signalfd are checked after the batch's other fds, so a
  * child's pipe EOF is seen before the SIGCHLD that reports its death. */
 int loop_run(struct loop *l)
@@ -360,28 +378,11 @@ int loop_run(struct loop *l)
 		int n = epoll_wait(l->epfd, ev, 64, -1);
 		int tick = 0, sig = 0;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			return -1;
-		}
-		for (int i = 0; i < n && !l->stop; i++) {
-			uint64_t u = ev[i].data.u64;
-			int fd = (int)(uint32_t)u;
-			struct watch *w;
-
-			if (u == UINT64_MAX) {
-				tick = 1;
-				continue;
-			}
-			if (u == UINT64_MAX - 1) {
-				sig = 1;
-				continue;
-			}
-			w = (size_t)fd < l->nw ? &l->w[fd] : NULL;
-			if (w && w->fn && w->gen == (uint32_t)(u >> 32))
-				w->fn(l, fd, ev[i].events, w->data);
-		}
+		dispatch(l, ev, n, &tick, &sig);
 		if (sig && !l->stop)
 			signals_read(l);
 		if (tick && !l->stop)

@@ -69,7 +69,10 @@ struct diff {
 	struct child **kids;	/* the new order */
 	size_t n;
 	struct child **gone;	/* removed: stopped, then freed */
+	char **paths;		/* their paths, copied (the old tree goes) */
 	size_t ngone;
+	struct window win;	/* the new restart window */
+	bool has_win;
 	struct child **stop, **start;	/* in the order to act */
 	size_t nstop, nstart;
 	int added, removed, changed;
@@ -77,6 +80,11 @@ struct diff {
 
 static void diff_free(struct diff *d)
 {
+	for (size_t i = 0; d->paths && i < d->ngone; i++)
+		free(d->paths[i]);
+	if (d->has_win)
+		window_free(&d->win);
+	free(d->paths);
 	free(d->kids);
 	free(d->gone);
 	free(d->stop);
@@ -85,16 +93,10 @@ static void diff_free(struct diff *d)
 
 /* Works out, against the new node for this supervisor, which children are
  * kept, changed, added and removed. Nothing is touched yet. */
-static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
+/* The children to stop: removed ones (to be freed, each keeping a copy of
+ * its path) and changed ones, in reverse start order. */
+static int diff_stops(struct sup *s, struct conf_node *nn, struct diff *d)
 {
-	size_t cap = nn->nkids + s->nkids + 1;
-
-	d->kids = calloc(cap, sizeof(*d->kids));
-	d->gone = calloc(cap, sizeof(*d->gone));
-	d->stop = calloc(cap, sizeof(*d->stop));
-	d->start = calloc(cap, sizeof(*d->start));
-	if (!d->kids || !d->gone || !d->stop || !d->start)
-		return -1;
 	for (size_t i = s->nkids; i-- > 0;) {
 		struct child *c = s->kids[i];
 		struct conf_node *n = NULL;
@@ -105,6 +107,9 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 			if (!strcmp(nn->kids[j]->path, c->path))
 				n = nn->kids[j];
 		if (!n || n->is_sup != (c->kind == CHILD_SUPERVISOR)) {
+			d->paths[d->ngone] = strdup(c->path);
+			if (!d->paths[d->ngone])
+				return -1;
 			d->gone[d->ngone++] = c;
 			d->stop[d->nstop++] = c;
 			d->removed++;
@@ -113,16 +118,26 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 			d->changed++;
 		}
 	}
+	return 0;
+}
+
+static bool listed(struct child *const *l, size_t n, const struct child *c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i] == c)
+			return true;
+	return false;
+}
+
+/* The new order of children, and which start: added and changed ones. */
+static int diff_order(struct sup *s, struct conf_node *nn, struct diff *d)
+{
 	for (size_t j = 0; j < nn->nkids; j++) {
 		struct child *c = kid_by_path(s, nn->kids[j]->path);
-		bool changed = false;
+		bool changed = c && listed(d->stop, d->nstop, c);
 
-		for (size_t k = 0; c && k < d->nstop; k++)
-			if (d->stop[k] == c)
-				changed = true;
-		for (size_t k = 0; c && k < d->ngone; k++)
-			if (d->gone[k] == c)
-				c = NULL;
+		if (c && listed(d->gone, d->ngone, c))
+			c = NULL;
 		if (!c) {
 			c = sup_child_new(s, nn->kids[j]);
 			if (!c)
@@ -140,6 +155,27 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 	if (s->cmd)
 		d->kids[d->n++] = s->cmd;
 	return 0;
+}
+
+/* Works out, against the new node for this supervisor, which children are
+ * kept, changed, added and removed. Nothing is touched yet. */
+static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
+{
+	size_t cap = nn->nkids + s->nkids + 1;
+
+	d->kids = calloc(cap, sizeof(*d->kids));
+	d->gone = calloc(cap, sizeof(*d->gone));
+	d->paths = calloc(cap, sizeof(*d->paths));
+	d->stop = calloc(cap, sizeof(*d->stop));
+	d->start = calloc(cap, sizeof(*d->start));
+	if (!d->kids || !d->gone || !d->paths || !d->stop || !d->start)
+		return -1;
+	if (window_init(&d->win, nn->intensity, nn->period_ms) < 0)
+		return -1;
+	d->has_win = true;
+	if (diff_stops(s, nn, d) < 0)
+		return -1;
+	return diff_order(s, nn, d);
 }
 
 /* --- the answer --- */
@@ -310,32 +346,77 @@ void reload_kick(struct sup *s)
 
 /* Re-reads the file; on success swaps in the new tree and starts the plan
  * of stops and starts. An error is the answer at once, file:line first. */
+/* Re-reads the file: the new tree and this supervisor's node in it, or
+ * NULL after answering why not (file:line first). */
+static struct conf_node *reload_load(struct sup *s, struct conf **nc)
+{
+	struct reload *r = s->reload;
+	struct conf_err err;
+	struct conf_node *nn;
+
+	if (conf_load(s->conf_file, nc, &err) < 0) {
+		note(r, "%s", err.msg);
+		log_msg("reload refused: %s", err.msg);
+		return NULL;
+	}
+	nn = conf_find(*nc, s->node->path);
+	if (!nn || !nn->is_sup)
+		note(r, "%s is gone from the new file", s->node->path);
+	else if (s->cmd && conf_find(*nc, "cmd"))
+		note(r, "%s: the -- command runs as 'cmd', which a section now names",
+		     s->conf_file);
+	else
+		return nn;
+	conf_free(*nc);
+	return NULL;
+}
+
+/* Points the supervisor at the new tree: kept children at their new
+ * nodes, removed ones at their own copies of their paths, held until they
+ * are freed. */
+static void reload_swap(struct sup *s, struct conf *nc, struct conf_node *nn, struct diff *d)
+{
+	registry_prune(s->reg, s->conf->root, nc);
+	for (size_t i = 0; i < d->n; i++) {
+		struct child *c = d->kids[i];
+		struct conf_node *n;
+
+		if (c->kind == CHILD_CMD || registry_is_member(s->reg, c->node))
+			continue;
+		n = conf_find(nc, c->path);
+		c->node = n;
+		c->path = n->path;
+	}
+	for (size_t i = 0; i < d->ngone; i++) {
+		d->gone[i]->path = d->paths[i];
+		d->paths[i] = NULL;
+		d->gone[i]->node = NULL;
+		d->gone[i]->role = ROLE_HELD;
+	}
+	registry_rebind(s->reg, nc);	/* after the gone ones took their paths */
+	if (s->root)
+		log_init(nc->log_format, log_verbose());
+	s->node = nn;
+	window_free(&s->win);
+	s->win = d->win;
+	d->has_win = false;
+	s->conf = nc;
+	free(s->kids);
+	s->kids = d->kids;
+	s->nkids = d->n;
+	d->kids = NULL;
+}
+
+/* Re-reads the file; on success swaps in the new tree and starts the plan
+ * of stops and starts. An error is the answer at once. */
 static void reload_run(struct sup *s)
 {
 	struct reload *r = s->reload;
-	struct conf *nc;
-	struct conf_err err;
-	struct conf_node *nn;
+	struct conf *nc, *old = s->conf;
+	struct conf_node *nn = reload_load(s, &nc);
 	struct diff d = { 0 };
-	struct conf *old = s->conf;
 
-	if (conf_load(s->conf_file, &nc, &err) < 0) {
-		note(r, "%s", err.msg);
-		log_msg("reload refused: %s", err.msg);
-		reload_finish(s);
-		return;
-	}
-	nn = conf_find(nc, s->node->path);
-	if (!nn || !nn->is_sup) {
-		conf_free(nc);
-		note(r, "%s is gone from the new file", s->node->path);
-		reload_finish(s);
-		return;
-	}
-	if (s->cmd && conf_find(nc, "cmd")) {
-		conf_free(nc);
-		note(r, "%s: the -- command runs as 'cmd', which a section now names",
-		     s->conf_file);
+	if (!nn) {
 		reload_finish(s);
 		return;
 	}
@@ -349,35 +430,7 @@ static void reload_run(struct sup *s)
 	d.added = d.removed = d.changed = 0;	/* the whole subtree's, for the reply */
 	count_changes(old, s->node, nc, NULL, &d.added, &d.removed, &d.changed);
 	count_changes(old, NULL, nc, nn, &d.added, &d.removed, &d.changed);
-	registry_prune(s->reg, old->root, nc);
-	for (size_t i = 0; i < d.n; i++) {	/* every kept child points into nc */
-		struct child *c = d.kids[i];
-		struct conf_node *n;
-
-		if (c->kind == CHILD_CMD || registry_is_member(s->reg, c->node))
-			continue;
-		n = conf_find(nc, c->path);
-		c->node = n;
-		c->path = n->path;
-	}
-	for (size_t i = 0; i < d.ngone; i++) {	/* they keep old paths until freed */
-		struct child *c = d.gone[i];
-
-		c->path = strdup(c->path);
-		c->node = NULL;
-		c->role = ROLE_HELD;
-	}
-	registry_rebind(s->reg, nc);	/* after the gone ones took their paths */
-	if (s->root)
-		log_init(nc->log_format, log_verbose());
-	s->node = nn;
-	window_free(&s->win);
-	window_init(&s->win, nn->intensity, nn->period_ms);
-	s->conf = nc;
-	free(s->kids);
-	s->kids = d.kids;
-	s->nkids = d.n;
-	d.kids = NULL;
+	reload_swap(s, nc, nn, &d);
 	snprintf(r->sum, sizeof(r->sum), "reloaded %s: %d added, %d removed, %d changed",
 		 s->conf_file, d.added, d.removed, d.changed);
 	log_ev("reloaded", s->node->path, "added=%d removed=%d changed=%d", d.added, d.removed,
