@@ -201,6 +201,13 @@ static void strategies(void)
 	       "rest_for_one: the last child fails: it alone");
 	teardown(&f);
 
+	setup(&f, STRAT_ONE_FOR_ALL, 10, 3600000, "temp temp temp perm temp temp temp temp");
+	expect(decide(&f, 3, EXITED(1), 0),
+	       "restart:d=1 stop:h forget:h stop:g forget:g stop:f forget:f stop:e forget:e "
+	       "stop:c forget:c stop:b forget:b stop:a forget:a start:d",
+	       "one_for_all of eight: the most actions, within POLICY_MAX_ACTIONS");
+	teardown(&f);
+
 	setup(&f, STRAT_ONE_FOR_ALL, 10, 3600000, "perm trans+stopped");
 	expect(decide(&f, 0, EXITED(1), 0), "restart:a=1 stop:b start:a start:b",
 	       "one_for_all: a transient child that ended normally is started again");
