@@ -16,7 +16,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "sup_int.h"
+#include "reload.h"
+#include "sup.h"
 
 /* Forgets the run-time state of the nodes that are gone from the new tree
  * (or changed from worker to supervisor and back): a node added again
@@ -266,18 +267,33 @@ static void nested_done(void *ctx, int rc, const char *text, size_t len)
 	reload_step(s);
 }
 
-/* Tells the nested supervisor k to reload its subtree; the reload under
- * way is answered only once k has answered. */
-void reload_pass_on(struct sup *s, struct child *k)
+/* Tells the nested supervisor k to reload its subtree (a CTL request);
+ * the reload under way is answered only once k has answered. */
+static void pass_on(struct sup *s, struct child *k)
 {
 	struct pending *p = pending_client(&s->calls, nested_done, k);
+	uint64_t id;
 
 	if (!p) {
 		note(s->reload, "%s: out of memory", k->path);
 		return;
 	}
 	s->reload->left++;
-	route_request(s, k->ln, "reload", 7, p);
+	id = pending_send(p, k->ln, -1, "");
+	if (link_send(k->ln, FRAME_CTL, id, "reload", 7, NULL, 0) < 0)
+		pending_answer_str(p, 1, "noproc");
+}
+
+/* Every running nested supervisor that is not restarted reloads itself. */
+static void pass_on_all(struct sup *s, struct child **stop, size_t nstop)
+{
+	for (size_t i = 0; i < s->nkids; i++) {
+		struct child *k = s->kids[i];
+
+		if (k->kind == CHILD_SUPERVISOR && k->ln && k->state == CS_RUNNING &&
+		    !listed(stop, nstop, k))
+			pass_on(s, k);
+	}
 }
 
 /* A supervisor that stops answers the reloads it holds. */
@@ -438,6 +454,7 @@ static void reload_run(struct sup *s)
 	conf_free(old);
 	r->planning = true;
 	r->left = 1;
+	pass_on_all(s, d.stop, d.nstop);
 	/* last: the reload may be answered (and r freed) before it returns */
 	sup_reload_apply(s, d.stop, d.nstop, d.start, d.nstart, d.gone, d.ngone);
 	d.gone = NULL;

@@ -8,25 +8,12 @@
 #include "log.h"
 #include "route.h"
 #include "status.h"
-#include "sup_int.h"
+#include "reload.h"
+#include "sup.h"
 
 #define CALL_TIMEOUT_MS 5000
 #define HOP_SLACK_MS 1000	/* inner hops wait a little longer than the caller */
 #define CTL_TIMEOUT_MS (3600 * 1000)
-
-void route_event_up(struct sup *s, const char *path, const struct reg_node *rt)
-{
-	struct frame_event e = {
-		.pid = rt->pid, .state = (uint8_t)rt->state, .giving_up = rt->giving_up,
-		.restarts = rt->restarts, .since_ms = rt->since, .path = path,
-		.path_len = strlen(path),
-	};
-	uint8_t b[FRAME_EVENT_FIXED + 512];
-	size_t n = frame_event_encode(&e, b, sizeof(b));
-
-	if (s->up && n)
-		link_send(s->up, FRAME_EVENT, 0, b, n, NULL, 0);
-}
 
 /* A nested supervisor's EVENT about a node below it: into the registry
  * (a pool member started at run time becomes known), and on up. */
@@ -46,7 +33,7 @@ static void apply_event(struct sup *s, const struct frame *f)
 	*rt = (struct reg_node){ .pid = e.pid, .state = e.state, .restarts = e.restarts,
 				 .since = e.since_ms, .giving_up = e.giving_up };
 	if (s->up)
-		route_event_up(s, path, rt);
+		sup_event_up(s, path, rt);
 	else
 		log_debug("event %s %s pid=%d restarts=%d", path, child_state_name(rt->state),
 			  (int)rt->pid, rt->restarts);
@@ -214,11 +201,6 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 	route_send_ctl(s, k->ln, b, n, p, CTL_TIMEOUT_MS);
 }
 
-void route_request(struct sup *s, struct link *ln, const char *req, size_t len,
-		   struct pending *p)
-{
-	route_send_ctl(s, ln, req, len, p, -1);
-}
 
 /* --- receiving --- */
 
@@ -541,3 +523,9 @@ void route_close(struct link *ln, const char *why)
 	if (!ln->child)
 		sup_parent_gone(ln->sup);
 }
+
+const struct sup_hooks route_hooks = {
+	.frame = route_frame, .close = route_close, .request = route_client,
+	.plan_done = reload_plan_done, .idle = reload_kick,
+	.start_failed = reload_start_failed, .stopping = reload_abort,
+};

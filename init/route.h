@@ -30,16 +30,13 @@ void route_call(struct sup *s, uint8_t type, const char *path, const char *msg, 
 		int64_t timeout, struct pending *p);
 /* Routes start|stop|restart|kill PATH [SIGNAL] to PATH's supervisor. */
 void route_ctl(struct sup *s, int argc, char **argv, struct pending *p);
-/* Sends a CTL request ("verb\0path\0arg") down ln; p gets the answer, or
- * noproc at once when it cannot be sent. */
-void route_request(struct sup *s, struct link *ln, const char *req, size_t len,
-		   struct pending *p);
-/* The node path's new state, to the parent (nested supervisors only). */
-void route_event_up(struct sup *s, const char *path, const struct reg_node *rt);
 /* A control request (argv[0] the verb, from arborctl): done(ctx) is
  * called exactly once, maybe later. */
 void route_client(struct sup *s, int argc, char **argv, pending_done_fn *done, void *ctx);
 /* The direct child of s whose subtree holds path; *exact when it is path. */
 struct child *route_kid(struct sup *s, const char *path, bool *exact);
+
+/* The hooks a supervisor runs with: these callbacks and reload.c's. */
+extern const struct sup_hooks route_hooks;
 
 #endif

@@ -28,7 +28,7 @@
 #include "policy.h"
 #include "reap.h"
 #include "relay.h"
-#include "sup_int.h"
+#include "sup.h"
 
 static void plan_run(struct sup *s);
 static void plan_next(struct sup *s, int rc, const char *text);
@@ -63,7 +63,21 @@ static void on_changed(struct child *c)
 	if (c->state == CS_RUNNING)
 		rt->since = loop_wall_ms();
 	if (s->up && c->kind != CHILD_CMD)
-		route_event_up(s, c->path, rt);
+		sup_event_up(s, c->path, rt);
+}
+
+void sup_event_up(struct sup *s, const char *path, const struct reg_node *rt)
+{
+	struct frame_event e = {
+		.pid = rt->pid, .state = (uint8_t)rt->state, .giving_up = rt->giving_up,
+		.restarts = rt->restarts, .since_ms = rt->since, .path = path,
+		.path_len = strlen(path),
+	};
+	uint8_t b[FRAME_EVENT_FIXED + 512];
+	size_t n = frame_event_encode(&e, b, sizeof(b));
+
+	if (s->up && n)
+		link_send(s->up, FRAME_EVENT, 0, b, n, NULL, 0);
 }
 
 /* Queues what c told for sup_step. Each child has at most one of each
@@ -108,7 +122,9 @@ static enum child_state on_exited(struct child *c, enum child_state was, int ws)
 
 static struct link *on_attach(struct child *c, int rfd, int wfd, size_t max)
 {
-	return link_new(c->loop, rfd, wfd, max, route_frame, route_close, c->owner, c);
+	struct sup *s = c->owner;
+
+	return link_new(c->loop, rfd, wfd, max, s->hooks->frame, s->hooks->close, s, c);
 }
 
 static void on_detach(struct child *c, struct link *ln, const char *why)
@@ -150,7 +166,7 @@ static void subtree_down(struct sup *s, struct conf_node *n)
 			rt->state = CS_STOPPED;
 			rt->giving_up = false;
 			if (s->up)
-				route_event_up(s, k->path, rt);
+				sup_event_up(s, k->path, rt);
 		}
 		subtree_down(s, k);
 	}
@@ -228,8 +244,9 @@ static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid)
 	s->loop = loop_new();
 	if (!s->loop)
 		_exit(1);
-	s->up = link_new(s->loop, rfd, wfd, FRAME_MAX_DEFAULT + 4096, route_frame, route_close,
-			 s, NULL);
+	s->hooks = parent->hooks;
+	s->up = link_new(s->loop, rfd, wfd, FRAME_MAX_DEFAULT + 4096, s->hooks->frame,
+			 s->hooks->close, s, NULL);
 	if (!s->up)
 		_exit(1);
 	code = sup_loop(s);
@@ -358,7 +375,7 @@ void sup_shutdown(struct sup *s, int code)
 	s->phase = PH_STOP;
 	s->exit_code = code;
 	s->ndeaths = 0;
-	reload_abort(s);
+	s->hooks->stopping(s);
 	stop_all_plan(s);
 	sup_kick(s);
 }
@@ -377,7 +394,7 @@ static void give_up(struct sup *s, int code)
 		if (s->up) {
 			rt->pid = getpid();
 			rt->state = CS_STOPPING;
-			route_event_up(s, s->node->path, rt);
+			sup_event_up(s, s->node->path, rt);
 		}
 	}
 	/* A nested supervisor's give-up is OTP's exit with reason shutdown
@@ -426,19 +443,13 @@ void sup_reload_apply(struct sup *s, struct child **stop, size_t nstop,
 		memcpy(g + s->ngone, gone, ngone * sizeof(*g));
 		s->gone = g;
 		s->ngone += ngone;
+	} else if (ngone) {	/* stopped all the same, never freed */
+		log_msg("reload %s: %s: %zu removed children kept", s->node->path,
+			strerror(ENOMEM), ngone);
 	}
 	free(gone);
 	if (sup_reserve(s) < 0)
 		log_msg("reload %s: %s", s->node->path, strerror(ENOMEM));
-	for (size_t i = 0; i < s->nkids; i++) {	/* nested ones reload themselves */
-		struct child *k = s->kids[i];
-		bool restarting = false;
-
-		for (size_t j = 0; j < nstop; j++)
-			restarting |= stop[j] == k;
-		if (k->kind == CHILD_SUPERVISOR && k->ln && k->state == CS_RUNNING && !restarting)
-			reload_pass_on(s, k);
-	}
 	plan_reset(s);
 	for (size_t i = 0; i < nstop; i++)
 		plan_add(s, ACT_STOP, stop[i], false);
@@ -480,9 +491,9 @@ static void plan_done(struct sup *s)
 	default:
 		break;
 	}
-	reload_plan_done(s);	/* before the exits it left to decide */
+	s->hooks->plan_done(s);	/* before the exits it left to decide */
 	next_death(s);
-	reload_kick(s);
+	s->hooks->idle(s);
 }
 
 /* The current start: -1 when it failed (and was dealt with), 0 when the
@@ -689,7 +700,7 @@ static void child_failed_start(struct sup *s, struct child *c, const char *why)
 		/* The rest of the reload's plan still runs (dropping it left
 		 * later added children stopped for good); the failure is a
 		 * crash, decided once the plan is done. */
-		reload_start_failed(s, c, reason);
+		s->hooks->start_failed(s, c, reason);
 		child_settle(c, CS_RESTARTING);
 		defer_death(s, c, 1 << 8);
 		plan_next(s, 0, "");
@@ -851,9 +862,12 @@ static void on_death(void *ctx, void *who, int ws)
 
 static void reap(struct sup *s)
 {
-	if (reap_all(s->reap, on_death, s) > 0 && !s->adopt_timer)
-		/* off the restart's path, one pass for many */
-		s->adopt_timer = loop_timer_add(s->loop, 20, on_adopt_timer, s);
+	if (reap_all(s->reap, on_death, s) <= 0 || s->adopt_timer)
+		return;
+	/* off the restart's path, one pass for many; now if it cannot wait */
+	s->adopt_timer = loop_timer_add(s->loop, 20, on_adopt_timer, s);
+	if (!s->adopt_timer)
+		reap_kill_adopted(s->reap, !s->root, of_live_kid, s);
 }
 
 static bool forwarded(int sig)
@@ -888,12 +902,9 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 	if (sig == SIGPIPE && (pid_t)si->ssi_pid == getpid())
 		return;		/* our own write to a closed pipe: EPIPE says it */
 	if (sig == SIGHUP && s->conf_file) {	/* with -c, HUP reloads */
-		struct pending *p = pending_client(&s->calls, NULL, NULL);	/* nobody to tell */
+		char *argv[] = { "reload", NULL };
 
-		if (p)
-			reload_request(s, p);
-		else
-			log_msg("reload: %s", strerror(ENOMEM));
+		s->hooks->request(s, 1, argv, NULL, NULL);	/* nobody to tell */
 		return;
 	}
 	if (cmd && cmd->pid > 0 && forwarded(sig)) {
@@ -997,7 +1008,9 @@ static int sup_build(struct sup *s)
 
 static void on_request(void *data, int argc, char **argv, ctl_done_fn *done, void *ctx)
 {
-	route_client(data, argc, argv, done, ctx);
+	struct sup *s = data;
+
+	s->hooks->request(s, argc, argv, done, ctx);
 }
 
 /* The control socket: always with -c, with `--` only when $ARBOR_SOCKET
@@ -1056,7 +1069,7 @@ static int sup_loop(struct sup *s)
 
 static void sup_free(struct sup *s)
 {
-	reload_abort(s);
+	s->hooks->stopping(s);
 	for (size_t i = 0; i < s->nkids; i++) {	/* calls still waiting are answered */
 		if (s->kids[i]->ln)
 			on_detach(s->kids[i], s->kids[i]->ln, "shutdown");
@@ -1086,9 +1099,11 @@ static void sup_free(struct sup *s)
 }
 
 /* The root: the -- CMD and the control socket besides the tree. */
-int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cmd)
+int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cmd,
+		 const struct sup_hooks *hooks)
 {
-	struct sup s = { .conf = c, .conf_file = conf_file, .node = c->root, .root = true };
+	struct sup s = { .conf = c, .conf_file = conf_file, .node = c->root, .root = true,
+			 .hooks = hooks };
 	int code;
 
 	if (cmd)
