@@ -110,7 +110,7 @@ static enum child_state on_exited(struct child *c, enum child_state was, int ws)
 {
 	struct sup *s = c->owner;
 
-	if (c->kind == CHILD_SUPERVISOR)
+	if (c->kind == CHILD_SUPERVISOR && c->node)	/* (a removed one's is gone) */
 		subtree_down(s, c->node);
 	tell(s, (struct note){ .c = c, .was = was, .ws = ws });
 	if (was == CS_STOPPING)
