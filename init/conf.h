@@ -105,8 +105,6 @@ struct conf_node {
 	enum conf_restart member_restart;
 	long member_shutdown_ms;
 	int member_stop_signal;
-
-	void *rt;		/* the supervisor's run-time state; conf.c leaves it */
 };
 
 struct conf {

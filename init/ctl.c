@@ -1,13 +1,13 @@
 /* ctl: the control socket server (see ctl.h and arborctl(8)).
  *
  * Every client is a small state machine driven by client_pump(): it reads
- * one frame, hands the request to sup_request(), and reads the next only
+ * one frame, hands the request to the request callback, and reads the next only
  * once the answer has been written out. So a client holds at most one
  * request in flight, one bounded read buffer and one answer, and a client
  * that stalls (half a request, an unread answer) stalls nobody else.
  *
  * An answer may come long after the request (a call waits for its worker)
- * or before sup_request() returns. It goes through a struct ctl_req that
+ * or before the request callback returns. It goes through a struct ctl_req that
  * outlives its client: when the client goes first, req->cl is set to NULL
  * and the answer is dropped. */
 #include <errno.h>
@@ -27,7 +27,6 @@
 #include "frame.h"
 #include "log.h"
 #include "passwd.h"
-#include "sup.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59
@@ -45,7 +44,8 @@
 struct ctl_client;
 
 struct ctl {
-	struct sup *sup;
+	ctl_request_fn *request;	/* who answers */
+	void *data;
 	struct loop *loop;
 	int fd;
 	char *path;
@@ -330,7 +330,7 @@ static void client_bad(struct ctl_client *cl, uint64_t id, const char *why)
 	cl->again = true;	/* to write it and close */
 }
 
-/* The answer to a request. Given inside sup_request(), it is written by
+/* The answer to a request. Given inside the request callback, it is written by
  * the pump that made the request; given later, it may come in the middle
  * of anything (another client's request, a child's exit), so the client
  * only asks the loop for a turn: nothing here starts a new request. */
@@ -362,7 +362,7 @@ static void ctl_done(void *ctx, int rc, const char *text, size_t len)
 		cl->events = EPOLLOUT;
 }
 
-/* The payload is the request's words separated by NULs; sup_request() gets
+/* The payload is the request's words separated by NULs; the request callback gets
  * them as argv. */
 static void client_request(struct ctl_client *cl, const struct frame *f)
 {
@@ -398,7 +398,7 @@ static void client_request(struct ctl_client *cl, const struct frame *f)
 
 		ctl_done(r, 1, m, strlen(m));
 	} else
-		sup_request(cl->ctl->sup, argc, argv, ctl_done, r);
+		cl->ctl->request(cl->ctl->data, argc, argv, ctl_done, r);
 	free(words);
 }
 
@@ -450,7 +450,7 @@ static void client_watch(struct ctl_client *cl)
 }
 
 /* Writes what is queued and starts what is read, until the client waits on
- * something. An answer given inside sup_request() only sets `again`, so a
+ * something. An answer given inside the request callback only sets `again`, so a
  * client that pipelines many requests is served by this loop, not by
  * recursion. Runs only from the loop's callbacks. */
 static void client_pump(struct ctl_client *cl)
@@ -610,7 +610,7 @@ static void no_socket(const char *path)
 	errno = e;
 }
 
-struct ctl *ctl_open(struct sup *s, struct loop *l, const char *path)
+struct ctl *ctl_open(struct loop *l, const char *path, ctl_request_fn *fn, void *data)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char def[CTL_PATH_LEN], why[256];
@@ -635,7 +635,8 @@ struct ctl *ctl_open(struct sup *s, struct loop *l, const char *path)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		goto err;
-	c->sup = s;
+	c->request = fn;
+	c->data = data;
 	c->loop = l;
 	c->euid = geteuid();
 	c->path = strdup(path);
@@ -709,7 +710,3 @@ void ctl_close(struct ctl *c)
 	free(c);
 }
 
-const char *ctl_path(const struct ctl *c)
-{
-	return c ? c->path : NULL;
-}

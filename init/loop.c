@@ -21,6 +21,11 @@ struct loop_timer {
 	void *data;
 };
 
+struct deferred {
+	loop_defer_fn *fn;	/* NULL: cancelled */
+	void *data;
+};
+
 struct loop {
 	int epfd, tfd, sfd;
 	struct watch *w;	/* indexed by fd */
@@ -30,6 +35,8 @@ struct loop {
 	int64_t armed;		/* deadline the timerfd is set to, or -1 */
 	loop_signal_fn *sig_fn;
 	void *sig_data;
+	struct deferred *defer;	/* to run before the next sleep, in order */
+	size_t ndefer, capdefer;
 	int stop;
 };
 
@@ -38,6 +45,14 @@ int64_t loop_now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t loop_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -248,9 +263,40 @@ int loop_signals(struct loop *l, const sigset_t *set, loop_signal_fn *fn,
 	return 0;
 }
 
-int loop_signal_fd(const struct loop *l)
+int loop_defer(struct loop *l, loop_defer_fn *fn, void *data)
 {
-	return l->sfd;
+	if (l->ndefer == l->capdefer) {
+		size_t n = l->capdefer ? 2 * l->capdefer : 16;
+		struct deferred *d = realloc(l->defer, n * sizeof(*d));
+
+		if (!d)
+			return -1;
+		l->defer = d;
+		l->capdefer = n;
+	}
+	l->defer[l->ndefer].fn = fn;
+	l->defer[l->ndefer++].data = data;
+	return 0;
+}
+
+void loop_defer_cancel(struct loop *l, void *data)
+{
+	for (size_t i = 0; i < l->ndefer; i++)
+		if (l->defer[i].data == data)
+			l->defer[i].fn = NULL;
+}
+
+/* Runs the deferred calls, and those they defer, until none is left. */
+static void defer_run(struct loop *l)
+{
+	while (l->ndefer && !l->stop) {
+		struct deferred d = l->defer[0];
+
+		l->ndefer--;
+		memmove(l->defer, l->defer + 1, l->ndefer * sizeof(*l->defer));
+		if (d.fn)
+			d.fn(l, d.data);
+	}
 }
 
 struct loop *loop_new(void)
@@ -287,6 +333,7 @@ void loop_free(struct loop *l)
 	for (size_t i = 0; i < l->nheap; i++)
 		free(l->heap[i]);
 	free(l->heap);
+	free(l->defer);
 	free(l->w);
 	free(l);
 }
@@ -294,6 +341,24 @@ void loop_free(struct loop *l)
 void loop_stop(struct loop *l)
 {
 	l->stop = 1;
+}
+
+/* Calls the handlers of one batch of fd events; the timerfd and the
+ * signalfd are only noted, in *tick and *sig. */
+static void dispatch(struct loop *l, const struct epoll_event *ev, int n, int *tick, int *sig)
+{
+	for (int i = 0; i < n && !l->stop; i++) {
+		uint64_t u = ev[i].data.u64;
+		int fd = (int)(uint32_t)u;
+		struct watch *w = (size_t)fd < l->nw ? &l->w[fd] : NULL;
+
+		if (u == UINT64_MAX)
+			*tick = 1;
+		else if (u == UINT64_MAX - 1)
+			*sig = 1;
+		else if (w && w->fn && w->gen == (uint32_t)(u >> 32))
+			w->fn(l, fd, ev[i].events, w->data);
+	}
 }
 
 /* The timerfd and signalfd are checked after the batch's other fds, so a
@@ -309,32 +374,15 @@ int loop_run(struct loop *l)
 	if (l->sfd >= 0 && epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->sfd, &sev) < 0)
 		return -1;
 	l->stop = 0;
-	while (!l->stop) {
+	while (defer_run(l), !l->stop) {
 		int n = epoll_wait(l->epfd, ev, 64, -1);
 		int tick = 0, sig = 0;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			return -1;
-		}
-		for (int i = 0; i < n && !l->stop; i++) {
-			uint64_t u = ev[i].data.u64;
-			int fd = (int)(uint32_t)u;
-			struct watch *w;
-
-			if (u == UINT64_MAX) {
-				tick = 1;
-				continue;
-			}
-			if (u == UINT64_MAX - 1) {
-				sig = 1;
-				continue;
-			}
-			w = (size_t)fd < l->nw ? &l->w[fd] : NULL;
-			if (w && w->fn && w->gen == (uint32_t)(u >> 32))
-				w->fn(l, fd, ev[i].events, w->data);
-		}
+		dispatch(l, ev, n, &tick, &sig);
 		if (sig && !l->stop)
 			signals_read(l);
 		if (tick && !l->stop)

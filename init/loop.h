@@ -4,7 +4,8 @@
  * (one signalfd) and deadlines (a heap of timers behind one timerfd). There
  * is no polling and no sleeping: loop_run() blocks in epoll_wait until
  * something happens. Callbacks may add and remove fds and timers freely,
- * including the one being dispatched. */
+ * including the one being dispatched; deferred work (loop_defer) runs
+ * before each sleep. */
 #ifndef ARBOR_LOOP_H
 #define ARBOR_LOOP_H
 
@@ -41,8 +42,14 @@ void loop_timer_del(struct loop *l, struct loop_timer *t);
 /* Blocks the signals in set and delivers them to fn through a signalfd. */
 int loop_signals(struct loop *l, const sigset_t *set, loop_signal_fn *fn,
 		 void *data);
-/* The signalfd, so a forked child can close it; -1 when none. */
-int loop_signal_fd(const struct loop *l);
+/* Runs fn(l, data) once, after the handler that is running returns and
+ * before the loop sleeps again, in the order deferred: a handler hands on
+ * what it has learnt instead of running the next step inside itself. 0, or
+ * -1 (ENOMEM). */
+typedef void loop_defer_fn(struct loop *l, void *data);
+int loop_defer(struct loop *l, loop_defer_fn *fn, void *data);
+/* Drops the deferred calls for data (an object about to be freed). */
+void loop_defer_cancel(struct loop *l, void *data);
 
 /* Runs until loop_stop(); 0, or -1 on an epoll failure. */
 int loop_run(struct loop *l);
@@ -50,5 +57,7 @@ void loop_stop(struct loop *l);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t loop_now_ms(void);
+/* CLOCK_REALTIME in milliseconds (for uptimes shown to people). */
+int64_t loop_wall_ms(void);
 
 #endif

@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "log.h"
 #include "spawn.h"
+#include "route.h"
 #include "sup.h"
 #include "title.h"
 
@@ -237,5 +238,5 @@ int main(int argc, char **argv)
 	log_quiet(!file);
 	cmd.foreground = cmd.argv && isatty(STDIN_FILENO);
 	spawn_save_limits();
-	return sup_run_root(c, file, cmd.argv ? &cmd : NULL);
+	return sup_run_root(c, file, cmd.argv ? &cmd : NULL, &route_hooks);
 }

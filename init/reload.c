@@ -16,42 +16,21 @@
 #include <string.h>
 
 #include "log.h"
-#include "sup_int.h"
+#include "reload.h"
+#include "sup.h"
 
-/* Moves the run-time slots from the old tree to the nodes of the same
- * path in the new one; the slots of nodes that are gone are freed. */
-static void rt_move(struct conf_node *old, struct conf *nc)
+/* Forgets the run-time state of the nodes that are gone from the new tree
+ * (or changed from worker to supervisor and back): a node added again
+ * later starts afresh. */
+static void registry_prune(struct registry *r, const struct conf_node *old,
+			   const struct conf *nc)
 {
-	struct conf_node *n = conf_find(nc, old->path);
+	const struct conf_node *n = conf_find(nc, old->path);
 
 	for (size_t i = 0; i < old->nkids; i++)
-		rt_move(old->kids[i], nc);
-	if (n && !n->rt && n->is_sup == old->is_sup)
-		n->rt = old->rt;
-	else
-		free(old->rt);
-	old->rt = NULL;
-}
-
-static void rt_fill(struct conf_node *n)
-{
-	if (!n->rt)
-		n->rt = calloc(1, sizeof(struct rtstat));
-	for (size_t i = 0; i < n->nkids; i++)
-		rt_fill(n->kids[i]);
-}
-
-/* Pool members started at run time are not in the file: they stay. */
-static void keep_members(struct conf_node *old, struct conf *nc)
-{
-	struct conf_node *np = old->is_pool ? conf_find(nc, old->path) : NULL;
-
-	for (size_t i = 0; i < old->nkids; i++) {
-		if (np && np->is_pool && !conf_find(nc, old->kids[i]->path))
-			conf_pool_add(nc, np, old->kids[i]->name);
-		else if (!old->is_pool)
-			keep_members(old->kids[i], nc);
-	}
+		registry_prune(r, old->kids[i], nc);
+	if (!n || n->is_sup != old->is_sup)
+		registry_drop(r, old->path);
 }
 
 /* Counts, over the whole tree, the nodes added, removed and changed. */
@@ -82,7 +61,7 @@ static void count_changes(const struct conf *oc, const struct conf_node *o,
 static struct child *kid_by_path(struct sup *s, const char *path)
 {
 	for (size_t i = 0; i < s->nkids; i++)
-		if (!s->kids[i]->is_cmd && !strcmp(s->kids[i]->path, path))
+		if (s->kids[i]->kind != CHILD_CMD && !strcmp(s->kids[i]->path, path))
 			return s->kids[i];
 	return NULL;
 }
@@ -91,7 +70,10 @@ struct diff {
 	struct child **kids;	/* the new order */
 	size_t n;
 	struct child **gone;	/* removed: stopped, then freed */
+	char **paths;		/* their paths, copied (the old tree goes) */
 	size_t ngone;
+	struct window win;	/* the new restart window */
+	bool has_win;
 	struct child **stop, **start;	/* in the order to act */
 	size_t nstop, nstart;
 	int added, removed, changed;
@@ -99,10 +81,81 @@ struct diff {
 
 static void diff_free(struct diff *d)
 {
+	for (size_t i = 0; d->paths && i < d->ngone; i++)
+		free(d->paths[i]);
+	if (d->has_win)
+		window_free(&d->win);
+	free(d->paths);
 	free(d->kids);
 	free(d->gone);
 	free(d->stop);
 	free(d->start);
+}
+
+/* Works out, against the new node for this supervisor, which children are
+ * kept, changed, added and removed. Nothing is touched yet. */
+/* The children to stop: removed ones (to be freed, each keeping a copy of
+ * its path) and changed ones, in reverse start order. */
+static int diff_stops(struct sup *s, struct conf_node *nn, struct diff *d)
+{
+	for (size_t i = s->nkids; i-- > 0;) {
+		struct child *c = s->kids[i];
+		struct conf_node *n = NULL;
+
+		if (c->kind == CHILD_CMD || (nn->is_pool && registry_is_member(s->reg, c->node)))
+			continue;	/* members started at run time stay */
+		for (size_t j = 0; j < nn->nkids; j++)
+			if (!strcmp(nn->kids[j]->path, c->path))
+				n = nn->kids[j];
+		if (!n || n->is_sup != (c->kind == CHILD_SUPERVISOR)) {
+			d->paths[d->ngone] = strdup(c->path);
+			if (!d->paths[d->ngone])
+				return -1;
+			d->gone[d->ngone++] = c;
+			d->stop[d->nstop++] = c;
+			d->removed++;
+		} else if (!conf_node_same(c->node, n)) {
+			d->stop[d->nstop++] = c;
+			d->changed++;
+		}
+	}
+	return 0;
+}
+
+static bool listed(struct child *const *l, size_t n, const struct child *c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i] == c)
+			return true;
+	return false;
+}
+
+/* The new order of children, and which start: added and changed ones. */
+static int diff_order(struct sup *s, struct conf_node *nn, struct diff *d)
+{
+	for (size_t j = 0; j < nn->nkids; j++) {
+		struct child *c = kid_by_path(s, nn->kids[j]->path);
+		bool changed = c && listed(d->stop, d->nstop, c);
+
+		if (c && listed(d->gone, d->ngone, c))
+			c = NULL;
+		if (!c) {
+			c = sup_child_new(s, nn->kids[j]);
+			if (!c)
+				return -1;
+			d->added++;
+			changed = true;
+		}
+		d->kids[d->n++] = c;
+		if (changed && c->role != ROLE_HELD)
+			d->start[d->nstart++] = c;
+	}
+	for (size_t i = 0; nn->is_pool && i < s->nkids; i++)
+		if (registry_is_member(s->reg, s->kids[i]->node))
+			d->kids[d->n++] = s->kids[i];
+	if (s->cmd)
+		d->kids[d->n++] = s->cmd;
+	return 0;
 }
 
 /* Works out, against the new node for this supervisor, which children are
@@ -113,52 +166,17 @@ static int diff_make(struct sup *s, struct conf_node *nn, struct diff *d)
 
 	d->kids = calloc(cap, sizeof(*d->kids));
 	d->gone = calloc(cap, sizeof(*d->gone));
+	d->paths = calloc(cap, sizeof(*d->paths));
 	d->stop = calloc(cap, sizeof(*d->stop));
 	d->start = calloc(cap, sizeof(*d->start));
-	if (!d->kids || !d->gone || !d->stop || !d->start)
+	if (!d->kids || !d->gone || !d->paths || !d->stop || !d->start)
 		return -1;
-	for (size_t i = s->nkids; i-- > 0;) {
-		struct child *c = s->kids[i];
-		struct conf_node *n = NULL;
-
-		if (c->is_cmd)
-			continue;
-		for (size_t j = 0; j < nn->nkids; j++)
-			if (!strcmp(nn->kids[j]->path, c->path))
-				n = nn->kids[j];
-		if (!n || n->is_sup != c->is_sup) {
-			d->gone[d->ngone++] = c;
-			d->stop[d->nstop++] = c;
-			d->removed++;
-		} else if (!conf_node_same(c->node, n)) {
-			d->stop[d->nstop++] = c;
-			d->changed++;
-		}
-	}
-	for (size_t j = 0; j < nn->nkids; j++) {
-		struct child *c = kid_by_path(s, nn->kids[j]->path);
-		bool changed = false;
-
-		for (size_t k = 0; c && k < d->nstop; k++)
-			if (d->stop[k] == c)
-				changed = true;
-		for (size_t k = 0; c && k < d->ngone; k++)
-			if (d->gone[k] == c)
-				c = NULL;
-		if (!c) {
-			c = sup_child_new(s, nn->kids[j]);
-			if (!c)
-				return -1;
-			d->added++;
-			changed = true;
-		}
-		d->kids[d->n++] = c;
-		if (changed && !c->held)
-			d->start[d->nstart++] = c;
-	}
-	if (s->cmd)
-		d->kids[d->n++] = s->cmd;
-	return 0;
+	if (window_init(&d->win, nn->intensity, nn->period_ms) < 0)
+		return -1;
+	d->has_win = true;
+	if (diff_stops(s, nn, d) < 0)
+		return -1;
+	return diff_order(s, nn, d);
 }
 
 /* --- the answer --- */
@@ -205,7 +223,7 @@ static void reload_finish(struct sup *s)
 	else
 		snprintf(m, sizeof(m), "%s", r->errs);
 	for (size_t i = 0; i < r->nw; i++)
-		pending_answer_str(s, r->w[i], r->rc, m);
+		pending_answer_str(r->w[i], r->rc, m);
 	reload_free(r);
 	reload_kick(s);
 }
@@ -238,7 +256,7 @@ void reload_start_failed(struct sup *s, struct child *c, const char *why)
 static void nested_done(void *ctx, int rc, const char *text, size_t len)
 {
 	struct child *k = ctx;
-	struct sup *s = k->sup;
+	struct sup *s = k->owner;
 
 	if (!s->reload)
 		return;		/* cut short: this supervisor is stopping */
@@ -249,21 +267,33 @@ static void nested_done(void *ctx, int rc, const char *text, size_t len)
 	reload_step(s);
 }
 
-/* Tells the nested supervisor k to reload its subtree; the reload under
- * way is answered only once k has answered. */
-void reload_pass_on(struct sup *s, struct child *k)
+/* Tells the nested supervisor k to reload its subtree (a CTL request);
+ * the reload under way is answered only once k has answered. */
+static void pass_on(struct sup *s, struct child *k)
 {
-	struct pending *p = pending_new(s);
+	struct pending *p = pending_client(&s->calls, nested_done, k);
+	uint64_t id;
 
 	if (!p) {
 		note(s->reload, "%s: out of memory", k->path);
 		return;
 	}
-	p->from = OR_CLIENT;
-	p->done = nested_done;
-	p->ctx = k;
 	s->reload->left++;
-	link_request(s, k->ln, "reload", 7, p);
+	id = pending_send(p, k->ln, -1, "");
+	if (link_send(k->ln, FRAME_CTL, id, "reload", 7, NULL, 0) < 0)
+		pending_answer_str(p, 1, "noproc");
+}
+
+/* Every running nested supervisor that is not restarted reloads itself. */
+static void pass_on_all(struct sup *s, struct child **stop, size_t nstop)
+{
+	for (size_t i = 0; i < s->nkids; i++) {
+		struct child *k = s->kids[i];
+
+		if (k->kind == CHILD_SUPERVISOR && k->ln && k->state == CS_RUNNING &&
+		    !listed(stop, nstop, k))
+			pass_on(s, k);
+	}
 }
 
 /* A supervisor that stops answers the reloads it holds. */
@@ -277,7 +307,7 @@ void reload_abort(struct sup *s)
 		if (!rs[i])
 			continue;
 		for (size_t j = 0; j < rs[i]->nw; j++)
-			pending_answer_str(s, rs[i]->w[j], 1, m);
+			pending_answer_str(rs[i]->w[j], 1, m);
 		reload_free(rs[i]);
 	}
 }
@@ -291,11 +321,11 @@ void reload_request(struct sup *s, struct pending *p)
 	struct pending **w;
 
 	if (!s->conf_file) {
-		pending_answer_str(s, p, 1, "nothing to reload: arbor runs without -c FILE");
+		pending_answer_str(p, 1, "nothing to reload: arbor runs without -c FILE");
 		return;
 	}
 	if (s->phase == PH_STOP || s->phase == PH_DONE) {
-		pending_answer_str(s, p, 1, "stopping: the supervisor is shutting down");
+		pending_answer_str(p, 1, "stopping: the supervisor is shutting down");
 		return;
 	}
 	if (!r) {
@@ -313,7 +343,7 @@ void reload_request(struct sup *s, struct pending *p)
 	return;
 
 err_nomem:
-	pending_answer_str(s, p, 1, "out of memory");
+	pending_answer_str(p, 1, "out of memory");
 }
 
 /* Runs the reloads waiting, if the supervisor is idle: running, with no
@@ -332,33 +362,77 @@ void reload_kick(struct sup *s)
 
 /* Re-reads the file; on success swaps in the new tree and starts the plan
  * of stops and starts. An error is the answer at once, file:line first. */
+/* Re-reads the file: the new tree and this supervisor's node in it, or
+ * NULL after answering why not (file:line first). */
+static struct conf_node *reload_load(struct sup *s, struct conf **nc)
+{
+	struct reload *r = s->reload;
+	struct conf_err err;
+	struct conf_node *nn;
+
+	if (conf_load(s->conf_file, nc, &err) < 0) {
+		note(r, "%s", err.msg);
+		log_msg("reload refused: %s", err.msg);
+		return NULL;
+	}
+	nn = conf_find(*nc, s->node->path);
+	if (!nn || !nn->is_sup)
+		note(r, "%s is gone from the new file", s->node->path);
+	else if (s->cmd && conf_find(*nc, "cmd"))
+		note(r, "%s: the -- command runs as 'cmd', which a section now names",
+		     s->conf_file);
+	else
+		return nn;
+	conf_free(*nc);
+	return NULL;
+}
+
+/* Points the supervisor at the new tree: kept children at their new
+ * nodes, removed ones at their own copies of their paths, held until they
+ * are freed. */
+static void reload_swap(struct sup *s, struct conf *nc, struct conf_node *nn, struct diff *d)
+{
+	registry_prune(s->reg, s->conf->root, nc);
+	for (size_t i = 0; i < d->n; i++) {
+		struct child *c = d->kids[i];
+		struct conf_node *n;
+
+		if (c->kind == CHILD_CMD || registry_is_member(s->reg, c->node))
+			continue;
+		n = conf_find(nc, c->path);
+		c->node = n;
+		c->path = n->path;
+	}
+	for (size_t i = 0; i < d->ngone; i++) {
+		d->gone[i]->path = d->paths[i];
+		d->paths[i] = NULL;
+		d->gone[i]->node = NULL;
+		d->gone[i]->role = ROLE_HELD;
+	}
+	registry_rebind(s->reg, nc);	/* after the gone ones took their paths */
+	if (s->root)
+		log_init(nc->log_format, log_verbose());
+	s->node = nn;
+	window_free(&s->win);
+	s->win = d->win;
+	d->has_win = false;
+	s->conf = nc;
+	free(s->kids);
+	s->kids = d->kids;
+	s->nkids = d->n;
+	d->kids = NULL;
+}
+
+/* Re-reads the file; on success swaps in the new tree and starts the plan
+ * of stops and starts. An error is the answer at once. */
 static void reload_run(struct sup *s)
 {
 	struct reload *r = s->reload;
-	struct conf *nc;
-	struct conf_err err;
-	struct conf_node *nn;
+	struct conf *nc, *old = s->conf;
+	struct conf_node *nn = reload_load(s, &nc);
 	struct diff d = { 0 };
-	struct conf *old = s->conf;
 
-	if (conf_load(s->conf_file, &nc, &err) < 0) {
-		note(r, "%s", err.msg);
-		log_msg("reload refused: %s", err.msg);
-		reload_finish(s);
-		return;
-	}
-	keep_members(old->root, nc);
-	nn = conf_find(nc, s->node->path);
-	if (!nn || !nn->is_sup) {
-		conf_free(nc);
-		note(r, "%s is gone from the new file", s->node->path);
-		reload_finish(s);
-		return;
-	}
-	if (s->cmd && conf_find(nc, "cmd")) {
-		conf_free(nc);
-		note(r, "%s: the -- command runs as 'cmd', which a section now names",
-		     s->conf_file);
+	if (!nn) {
 		reload_finish(s);
 		return;
 	}
@@ -372,37 +446,7 @@ static void reload_run(struct sup *s)
 	d.added = d.removed = d.changed = 0;	/* the whole subtree's, for the reply */
 	count_changes(old, s->node, nc, NULL, &d.added, &d.removed, &d.changed);
 	count_changes(old, NULL, nc, nn, &d.added, &d.removed, &d.changed);
-	rt_move(old->root, nc);
-	rt_fill(nc->root);
-	for (size_t i = 0; i < d.n; i++) {	/* every kept child points into nc */
-		struct child *c = d.kids[i];
-		struct conf_node *n;
-
-		if (c->is_cmd)
-			continue;
-		n = conf_find(nc, c->path);
-		c->node = n;
-		c->path = n->path;
-		c->rt = n->rt;
-	}
-	for (size_t i = 0; i < d.ngone; i++) {	/* they keep old paths until freed */
-		struct child *c = d.gone[i];
-
-		c->path = strdup(c->path);
-		c->rt = calloc(1, sizeof(*c->rt));
-		c->node = NULL;
-		c->held = true;
-	}
-	if (s->root)
-		log_init(nc->log_format, log_verbose());
-	s->node = nn;
-	window_free(&s->win);
-	window_init(&s->win, nn->intensity, nn->period_ms);
-	s->conf = nc;
-	free(s->kids);
-	s->kids = d.kids;
-	s->nkids = d.n;
-	d.kids = NULL;
+	reload_swap(s, nc, nn, &d);
 	snprintf(r->sum, sizeof(r->sum), "reloaded %s: %d added, %d removed, %d changed",
 		 s->conf_file, d.added, d.removed, d.changed);
 	log_ev("reloaded", s->node->path, "added=%d removed=%d changed=%d", d.added, d.removed,
@@ -410,6 +454,7 @@ static void reload_run(struct sup *s)
 	conf_free(old);
 	r->planning = true;
 	r->left = 1;
+	pass_on_all(s, d.stop, d.nstop);
 	/* last: the reload may be answered (and r freed) before it returns */
 	sup_reload_apply(s, d.stop, d.nstop, d.start, d.nstart, d.gone, d.ngone);
 	d.gone = NULL;

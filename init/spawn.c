@@ -14,7 +14,7 @@
 
 #include "setup.h"
 #include "spawn.h"
-#include "sweep.h"
+#include "reap.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -124,7 +124,7 @@ static char *const *child_env(const struct spawn_opts *o, int rep)
 	snprintf(kv, sizeof(kv), "ARBOR_PATH=%s", o->path);
 	setup_env_put(&env, kv);
 	if (o->instance) {
-		snprintf(kv, sizeof(kv), "ARBOR_TREE=%s", sweep_tree());
+		snprintf(kv, sizeof(kv), "ARBOR_TREE=%s", reap_tree());
 		setup_env_put(&env, kv);
 		snprintf(kv, sizeof(kv), "ARBOR_INSTANCE=%s", o->instance);
 		setup_env_put(&env, kv);
@@ -194,21 +194,19 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t pa
 	}
 }
 
-const char *spawn_failed_call = "fork";
-
 int spawn_worker(const struct spawn_opts *o, struct spawn_res *r)
 {
 	int rep[2], in[2] = { -1, -1 }, out[2] = { -1, -1 }, rdy[2] = { -1, -1 };
 	pid_t parent = getpid();
 
-	spawn_failed_call = "pipe2";
+	r->failed = "pipe2";
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		return -1;
 	if (o->genserver && (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0))
 		goto err_close;
 	if (o->ready_fd >= 0 && pipe2(rdy, O_CLOEXEC) < 0)
 		goto err_close;
-	spawn_failed_call = "fork";
+	r->failed = "fork";
 	r->pid = fork();
 	if (r->pid < 0)
 		goto err_close;

@@ -25,7 +25,7 @@ struct spawn_opts {
 	const char *notify_socket;	/* NOTIFY_SOCKET value, or NULL */
 	int out_fd, err_fd;		/* onto 1 and 2 (prefix relays), or -1 */
 	size_t max_message;
-	const char *instance;		/* ARBOR_INSTANCE, with ARBOR_TREE (sweep.h) */
+	const char *instance;		/* ARBOR_INSTANCE, with ARBOR_TREE (reap.h) */
 };
 
 struct spawn_res {
@@ -34,11 +34,10 @@ struct spawn_res {
 	int ready_fd;		/* read end of the fd:N pipe, or -1 */
 	int to_child;		/* genserver: we write frames here, or -1 */
 	int from_child;		/* genserver: we read frames here, or -1 */
+	const char *failed;	/* on failure, the call: "pipe2" or "fork" */
 };
 
 int spawn_worker(const struct spawn_opts *o, struct spawn_res *r);
-/* The call that made spawn_worker fail: "pipe2" or "fork". */
-extern const char *spawn_failed_call;
 /* Reads the child's exec report from exec_fd (after EPOLLIN): 0 exec worked
  * (EOF), 1 it failed (errno in *err, text in why), -1 not yet (EAGAIN). */
 int spawn_exec_result(int exec_fd, int *err, char *why, size_t len);

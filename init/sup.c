@@ -1,12 +1,16 @@
-/* sup: the supervisor's state machine.
+/* sup: the one owner of a supervisor.
  *
- * Each child moves through stopped -> starting -> running -> stopping ->
- * stopped (or restarting while it waits for a plan). Everything a supervisor
- * does to its children is a plan: a list of stops and starts run one at a
- * time, each waiting for the child to be reaped or to be ready, exactly as an
- * OTP supervisor terminates and starts children one by one. Exits that come
- * while a plan runs wait in a queue, as EXIT messages wait in OTP's mailbox. */
-#include <dirent.h>
+ * Its children are state machines (child.c); a supervisor holds their
+ * order, its phase (booting, running, stopping, done), the plan it runs and
+ * the exits that wait for a decision. Everything a supervisor does to its
+ * children is a plan: a list of stops and starts run one at a time, each
+ * waiting for the child to be reaped or to be ready, exactly as an OTP
+ * supervisor terminates and starts children one by one. Exits that come
+ * while a plan runs wait in a queue, as EXIT messages wait in OTP's mailbox.
+ *
+ * What a child tells (ready, exited) is queued and acted on by sup_step(),
+ * deferred work of the loop: no decision, start or stop runs inside the
+ * handler of the event that led to it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,127 +18,130 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "log.h"
+#include "policy.h"
+#include "reap.h"
 #include "relay.h"
-#include "spawn.h"
-#include "sweep.h"
-#include "sup_int.h"
+#include "sup.h"
 #include "title.h"
 
 static void plan_run(struct sup *s);
 static void plan_next(struct sup *s, int rc, const char *text);
 static void decide(struct sup *s, struct child *c, int ws);
+static void sup_kick(struct sup *s);
 static int sup_loop(struct sup *s);
+static void child_failed_start(struct sup *s, struct child *c, const char *why);
+static void subtree_down(struct sup *s, struct conf_node *n);
 
-const char *sup_state_name(enum cstate st)
+/* --- what the children tell --- */
+
+/* c's entry in the registry; NULL for a child a reload removed. */
+static struct reg_node *rt_of(const struct child *c)
 {
-	static const char *const n[] = { "stopped", "starting", "running",
-					 "stopping", "restarting" };
-	return n[st];
+	const struct sup *s = c->owner;
+
+	return c->node ? registry_get(s->reg, c->path) : NULL;
 }
 
-static int64_t wall_ms(void)
+/* A child's new state, in its run-time slot and up to the parent. */
+static void on_changed(struct child *c)
 {
-	struct timespec ts;
+	struct sup *s = c->owner;
+	struct reg_node *rt = rt_of(c);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (!rt)
+		return;		/* removed by a reload: nobody asks any more */
+	rt->state = c->state;
+	rt->pid = c->pid;
+	if (c->state == CS_STARTING || c->state == CS_RECOVERING)
+		rt->giving_up = false;
+	if (c->state == CS_RUNNING)
+		rt->since = loop_wall_ms();
+	if (s->up && c->kind != CHILD_CMD)
+		sup_event_up(s, c->path, rt);
 }
 
-/* --- pid -> child, open addressing: finding a child by pid is O(1). --- */
-
-static size_t pid_slot(const struct pidmap *m, pid_t pid)
+void sup_event_up(struct sup *s, const char *path, const struct reg_node *rt)
 {
-	return ((size_t)pid * 2654435761u) & (m->cap - 1);
+	struct frame_event e = {
+		.pid = rt->pid, .state = (uint8_t)rt->state, .giving_up = rt->giving_up,
+		.restarts = rt->restarts, .since_ms = rt->since, .path = path,
+		.path_len = strlen(path),
+	};
+	uint8_t b[FRAME_EVENT_FIXED + 512];
+	size_t n = frame_event_encode(&e, b, sizeof(b));
+
+	if (s->up && n)
+		link_send(s->up, FRAME_EVENT, 0, b, n, NULL, 0);
 }
 
-static int pid_put(struct pidmap *m, pid_t pid, struct child *c)
+/* Queues what c told for sup_step. Each child has at most one of each
+ * kind waiting, and sup_reserve() made room for that. */
+static void tell(struct sup *s, struct note n)
 {
-	if ((m->n + 1) * 2 > m->cap) {
-		struct pidmap nm = { .cap = m->cap ? m->cap * 2 : 64 };
-
-		nm.slot = calloc(nm.cap, sizeof(*nm.slot));
-		if (!nm.slot)
-			return -1;
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->slot[i].pid > 0)
-				pid_put(&nm, m->slot[i].pid, m->slot[i].c);
-		free(m->slot);
-		*m = nm;
-	}
-	for (size_t i = pid_slot(m, pid);; i = (i + 1) & (m->cap - 1)) {
-		if (m->slot[i].pid <= 0) {
-			m->slot[i].pid = pid;
-			m->slot[i].c = c;
-			m->n++;
-			return 0;
-		}
-	}
+	if (s->ninbox < 2 * s->room)
+		s->inbox[s->ninbox++] = n;
+	else
+		log_msg("%s: lost what it told: no room", n.c->path);
+	sup_kick(s);
 }
 
-static struct child *pid_get(struct pidmap *m, pid_t pid)
+static void on_ready(struct child *c)
 {
-	if (!m->cap)
-		return NULL;
-	for (size_t i = pid_slot(m, pid); m->slot[i].pid; i = (i + 1) & (m->cap - 1))
-		if (m->slot[i].pid == pid)
-			return m->slot[i].c;
-	return NULL;
+	tell(c->owner, (struct note){ .c = c, .ready = true });
 }
 
-/* Deletes with backward shift so lookups need no tombstones. */
-static void pid_del(struct pidmap *m, pid_t pid)
+/* The current action is the stop of c as a bystander that starts again. */
+static bool stopping_to_restart(const struct sup *s, const struct child *c)
 {
-	size_t i, j;
+	const struct action *a = s->at < s->nplan ? &s->plan[s->at] : NULL;
 
-	if (!m->cap)
-		return;
-	for (i = pid_slot(m, pid); m->slot[i].pid != pid; i = (i + 1) & (m->cap - 1))
-		if (!m->slot[i].pid)
-			return;
-	m->slot[i].pid = 0;
-	m->n--;
-	for (j = (i + 1) & (m->cap - 1); m->slot[j].pid; j = (j + 1) & (m->cap - 1)) {
-		size_t h = pid_slot(m, m->slot[j].pid);
-
-		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
-			m->slot[i] = m->slot[j];
-			m->slot[j].pid = 0;
-			i = j;
-		}
-	}
+	return a && a->c == c && a->type == ACT_STOP && a->again;
 }
 
-/* --- events --- */
-
-void sup_event(struct sup *s, struct child *c)
+/* Queued for sup_step; the state it is left in until then: a crash waits
+ * for a decision (restarting), unless the supervisor is stopping. */
+static enum child_state on_exited(struct child *c, enum child_state was, int ws)
 {
-	if (s->up && !c->is_cmd)
-		link_event_up(s, c->path, c->rt);
+	struct sup *s = c->owner;
+
+	if (c->kind == CHILD_SUPERVISOR && c->node)	/* (a removed one's is gone) */
+		subtree_down(s, c->node);
+	tell(s, (struct note){ .c = c, .was = was, .ws = ws });
+	if (was == CS_STOPPING)
+		return stopping_to_restart(s, c) ? CS_RESTARTING : CS_STOPPED;
+	if (was == CS_RUNNING && s->phase != PH_STOP && s->phase != PH_DONE)
+		return CS_RESTARTING;
+	return CS_STOPPED;
 }
 
-void sup_set_state(struct child *c, enum cstate st)
+static struct link *on_attach(struct child *c, int rfd, int wfd, size_t max)
 {
-	c->state = st;
-	c->rt->state = st;
-	c->rt->pid = c->pid;
-	if (st == C_RUNNING || st == C_STOPPED)
-		c->rt->recovering = false;
-	if (st == C_RUNNING)
-		c->rt->since = wall_ms();
-	sup_event(c->sup, c);
+	struct sup *s = c->owner;
+
+	return link_new(c->loop, rfd, wfd, max, s->hooks->frame, s->hooks->close, s, c);
 }
 
-static void kill_session(pid_t sid);
+static void on_detach(struct child *c, struct link *ln, const char *why)
+{
+	struct sup *s = c->owner;
+
+	pending_fail_link(&s->calls, ln, why, true);
+	link_free(ln);
+}
+
+static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid);
+
+static const struct child_ops ops = {
+	.changed = on_changed, .ready = on_ready, .exited = on_exited,
+	.attach = on_attach, .detach = on_detach, .nested_main = nested_main,
+};
 
 /* Marks every node below n as stopped: its supervisor is gone. Whatever is
  * left of the subtree is killed: each worker's group, each nested
@@ -142,276 +149,40 @@ static void kill_session(pid_t sid);
  * so its own parent could not clean up after it). */
 static void subtree_down(struct sup *s, struct conf_node *n)
 {
-	for (size_t i = 0; i < n->nkids; i++) {
-		struct rtstat *rt = n->kids[i]->rt;
+	struct conf_node *k;
 
-		if (rt && rt->pid > 0 && rt->state != C_STOPPED) {
-			if (n->kids[i]->is_sup) {
+	for (size_t i = 0; (k = registry_kid(s->reg, n, i)); i++) {
+		struct reg_node *rt = registry_find(s->reg, k->path);
+
+		if (rt && rt->pid > 0 && rt->state != CS_STOPPED) {
+			if (k->is_sup) {
 				kill(rt->pid, SIGKILL);
-				kill_session(rt->pid);
+				reap_kill_session(rt->pid);
 			} else {
 				kill(-rt->pid, SIGKILL);
 			}
 		}
-		if (rt && (rt->pid || rt->state != C_STOPPED)) {
+		if (rt && (rt->pid || rt->state != CS_STOPPED)) {
 			rt->pid = 0;
-			rt->state = C_STOPPED;
+			rt->state = CS_STOPPED;
 			rt->giving_up = false;
-			rt->recovering = false;
 			if (s->up)
-				link_event_up(s, n->kids[i]->path, rt);
+				sup_event_up(s, k->path, rt);
 		}
-		subtree_down(s, n->kids[i]);
+		subtree_down(s, k);
 	}
 }
 
-/* --- starting a child --- */
+/* --- the nested supervisor's process --- */
 
-static void child_close_fds(struct child *c)
+void sup_parent_gone(struct sup *s)
 {
-	struct loop *l = c->sup->loop;
-	int *fds[] = { &c->exec_fd, &c->ready_fd, &c->notify_fd };
-
-	for (size_t i = 0; i < 3; i++) {
-		int fd = *fds[i];
-
-		if (fd >= 0) {
-			loop_del_fd(l, fd);
-			close(fd);
-			*fds[i] = -1;
-		}
-	}
-	loop_timer_del(l, c->timer);
-	c->timer = NULL;
-}
-
-/* Every readiness condition of the child's kind has been met. */
-static void maybe_ready(struct child *c)
-{
-	const struct conf_node *n = c->node;
-
-	if (c->state != C_STARTING || !c->exec_ok)
-		return;
-	if (c->is_sup || (n && n->ready == READY_GENSERVER)) {
-		if (!c->ln || !c->ln->ready)
-			return;
-	} else if (n && n->ready == READY_FD) {
-		if (c->ready_fd != -1)
-			return;	/* -1 once the ready line came; -2 never ready */
-	} else if (n && n->ready == READY_NOTIFY) {
-		if (!c->notified)
-			return;
-	}
-	sup_child_ready(c);
-}
-
-static void on_exec(struct loop *l, int fd, uint32_t ev, void *data)
-{
-	struct child *c = data;
-	int err = 0;
-	char why[512];
-	int r = spawn_exec_result(fd, &err, why, sizeof(why));
-
-	if (r < 0)
-		return;
-	loop_del_fd(l, fd);
-	close(fd);
-	c->exec_fd = -1;
-	if (r == 1) {
-		snprintf(c->start_err, sizeof(c->start_err), "%s", why);
-		return;		/* the exit that follows fails the start */
-	}
-	c->exec_ok = true;
-	maybe_ready(c);
-}
-
-/* fd:N: ready when the child writes a newline (s6's notification-fd). */
-static void on_ready_fd(struct loop *l, int fd, uint32_t ev, void *data)
-{
-	struct child *c = data;
-	char b[256];
-	ssize_t n;
-
-	while ((n = read(fd, b, sizeof(b))) > 0) {
-		if (memchr(b, '\n', (size_t)n)) {
-			loop_del_fd(l, fd);
-			close(fd);
-			c->ready_fd = -1;
-			maybe_ready(c);
-			return;
-		}
-	}
-	if (n == 0) {		/* closed without a newline: never ready */
-		loop_del_fd(l, fd);
-		close(fd);
-		c->ready_fd = -2;	/* keeps maybe_ready waiting */
-	}
-}
-
-/* One datagram; -2 when it came from a live process outside the worker's
- * process group (anyone in the network namespace could write to it). */
-static ssize_t notify_recv(int fd, char *b, size_t len, pid_t pgid)
-{
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
-	} cm;
-	struct iovec iov = { b, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-	struct cmsghdr *h;
-	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-
-	if (n < 0)
-		return -1;
-	for (h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
-		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS) {
-			struct ucred uc;
-
-			memcpy(&uc, CMSG_DATA(h), sizeof(uc));
-			/* a helper such as systemd-notify may be gone (and reaped)
-			 * before this is read: a sender that no longer exists cannot
-			 * be checked, and is taken at its word */
-			if (uc.pid > 0 && (uc.pid == pgid || getpgid(uc.pid) == pgid ||
-					   (getpgid(uc.pid) < 0 && errno == ESRCH)))
-				return n;
-		}
-	}
-	return -2;
-}
-
-/* notify: ready on a datagram holding the line READY=1 (sd_notify). The
- * socket stays open for the worker's life, as under systemd: later
- * messages (STATUS=, WATCHDOG=1, a BARRIER=1 whose fd is dropped, so the
- * sender's barrier returns) are read and ignored, never refused. */
-static void on_notify(struct loop *l, int fd, uint32_t ev, void *data)
-{
-	struct child *c = data;
-	char b[4096];
-
-	for (;;) {
-		char *line, *save = NULL;
-		ssize_t n = notify_recv(fd, b, sizeof(b) - 1, c->pid);
-
-		if (n == -2 || (n >= 0 && c->notified))
-			continue;	/* not from the worker's group, or not needed */
-		if (n < 0)
-			return;
-		b[n] = '\0';
-		for (line = strtok_r(b, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			if (!strcmp(line, "READY=1")) {
-				c->notified = true;
-				maybe_ready(c);
-				break;
-			}
-		}
-	}
-}
-
-static void on_start_timeout(struct loop *l, void *data)
-{
-	struct child *c = data;
-
-	c->timer = NULL;
-	snprintf(c->start_err, sizeof(c->start_err),
-		 "not ready within start_timeout = %ld ms", c->node->start_timeout_ms);
-	kill(c->is_sup ? c->pid : -c->pid, SIGKILL);
-}
-
-/* An abstract datagram socket for NOTIFY_SOCKET, one per start. */
-static int notify_open(struct child *c, char *name, size_t len)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	size_t n;
-
-	if (fd < 0)
-		return -1;
-	snprintf(name, len, "@arbor/%d/%d", (int)getpid(), ++c->sup->notify_seq);
-	n = strlen(name);
-	memcpy(a.sun_path, name, n);
-	a.sun_path[0] = '\0';
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0 ||
-	    bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int start_worker(struct child *c)
-{
-	struct sup *s = c->sup;
-	const struct conf_node *n = c->node;
-	struct spawn_opts o = { .node = n, .path = c->path, .ready_fd = -1,
-				.out_fd = -1, .err_fd = -1 };
-	struct spawn_res r;
-	char notify[64];
-	const char *what = "pipe2";
-	int e;
-
-	o.own_pgrp = true;
-	sweep_new_instance(c->instance, sizeof(c->instance));
-	o.instance = c->instance;
-	if (c->is_cmd) {
-		o.node = NULL;
-		o.argv = s->cmdopt.argv;
-		o.search_path = true;
-		o.keep_inherited = true;
-		o.foreground = s->cmdopt.foreground;
-	} else {
-		o.genserver = n->genserver;
-		o.max_message = n->max_message;
-		if (n->ready == READY_FD)
-			o.ready_fd = n->ready_fd;
-		if (n->setup.out.kind == OUT_PREFIX &&
-		    !relay_new(s->loop, c->path, STDOUT_FILENO, &o.out_fd))
-			goto err;
-		if (n->setup.err.kind == OUT_PREFIX &&
-		    !relay_new(s->loop, c->path, STDERR_FILENO, &o.err_fd))
-			goto err;
-		if (n->ready == READY_NOTIFY) {
-			what = "socket";
-			c->notified = false;
-			c->notify_fd = notify_open(c, notify, sizeof(notify));
-			if (c->notify_fd < 0)
-				goto err;
-			o.notify_socket = notify;
-		}
-	}
-	if (spawn_worker(&o, &r) < 0) {
-		what = spawn_failed_call;
-		goto err;
-	}
-	if (o.out_fd >= 0)
-		close(o.out_fd);
-	if (o.err_fd >= 0)
-		close(o.err_fd);
-	c->pid = r.pid;
-	c->exec_fd = r.exec_fd;
-	c->ready_fd = r.ready_fd;
-	pid_put(&s->pids, c->pid, c);
-	loop_add_fd(s->loop, c->exec_fd, EPOLLIN, on_exec, c);
-	if (c->ready_fd >= 0)
-		loop_add_fd(s->loop, c->ready_fd, EPOLLIN, on_ready_fd, c);
-	if (c->notify_fd >= 0)
-		loop_add_fd(s->loop, c->notify_fd, EPOLLIN, on_notify, c);
-	if (r.to_child >= 0)
-		c->ln = link_new(s, c, r.from_child, r.to_child, n->max_message);
-	if (!c->is_cmd && n->start_timeout_ms != CONF_INFINITY && n->ready != READY_EXEC)
-		c->timer = loop_timer_add(s->loop, n->start_timeout_ms, on_start_timeout, c);
-	return 0;
-
-err:
-	e = errno;
-	if (o.out_fd >= 0)
-		close(o.out_fd);
-	if (o.err_fd >= 0)
-		close(o.err_fd);
-	child_close_fds(c);
-	snprintf(c->start_err, sizeof(c->start_err), "%s %s: %s", what, c->path, strerror(e));
-	errno = e;
-	return -1;
+	log_debug("parent supervisor gone: stopping %s", s->node->path);
+	for (size_t i = 0; i < s->nkids; i++)
+		child_kill(s->kids[i]);
+	s->exit_code = 1;
+	s->phase = PH_DONE;
+	loop_stop(s->loop);
 }
 
 /* Closes every fd from 3 up but the two given, which end up as 3 and 4. */
@@ -441,19 +212,20 @@ static void __attribute__((noreturn)) die_by(int sig)
 	_exit(128 + sig);
 }
 
-/* The nested supervisor's process: its own session (so that nothing of its
- * subtree can outlive it unnoticed), dying with its parent, a subreaper for
- * its workers' orphans, and the same loop as the root on its subtree. */
 /* The supervisor a nested supervisor's process runs: one per process, and
  * held here so that it is still reachable when the process ends by _exit()
  * (valgrind counts what only a dead local pointed to as lost); volatile, or
  * the compiler drops a store that nothing reads. */
 static struct sup *volatile nested;
 
-static void __attribute__((noreturn)) nested_main(struct sup *parent, struct child *c,
-						  int rfd, int wfd, pid_t ppid)
+/* The nested supervisor's process: its own session (so that nothing of its
+ * subtree can outlive it unnoticed), dying with its parent, a subreaper for
+ * its workers' orphans, and the same loop as the root on its subtree. The
+ * parent's loop, children and links are left behind: their fds are closed
+ * and this process never returns to them. */
+static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid)
 {
-	struct sup *s;
+	struct sup *parent = c->owner, *s;
 	int code;
 
 	setsid();
@@ -469,125 +241,64 @@ static void __attribute__((noreturn)) nested_main(struct sup *parent, struct chi
 		_exit(1);
 	s->conf = parent->conf;
 	s->conf_file = parent->conf_file;
+	s->reg = parent->reg;	/* what the parent knew of this subtree */
 	s->node = c->node;
-	s->up = NULL;
-	/* The parent's loop, children and links are left behind: their fds are
-	 * closed and this process never returns to them. */
 	s->loop = loop_new();
 	if (!s->loop)
 		_exit(1);
-	s->up = link_new(s, NULL, rfd, wfd, FRAME_MAX_DEFAULT + 4096);
+	s->hooks = parent->hooks;
+	s->up = link_new(s->loop, rfd, wfd, FRAME_MAX_DEFAULT + 4096, s->hooks->frame,
+			 s->hooks->close, s, NULL);
+	if (!s->up)
+		_exit(1);
 	code = sup_loop(s);
 	if (s->die_sig)
 		die_by(s->die_sig);
 	_exit(code);
 }
 
-static int start_nested(struct child *c)
-{
-	struct sup *s = c->sup;
-	int down[2], up[2];
-	pid_t ppid = getpid();
-
-	if (pipe2(down, O_CLOEXEC) < 0)
-		goto err;
-	if (pipe2(up, O_CLOEXEC) < 0)
-		goto err_down;
-	c->pid = fork();
-	if (c->pid < 0)
-		goto err_up;
-	if (c->pid == 0) {
-		close(down[1]);
-		close(up[0]);
-		nested_main(s, c, down[0], up[1], ppid);
-	}
-	close(down[0]);
-	close(up[1]);
-	fcntl(up[0], F_SETFL, O_NONBLOCK);
-	fcntl(down[1], F_SETFL, O_NONBLOCK);
-	c->exec_ok = true;
-	pid_put(&s->pids, c->pid, c);
-	c->ln = link_new(s, c, up[0], down[1], FRAME_MAX_DEFAULT + 4096);
-	return 0;
-
-err_up:
-	close(up[0]);
-	close(up[1]);
-err_down:
-	close(down[0]);
-	close(down[1]);
-err:
-	snprintf(c->start_err, sizeof(c->start_err), "fork %s: %s", c->path, strerror(errno));
-	return -1;
-}
-
-static int start_child(struct child *c)
-{
-	c->exec_ok = false;
-	c->start_err[0] = '\0';
-	c->stop_sig = 0;
-	c->pid = 0;
-	c->rt->giving_up = false;
-	c->down = false;
-	c->shutdown_ms = c->node->shutdown_ms;
-	c->cfg_stop_signal = c->node->stop_signal;
-	sup_set_state(c, C_STARTING);
-	if ((c->is_sup ? start_nested(c) : start_worker(c)) < 0) {
-		sup_set_state(c, C_STOPPED);
-		return -1;
-	}
-	c->rt->pid = c->pid;
-	log_debug("starting %s pid=%d", c->path, (int)c->pid);
-	return 0;
-}
-
-void sup_child_ready(struct child *c)
-{
-	struct sup *s = c->sup;
-
-	loop_timer_del(s->loop, c->timer);
-	c->timer = NULL;
-	sup_set_state(c, C_RUNNING);
-	log_ev("started", c->path, "pid=%d", (int)c->pid);
-	if (s->at < s->nplan && s->plan[s->at].c == c && s->plan[s->at].type == ACT_START)
-		plan_next(s, 0, "");
-}
-
-/* --- stopping a child --- */
-
-static void on_kill_deadline(struct loop *l, void *data)
-{
-	struct child *c = data;
-
-	c->timer = NULL;
-	log_ev("killing", c->path, "pid=%d reason=shutdown_timeout", (int)c->pid);
-	kill(c->is_sup ? c->pid : -c->pid, SIGKILL);
-}
-
-/* Sends the stop signal to the worker's whole group (the CMD's own pid
- * unless -g), SIGCONT so a stopped process can act on it, and arms the
- * SIGKILL deadline. */
-static void stop_child(struct child *c)
-{
-	struct sup *s = c->sup;
-	long ms = c->shutdown_ms;
-	int sig = c->stop_sig ? c->stop_sig : c->cfg_stop_signal;
-	pid_t target = (c->is_sup || (c->is_cmd && !s->cmdopt.group)) ? c->pid : -c->pid;
-
-	if (c->state != C_RUNNING && c->state != C_STARTING)
-		return;
-	c->stop_sig = ms == 0 ? SIGKILL : sig;
-	loop_timer_del(s->loop, c->timer);
-	c->timer = NULL;
-	sup_set_state(c, C_STOPPING);
-	kill(target, c->stop_sig);
-	if (c->stop_sig != SIGKILL && c->stop_sig != SIGCONT)
-		kill(target, SIGCONT);
-	if (ms > 0)
-		c->timer = loop_timer_add(s->loop, ms, on_kill_deadline, c);
-}
-
 /* --- plans --- */
+
+/* Makes room, ahead of need, for what the children may queue (each at most
+ * a readiness and an exit waiting in the inbox, and one death) and for the
+ * plans a strategy or a shutdown makes (at most a stop and a start each):
+ * none of those can then fail for lack of memory. 0, or -1 (ENOMEM). */
+int sup_reserve(struct sup *s)
+{
+	size_t n = s->nkids + s->ngone + 1, plan = 2 * n + 4;
+	struct note *in, *d;
+	struct policy_kid *pk;
+	struct policy_action *pa;
+
+	if (n <= s->room && plan <= s->capplan)
+		return 0;
+	in = realloc(s->inbox, 2 * n * sizeof(*in));
+	if (!in)
+		return -1;
+	s->inbox = in;
+	d = realloc(s->deaths, n * sizeof(*d));
+	if (!d)
+		return -1;
+	s->deaths = d;
+	s->room = n;
+	pk = realloc(s->pkids, n * sizeof(*pk));
+	if (!pk)
+		return -1;
+	s->pkids = pk;
+	pa = realloc(s->pacts, POLICY_MAX_ACTIONS(n) * sizeof(*pa));
+	if (!pa)
+		return -1;
+	s->pacts = pa;
+	if (plan > s->capplan) {
+		struct action *p = realloc(s->plan, plan * sizeof(*p));
+
+		if (!p)
+			return -1;
+		s->plan = p;
+		s->capplan = plan;
+	}
+	return 0;
+}
 
 /* Drops what is left of the plan; a request waiting on a dropped action
  * is told why. */
@@ -598,12 +309,11 @@ static void plan_reset(struct sup *s)
 
 		s->plan[i].waiter = NULL;
 		if (w)
-			pending_answer_str(s, w, 1, "interrupted: the supervisor is restarting or stopping");
+			pending_answer_str(w, 1, "interrupted: the supervisor is restarting or stopping");
 	}
 	s->nplan = s->at = 0;
 }
 
-/* The current action is done: its waiter gets the answer, the plan goes on. */
 /* Steps past the current action, answering its waiter. */
 static void plan_advance(struct sup *s, int rc, const char *text)
 {
@@ -612,7 +322,7 @@ static void plan_advance(struct sup *s, int rc, const char *text)
 	s->plan[s->at].waiter = NULL;
 	s->at++;
 	if (w)
-		pending_answer_str(s, w, rc, text);
+		pending_answer_str(w, rc, text);
 }
 
 static void plan_next(struct sup *s, int rc, const char *text)
@@ -621,43 +331,36 @@ static void plan_next(struct sup *s, int rc, const char *text)
 	plan_run(s);
 }
 
-static void plan_add_w(struct sup *s, enum act_type t, struct child *c, struct pending *w);
-
-static void plan_add(struct sup *s, enum act_type t, struct child *c)
-{
-	plan_add_w(s, t, c, NULL);
-}
-
-static void plan_add_w(struct sup *s, enum act_type t, struct child *c, struct pending *w)
+/* Appends an action; -1 (ENOMEM) only past the room sup_reserve() made,
+ * that is for arborctl's requests. */
+static int plan_add_w(struct sup *s, enum act_type t, struct child *c, struct pending *w,
+		      bool again)
 {
 	if (s->nplan == s->capplan) {
-		size_t n = s->capplan ? 2 * s->capplan : 16;
+		size_t n = 2 * s->capplan;
 		struct action *p = realloc(s->plan, n * sizeof(*p));
 
 		if (!p)
-			abort();	/* a supervisor without memory cannot go on safely */
+			return -1;
 		s->plan = p;
 		s->capplan = n;
 	}
-	s->plan[s->nplan].type = t;
-	s->plan[s->nplan].waiter = w;
-	s->plan[s->nplan].again = false;
-	s->plan[s->nplan++].c = c;
+	s->plan[s->nplan++] = (struct action){ .type = t, .c = c, .waiter = w, .again = again };
+	s->planning = true;
+	return 0;
 }
 
-/* A start that is part of a restart: the child counts as not healthy
- * until it is ready again. */
-static void plan_add_again(struct sup *s, struct child *c)
+static void plan_add(struct sup *s, enum act_type t, struct child *c, bool again)
 {
-	plan_add(s, ACT_START, c);
-	s->plan[s->nplan - 1].again = true;
+	plan_add_w(s, t, c, NULL, again);	/* within the room reserved */
 }
 
 static void stop_all_plan(struct sup *s)
 {
 	plan_reset(s);
 	for (size_t i = s->nkids; i-- > 0;)
-		plan_add(s, ACT_STOP, s->kids[i]);
+		plan_add(s, ACT_STOP, s->kids[i], false);
+	s->planning = true;
 }
 
 static void finish(struct sup *s)
@@ -674,44 +377,43 @@ void sup_shutdown(struct sup *s, int code)
 	s->phase = PH_STOP;
 	s->exit_code = code;
 	s->ndeaths = 0;
-	reload_abort(s);
+	s->hooks->stopping(s);
 	stop_all_plan(s);
-	plan_run(s);
+	sup_kick(s);
 }
 
-static void give_up(struct sup *s)
+static void give_up(struct sup *s, int code)
 {
 	int n = window_count(&s->win, loop_now_ms());
 
 	log_ev("gave up", s->node->path,
 	       "reason=reached_max_restart_intensity restarts=%d intensity=%d period=%ldms",
 	       n, s->node->intensity, s->node->period_ms);
-	if (s->node->rt) {
-		struct rtstat *rt = s->node->rt;
+	struct reg_node *rt = registry_get(s->reg, s->node->path);
 
+	if (rt) {
 		rt->giving_up = true;	/* ping says so until it is restarted */
 		if (s->up) {
 			rt->pid = getpid();
-			rt->state = C_STOPPING;
-			link_event_up(s, s->node->path, rt);
+			rt->state = CS_STOPPING;
+			sup_event_up(s, s->node->path, rt);
 		}
 	}
-	/* A nested supervisor's give-up is OTP's exit with reason shutdown:
-	 * a clean exit for its parent, which restarts it only if permanent. */
-	sup_shutdown(s, s->root ? 1 : 0);
+	/* A nested supervisor's give-up is OTP's exit with reason shutdown
+	 * (code 0): a clean exit for its parent, which restarts it only if
+	 * permanent. */
+	sup_shutdown(s, code);
 }
 
 static void next_death(struct sup *s)
 {
 	while (s->ndeaths && s->at == s->nplan && s->phase == PH_RUN) {
-		struct child *c = s->deaths[0];
-		int ws = s->death_ws[0];
+		struct note d = s->deaths[0];
 
 		s->ndeaths--;
 		memmove(s->deaths, s->deaths + 1, s->ndeaths * sizeof(*s->deaths));
-		memmove(s->death_ws, s->death_ws + 1, s->ndeaths * sizeof(*s->death_ws));
-		if (c->state == C_RESTARTING)	/* not restarted meanwhile */
-			decide(s, c, ws);
+		if (d.c->state == CS_RESTARTING)	/* not restarted meanwhile */
+			decide(s, d.c, d.ws);
 	}
 }
 
@@ -723,10 +425,9 @@ static void bury(struct sup *s)
 	for (size_t i = 0; i < s->ngone; i++) {
 		struct child *c = s->gone[i];
 
-		if (c->state == C_STOPPED && c->pid <= 0) {
-			free(c->rt);
-			free(c->path);
-			free(c);
+		if (c->state == CS_STOPPED && c->pid <= 0) {
+			free((char *)c->path);
+			child_free(c);
 		} else {
 			s->gone[keep++] = c;
 		}
@@ -744,33 +445,41 @@ void sup_reload_apply(struct sup *s, struct child **stop, size_t nstop,
 		memcpy(g + s->ngone, gone, ngone * sizeof(*g));
 		s->gone = g;
 		s->ngone += ngone;
+	} else if (ngone) {	/* stopped all the same, never freed */
+		log_msg("reload %s: %s: %zu removed children kept", s->node->path,
+			strerror(ENOMEM), ngone);
 	}
 	free(gone);
-	for (size_t i = 0; i < s->nkids; i++) {	/* nested ones reload themselves */
-		struct child *k = s->kids[i];
-		bool restarting = false;
-
-		for (size_t j = 0; j < nstop; j++)
-			restarting |= stop[j] == k;
-		if (k->is_sup && k->ln && k->state == C_RUNNING && !restarting)
-			reload_pass_on(s, k);
-	}
+	if (sup_reserve(s) < 0)
+		log_msg("reload %s: %s", s->node->path, strerror(ENOMEM));
 	plan_reset(s);
 	for (size_t i = 0; i < nstop; i++)
-		plan_add(s, ACT_STOP, stop[i]);
+		plan_add(s, ACT_STOP, stop[i], false);
 	for (size_t i = 0; i < nstart; i++)
-		plan_add(s, ACT_START, start[i]);
-	plan_run(s);
+		plan_add(s, ACT_START, start[i], false);
+	s->planning = true;
+	sup_kick(s);
+}
+
+/* This supervisor runs from now on, as its registry tells. */
+static void set_since(struct sup *s)
+{
+	struct reg_node *rt = registry_get(s->reg, s->node->path);
+
+	if (rt)
+		rt->since = loop_wall_ms();
 }
 
 static void plan_done(struct sup *s)
 {
+	s->planning = false;
 	plan_reset(s);
 	bury(s);
 	switch (s->phase) {
 	case PH_BOOT:
 		s->phase = PH_RUN;
-		((struct rtstat *)s->node->rt)->since = wall_ms();
+		if (!s->root)	/* the root's counts from its own start */
+			set_since(s);
 		if (s->up) {
 			s->up->ready = true;
 			link_send(s->up, FRAME_READY, 0, "arbor/1", 7, NULL, 0);
@@ -784,149 +493,177 @@ static void plan_done(struct sup *s)
 	default:
 		break;
 	}
-	reload_plan_done(s);	/* before the exits it left to decide */
+	s->hooks->plan_done(s);	/* before the exits it left to decide */
 	next_death(s);
-	reload_kick(s);
+	s->hooks->idle(s);
 }
 
+/* The current start: -1 when it failed (and was dealt with), 0 when the
+ * plan waits for the child, 1 when there was nothing to do. */
+static int plan_start(struct sup *s, struct action *a)
+{
+	struct child *c = a->c;
+
+	if (c->role == ROLE_HELD || c->state == CS_RUNNING)
+		return 1;
+	if (c->state == CS_STARTING || c->state == CS_RECOVERING)
+		return 0;
+	c->role = ROLE_ACTIVE;
+	if (child_start(c, a->again) == 0)
+		return 0;
+	if (c->state == CS_RESTARTING)
+		child_settle(c, CS_STOPPED);
+	child_failed_start(s, c, c->start_err);
+	return -1;
+}
+
+/* The current stop: 0 when the plan waits for the child, 1 when it is
+ * stopped. */
+static int plan_stop(struct sup *s, struct action *a)
+{
+	struct child *c = a->c;
+
+	if (c->state == CS_STOPPING)
+		return 0;	/* its exit moves the plan on */
+	if (child_alive(c)) {
+		child_stop(c);
+		return 0;
+	}
+	child_settle(c, a->again ? CS_RESTARTING : CS_STOPPED);
+	return 1;
+}
+
+/* Runs the plan from where it stands; safe to call again at any time. */
 static void plan_run(struct sup *s)
 {
 	while (s->at < s->nplan) {
 		struct action *a = &s->plan[s->at];
-		struct child *c = a->c;
+		int r = a->type == ACT_STOP ? plan_stop(s, a) : plan_start(s, a);
 
-		if (a->type == ACT_STOP) {
-			if (c->state == C_RUNNING || c->state == C_STARTING) {
-				stop_child(c);
-				return;
-			}
-			if (c->state == C_STOPPING)
-				return;	/* its exit moves the plan on */
-			if (c->state == C_RESTARTING)
-				sup_set_state(c, C_STOPPED);
-		} else if (!c->held && c->state != C_RUNNING) {
-			if (c->state == C_STARTING)
-				return;
-			c->rt->recovering = a->again;	/* ping: not healthy until ready */
-			if (start_child(c) == 0)
-				return;
-			sup_child_failed_start(c, c->start_err);
+		if (r <= 0)
 			return;
-		}
-		plan_advance(s, 0, "");	/* nothing to do */
+		plan_advance(s, 0, "");
 	}
-	plan_done(s);
-}
-
-/* The children a strategy stops and starts again when c has failed: OTP's
- * one_for_all stops all the others in reverse and starts all in order;
- * rest_for_one does the same with the children after c. Temporary children
- * stopped as bystanders are not started again, nor are held ones. */
-static void strategy_plan(struct sup *s, struct child *c)
-{
-	size_t i, at = 0;
-
-	plan_reset(s);
-	if (s->node->strategy == STRAT_ONE_FOR_ONE) {
-		plan_add_again(s, c);
-		return;
-	}
-	if (s->node->strategy == STRAT_REST_FOR_ONE)
-		for (i = 0; i < s->nkids; i++)
-			if (s->kids[i] == c)
-				at = i;
-	for (i = s->nkids; i-- > at;) {
-		struct child *k = s->kids[i];
-
-		if (k == c || k->is_cmd)	/* CMD stands outside the strategies */
-			continue;
-		plan_add(s, ACT_STOP, k);
-		if (k->node->restart == RESTART_TEMPORARY)
-			k->down = true;
-	}
-	for (i = at; i < s->nkids; i++) {
-		struct child *k = s->kids[i];
-
-		if (k == c || (!k->down && !k->held && !k->is_cmd))
-			plan_add_again(s, k);
-	}
-}
-
-static bool all_significant_down(struct sup *s)
-{
-	for (size_t i = 0; i < s->nkids; i++) {
-		struct child *k = s->kids[i];
-
-		if (k->node && k->node->significant && k->state != C_STOPPED)
-			return false;
-	}
-	return true;
-}
-
-static bool abnormal(struct child *c, int ws)
-{
-	if (WIFEXITED(ws))
-		return WEXITSTATUS(ws) != 0;
-	return WTERMSIG(ws) != c->stop_sig || !c->stop_sig;
+	if (s->planning)
+		plan_done(s);
 }
 
 /* The CMD of `arbor -- CMD` has exited: arbor ends with its status. */
 static int cmd_status(struct sup *s, int ws)
 {
-	int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	int code = policy_exit_code(ws);
 
 	if (WIFEXITED(ws) && s->cmdopt.clean[code])
 		code = 0;
 	return code;
 }
 
-/* OTP's restart decision for one exited child. */
+/* The children as the policy sees them, into s->pkids. */
+static void policy_view(struct sup *s)
+{
+	for (size_t i = 0; i < s->nkids; i++) {
+		const struct child *k = s->kids[i];
+
+		s->pkids[i] = (struct policy_kid){
+			.restart = k->node ? k->node->restart : RESTART_TEMPORARY,
+			.significant = k->node && k->node->significant,
+			.held = k->role == ROLE_HELD,
+			.down = k->role == ROLE_FORGOTTEN,
+			.stopped = k->state == CS_STOPPED,
+			.outside = k->kind == CHILD_CMD,
+		};
+	}
+}
+
+static bool starts_again(const struct policy_action *a, size_t n, size_t kid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].op == POL_START && a[i].kid == kid)
+			return true;
+	return false;
+}
+
+static void restarting(struct sup *s, struct child *c, int count)
+{
+	static const char *const strat[] = { "one_for_one", "one_for_all", "rest_for_one" };
+
+	struct reg_node *rt = rt_of(c);
+
+	if (rt)
+		rt->restarts++;
+	log_ev("restarting", c->path, "restart=%d/%d period=%ldms strategy=%s", count,
+	       s->node->intensity, s->node->period_ms, strat[s->node->strategy]);
+	child_settle(c, CS_RESTARTING);
+}
+
+static void auto_shutdown(struct sup *s, struct child *c, int code)
+{
+	log_ev("auto_shutdown", s->node->path, "reason=%s child=%s",
+	       s->node->auto_shutdown == AUTO_ANY_SIGNIFICANT ? "any_significant"
+	       : "all_significant", c->path);
+	sup_shutdown(s, code);
+}
+
+/* Carries out one action of the policy; the stops and starts become the
+ * plan, in the order given. */
+static void act(struct sup *s, const struct policy_action *a, size_t n, size_t i)
+{
+	struct child *k = s->kids[a[i].kid];
+
+	switch (a[i].op) {
+	case POL_STOPPED:
+		child_settle(k, CS_STOPPED);
+		break;
+	case POL_FORGET:
+		if (k->role == ROLE_ACTIVE)
+			k->role = ROLE_FORGOTTEN;
+		child_settle(k, CS_STOPPED);
+		break;
+	case POL_RESTART:
+		restarting(s, k, a[i].code);
+		break;
+	case POL_STOP:
+		plan_add(s, ACT_STOP, k, starts_again(a, n, a[i].kid));
+		break;
+	case POL_START:
+		plan_add(s, ACT_START, k, true);
+		break;
+	case POL_GIVE_UP:
+		give_up(s, a[i].code);
+		break;
+	case POL_SHUTDOWN:
+		auto_shutdown(s, s->kids[a[0].kid], a[i].code);
+		break;
+	}
+}
+
+/* OTP's decision for one exited child (policy.c), carried out. */
 static void decide(struct sup *s, struct child *c, int ws)
 {
-	enum conf_restart rt = c->node ? c->node->restart : RESTART_TEMPORARY;
-	bool again = rt == RESTART_PERMANENT || (rt == RESTART_TRANSIENT && abnormal(c, ws));
+	struct policy_sup ps = {
+		.strategy = s->node->strategy, .auto_shutdown = s->node->auto_shutdown,
+		.root = s->root, .win = &s->win, .now_ms = loop_now_ms(),
+		.kids = s->pkids, .nkids = s->nkids,
+	};
+	struct policy_exit e = { .ws = ws, .stop_sig = c->stop_sig };
+	size_t n;
 
-	if (c->is_cmd) {
-		sup_set_state(c, C_STOPPED);
+	if (c->kind == CHILD_CMD) {
+		child_settle(c, CS_STOPPED);
 		sup_shutdown(s, cmd_status(s, ws));
 		return;
 	}
-	if (c->held || !again) {
-		/* OTP forgets a temporary child; a transient one that ended
-		 * normally stays in the list and a sibling's one_for_all or
-		 * rest_for_one restart starts it again. */
-		if (rt == RESTART_TEMPORARY)
-			c->down = true;
-		sup_set_state(c, C_STOPPED);
-		if (c->node && c->node->significant && !c->held) {
-			const char *why = NULL;
-
-			if (s->node->auto_shutdown == AUTO_ANY_SIGNIFICANT)
-				why = "any_significant";
-			else if (s->node->auto_shutdown == AUTO_ALL_SIGNIFICANT &&
-				 all_significant_down(s))
-				why = "all_significant";
-			if (why) {
-				log_ev("auto_shutdown", s->node->path, "reason=%s child=%s",
-				       why, c->path);
-				sup_shutdown(s, s->root ? (WIFEXITED(ws) ? WEXITSTATUS(ws)
-							   : 128 + WTERMSIG(ws)) : 0);
-			}
-		}
+	while (e.kid < s->nkids && s->kids[e.kid] != c)
+		e.kid++;
+	if (e.kid == s->nkids) {	/* removed by a reload: only stopped */
+		child_settle(c, CS_STOPPED);
 		return;
 	}
-	if (window_add(&s->win, loop_now_ms())) {
-		sup_set_state(c, C_STOPPED);
-		give_up(s);
-		return;
-	}
-	c->rt->restarts++;
-	log_ev("restarting", c->path, "restart=%d/%d period=%ldms strategy=%s",
-	       window_count(&s->win, loop_now_ms()), s->node->intensity, s->node->period_ms,
-	       s->node->strategy == STRAT_ONE_FOR_ONE ? "one_for_one" :
-	       s->node->strategy == STRAT_ONE_FOR_ALL ? "one_for_all" : "rest_for_one");
-	sup_set_state(c, C_RESTARTING);
-	strategy_plan(s, c);
+	policy_view(s);
+	plan_reset(s);
+	n = policy_decide(&ps, &e, s->pacts);
+	for (size_t i = 0; i < n; i++)
+		act(s, s->pacts, n, i);
 	plan_run(s);
 }
 
@@ -934,33 +671,21 @@ static void decide(struct sup *s, struct child *c, int ws)
  * message waits in an OTP supervisor's mailbox. */
 static void defer_death(struct sup *s, struct child *c, int ws)
 {
-	if (s->ndeaths == s->capdeaths) {
-		size_t n = s->capdeaths ? 2 * s->capdeaths : 8;
-
-		s->deaths = realloc(s->deaths, n * sizeof(*s->deaths));
-		s->death_ws = realloc(s->death_ws, n * sizeof(*s->death_ws));
-		if (!s->deaths || !s->death_ws)
-			abort();
-		s->capdeaths = n;
-	}
-	s->deaths[s->ndeaths] = c;
-	s->death_ws[s->ndeaths++] = ws;
+	if (s->ndeaths < s->room)
+		s->deaths[s->ndeaths++] = (struct note){ .c = c, .ws = ws };
 }
 
 /* A start that failed: at boot it fails the supervisor's own start (the
  * started children are stopped in reverse); later it is one more crash,
  * decided at once, or once the plan is done if the plan is a reload's. */
-void sup_child_failed_start(struct child *c, const char *why)
+static void child_failed_start(struct sup *s, struct child *c, const char *why)
 {
-	struct sup *s = c->sup;
+	const char *reason = why && *why ? why : "it exited before it was ready";
 
 	log_ev("start failed", c->path, "reason=\"%s\"", why && *why ? why : "exited before ready");
-	if (c->state != C_STOPPED)
-		sup_set_state(c, C_STOPPED);
 	if (s->phase == PH_BOOT) {
 		if (s->root)
-			log_msg("cannot start %s: %s", c->path,
-				why && *why ? why : "it exited before it was ready");
+			log_msg("cannot start %s: %s", c->path, reason);
 		sup_shutdown(s, 1);
 		return;
 	}
@@ -969,8 +694,7 @@ void sup_child_failed_start(struct child *c, const char *why)
 	if (s->at < s->nplan && s->plan[s->at].c == c && s->plan[s->at].waiter) {
 		char m[700];	/* arborctl start: the caller hears why, no restart */
 
-		snprintf(m, sizeof(m), "cannot start %s: %s", c->path,
-			 why && *why ? why : "it exited before it was ready");
+		snprintf(m, sizeof(m), "cannot start %s: %s", c->path, reason);
 		plan_next(s, 1, m);
 		return;
 	}
@@ -978,8 +702,8 @@ void sup_child_failed_start(struct child *c, const char *why)
 		/* The rest of the reload's plan still runs (dropping it left
 		 * later added children stopped for good); the failure is a
 		 * crash, decided once the plan is done. */
-		reload_start_failed(s, c, why && *why ? why : "it exited before it was ready");
-		sup_set_state(c, C_RESTARTING);
+		s->hooks->start_failed(s, c, reason);
+		child_settle(c, CS_RESTARTING);
 		defer_death(s, c, 1 << 8);
 		plan_next(s, 0, "");
 		return;
@@ -995,156 +719,124 @@ void sup_admin(struct sup *s, const char *verb, struct child *c, int sig,
 	       struct pending *p)
 {
 	char m[600];
+	bool restart = !strcmp(verb, "restart");
 
 	if (s->phase != PH_RUN && strcmp(verb, "kill")) {
-		pending_answer_str(s, p, 1, "busy: the supervisor is starting or stopping");
+		pending_answer_str(p, 1, "busy: the supervisor is starting or stopping");
 		return;
 	}
 	if (!strcmp(verb, "kill")) {
-		if (c->pid <= 0 || (c->state != C_RUNNING && c->state != C_STARTING)) {
+		if (c->pid <= 0 || (c->state != CS_RUNNING && c->state != CS_STARTING &&
+				    c->state != CS_RECOVERING)) {
 			snprintf(m, sizeof(m), "noproc: %s is not running", c->path);
-			pending_answer_str(s, p, 1, m);
+			pending_answer_str(p, 1, m);
 			return;
 		}
-		if (c->is_sup)	/* queued: a crash to it, not our stop */
+		if (c->kind == CHILD_SUPERVISOR)	/* queued: a crash to it, not our stop */
 			sigqueue(c->pid, sig > 0 ? sig : SIGKILL, (union sigval){ 0 });
 		else
 			kill(c->pid, sig > 0 ? sig : SIGKILL);
-		pending_answer_str(s, p, 0, "");
+		pending_answer_str(p, 0, "");
 		return;
 	}
-	if (!strcmp(verb, "start") && (c->state == C_RUNNING || c->state == C_STARTING)) {
+	if (!strcmp(verb, "start") && (c->state == CS_RUNNING || c->state == CS_STARTING ||
+				       c->state == CS_RECOVERING)) {
 		snprintf(m, sizeof(m), "already started: %s (pid %d)", c->path, (int)c->pid);
-		pending_answer_str(s, p, 1, m);
+		pending_answer_str(p, 1, m);
 		return;
 	}
-	if (!strcmp(verb, "stop")) {
-		c->held = true;
-		plan_add_w(s, ACT_STOP, c, p);
-	} else {
-		c->held = false;
-		if (!strcmp(verb, "restart"))
-			plan_add(s, ACT_STOP, c);
-		plan_add_w(s, ACT_START, c, p);
+	if ((restart && plan_add_w(s, ACT_STOP, c, NULL, false) < 0) ||
+	    plan_add_w(s, !strcmp(verb, "stop") ? ACT_STOP : ACT_START, c, p, false) < 0) {
+		pending_answer_str(p, 1, "out of memory");
+		return;
 	}
-	if (s->nplan - s->at == (strcmp(verb, "restart") ? 1u : 2u))
-		plan_run(s);	/* nothing else was under way */
+	c->role = !strcmp(verb, "stop") ? ROLE_HELD : ROLE_ACTIVE;
+	sup_kick(s);
+}
+
+/* --- acting on what the children told --- */
+
+static void handle_exit(struct sup *s, const struct note *n)
+{
+	struct child *c = n->c;
+	bool cmd = c->kind == CHILD_CMD;
+
+	if (n->was == CS_STOPPING || (n->was == CS_RUNNING && (s->phase == PH_STOP ||
+							      s->phase == PH_DONE))) {
+		if (cmd && s->exit_with_cmd)
+			s->exit_code = cmd_status(s, n->ws);
+		return;		/* a plan's stop moves on by itself */
+	}
+	if (n->was == CS_RUNNING) {
+		if (c->state != CS_RESTARTING)
+			return;	/* restarted meanwhile */
+		if (s->at < s->nplan)
+			defer_death(s, c, n->ws);
+		else
+			decide(s, c, n->ws);
+		return;
+	}
+	if (cmd && c->start_err[0]) {
+		log_msg("cannot run %s (%s)", c->start_err,
+			WEXITSTATUS(n->ws) == 127 ? "check the program's name and $PATH" :
+			"check that it is an executable file");
+		sup_shutdown(s, WEXITSTATUS(n->ws));
+	} else if (cmd) {
+		decide(s, c, n->ws);
+	} else {
+		child_failed_start(s, c, c->start_err[0] ? c->start_err : NULL);
+	}
+}
+
+/* A child became ready: the start the plan waits for is done. */
+static void handle_ready(struct sup *s, const struct note *n)
+{
+	if (s->at < s->nplan && s->plan[s->at].c == n->c && s->plan[s->at].type == ACT_START)
+		plan_advance(s, 0, "");
+}
+
+/* The deferred work: what the children told, in the order they told it,
+ * then the plan from where it stands. */
+static void sup_step(struct loop *l, void *data)
+{
+	struct sup *s = data;
+
+	s->kicked = false;
+	for (size_t i = 0; i < s->ninbox; i++) {
+		if (s->inbox[i].ready)
+			handle_ready(s, &s->inbox[i]);
+		else
+			handle_exit(s, &s->inbox[i]);
+	}
+	s->ninbox = 0;
+	if (s->planning && s->phase != PH_DONE)
+		plan_run(s);
+}
+
+static void sup_kick(struct sup *s)
+{
+	if (s->kicked)
+		return;
+	if (loop_defer(s->loop, sup_step, s) < 0) {
+		log_msg("%s: cannot defer work: %s", *s->node->path ? s->node->path : "/",
+			strerror(errno));
+		return;
+	}
+	s->kicked = true;
 }
 
 /* --- reaping --- */
 
-/* Whatever a dead nested supervisor left in its session is killed. */
-static void kill_session(pid_t sid)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char p[64], b[512], *rp;
-		int fd;
-		ssize_t n;
-		long sess = 0;
-		pid_t pid = (pid_t)atoi(e->d_name);
-
-		if (pid <= 1)
-			continue;
-		snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
-		fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, b, sizeof(b) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		b[n] = '\0';
-		rp = strrchr(b, ')');	/* comm may hold spaces */
-		if (rp && sscanf(rp + 2, "%*c %*d %*d %ld", &sess) == 1 && sess == sid)
-			kill(pid, SIGKILL);
-	}
-	closedir(d);
-}
-
-static void on_reaped(struct sup *s, struct child *c, int ws)
-{
-	enum cstate was;
-
-	if (c->exec_fd >= 0)	/* its exec report is complete: it has exited */
-		on_exec(s->loop, c->exec_fd, EPOLLIN, c);
-	was = c->state;
-	pid_del(&s->pids, c->pid);
-	if (c->is_sup) {
-		kill_session(c->pid);
-		subtree_down(s, c->node);
-		sweep_path(c->path);	/* and what left its session */
-	} else if (!c->is_cmd || s->cmdopt.group) {
-		kill(-c->pid, SIGKILL);	/* what it left in its group; the rest: kill_adopted */
-	}
-	child_close_fds(c);
-	if (c->ln) {
-		char why[96];
-
-		if (WIFSIGNALED(ws))
-			snprintf(why, sizeof(why), "worker exited: killed by %s",
-				 log_signame(WTERMSIG(ws)));
-		else
-			snprintf(why, sizeof(why), "worker exited: exit status %d",
-				 WEXITSTATUS(ws));
-		link_free(c->ln, c->is_sup ? "supervisor exited" : why);
-		c->ln = NULL;
-	}
-	if (was == C_STOPPING) {
-		log_ev("stopped", c->path, "pid=%d %s", (int)c->pid, log_wstatus(ws));
-		c->pid = 0;
-		sup_set_state(c, C_STOPPED);
-		if (c->is_cmd && s->exit_with_cmd)
-			s->exit_code = cmd_status(s, ws);
-		if (s->at < s->nplan && s->plan[s->at].c == c)
-			plan_next(s, 0, "");
-		return;
-	}
-	log_ev("exited", c->path, "pid=%d %s", (int)c->pid, log_wstatus(ws));
-	c->pid = 0;
-	if (was == C_STARTING) {
-		if (c->is_cmd && !c->exec_ok && c->start_err[0]) {
-			log_msg("cannot run %s (%s)", c->start_err,
-				WEXITSTATUS(ws) == 127 ? "check the program's name and $PATH" :
-				"check that it is an executable file");
-			sup_set_state(c, C_STOPPED);
-			sup_shutdown(s, WEXITSTATUS(ws));
-			return;
-		}
-		if (c->is_cmd) {
-			decide(s, c, ws);
-			return;
-		}
-		sup_child_failed_start(c, c->start_err[0] ? c->start_err : NULL);
-		return;
-	}
-	if (s->phase == PH_STOP || s->phase == PH_DONE) {
-		sup_set_state(c, C_STOPPED);
-		if (c->is_cmd && s->exit_with_cmd)
-			s->exit_code = cmd_status(s, ws);
-		return;
-	}
-	sup_set_state(c, C_RESTARTING);
-	c->rt->pid = 0;
-	if (s->at < s->nplan) {
-		defer_death(s, c, ws);
-		return;
-	}
-	decide(s, c, ws);
-}
-
 /* An adopted process whose ARBOR_INSTANCE is a running child's is that
  * worker's own detached helper: it lives as long as the worker does. */
-static bool of_live_kid(struct sup *s, const char *inst)
+static bool of_live_kid(void *ctx, const char *inst)
 {
+	struct sup *s = ctx;
+
 	for (size_t i = 0; *inst && i < s->nkids; i++) {
 		struct child *k = s->kids[i];
 
-		if (!k->is_sup && k->pid > 0 && !strcmp(k->instance, inst))
+		if (k->kind != CHILD_SUPERVISOR && k->pid > 0 && !strcmp(k->instance, inst))
 			return true;
 	}
 	return false;
@@ -1157,76 +849,27 @@ static bool of_live_kid(struct sup *s, const char *inst)
  * start. A nested supervisor starts nothing but its children, so all such
  * processes are leftovers; the root kills only those of its own tree (an
  * orphan from `docker exec` or of the -- CMD is reaped, as tini does). */
-static void kill_adopted(struct sup *s)
-{
-	char p[64], inst[64], *b = NULL, *at, *end;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(p, sizeof(p), "/proc/self/task/%d/children", (int)getpid());
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	do {
-		if (len + 4096 > cap) {
-			char *nb = realloc(b, cap = 2 * cap + 8192);
-
-			if (!nb)
-				break;
-			b = nb;
-		}
-		n = read(fd, b + len, cap - len - 1);
-		if (n > 0)
-			len += (size_t)n;
-	} while (n > 0);
-	close(fd);
-	if (!b)
-		return;
-	b[len] = '\0';
-	for (at = b;; at = end) {
-		pid_t pid = (pid_t)strtol(at, &end, 10);
-		bool ours;
-
-		if (end == at)
-			break;
-		if (pid <= 1 || pid_get(&s->pids, pid))
-			continue;
-		ours = sweep_of_tree(pid, inst, sizeof(inst));
-		if ((ours || !s->root) && !of_live_kid(s, inst)) {
-			log_debug("killing leftover pid=%d", (int)pid);
-			kill(pid, SIGKILL);
-		}
-	}
-	free(b);
-}
-
 static void on_adopt_timer(struct loop *l, void *data)
 {
 	struct sup *s = data;
 
 	s->adopt_timer = NULL;
-	kill_adopted(s);
+	reap_kill_adopted(s->reap, !s->root, of_live_kid, s);
 }
 
-/* SIGCHLD may stand for many deaths: reap until there is nothing left. */
+static void on_death(void *ctx, void *who, int ws)
+{
+	child_event(who, CE_EXIT, ws);
+}
+
 static void reap(struct sup *s)
 {
-	int ws;
-	pid_t pid;
-	bool any = false;
-
-	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
-		struct child *c = pid_get(&s->pids, pid);
-
-		any = true;
-		if (c)
-			on_reaped(s, c, ws);
-		else
-			log_debug("reaped orphan pid=%d %s", (int)pid, log_wstatus(ws));
-	}
-	if (any && !s->adopt_timer)	/* off the restart's path, one pass for many */
-		s->adopt_timer = loop_timer_add(s->loop, 20, on_adopt_timer, s);
+	if (reap_all(s->reap, on_death, s) <= 0 || s->adopt_timer)
+		return;
+	/* off the restart's path, one pass for many; now if it cannot wait */
+	s->adopt_timer = loop_timer_add(s->loop, 20, on_adopt_timer, s);
+	if (!s->adopt_timer)
+		reap_kill_adopted(s->reap, !s->root, of_live_kid, s);
 }
 
 static bool forwarded(int sig)
@@ -1263,7 +906,7 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 	if (sig == SIGHUP && s->conf_file) {	/* with -c, HUP reloads */
 		char *argv[] = { "reload", NULL };
 
-		sup_request(s, 1, argv, NULL, NULL);
+		s->hooks->request(s, 1, argv, NULL, NULL);	/* nobody to tell */
 		return;
 	}
 	if (cmd && cmd->pid > 0 && forwarded(sig)) {
@@ -1287,57 +930,15 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 }
 
 /* --- building and running --- */
+/* --- building and running --- */
 
 struct child *sup_child_new(struct sup *s, struct conf_node *n)
 {
-	struct child *c = calloc(1, sizeof(*c));
+	struct child *c;
 
-	if (!c)
-		return NULL;
-	c->sup = s;
-	c->node = n;
-	c->path = n->path;
-	c->is_sup = n->is_sup;
-	c->exec_fd = c->ready_fd = c->notify_fd = -1;
-	if (!n->rt)
-		n->rt = calloc(1, sizeof(struct rtstat));
-	c->rt = n->rt;
-	if (!c->rt) {
-		free(c);
-		return NULL;
-	}
+	c = child_new(n->is_sup ? CHILD_SUPERVISOR : CHILD_WORKER, n, n->path, &ops, s,
+		      s->loop, s->reap);
 	return c;
-}
-
-/* A pool member that does not exist yet, made for `arborctl start POOL/N`
- * (OTP's start_child on a simple_one_for_one supervisor); NULL when path is
- * not POOL/N under a pool or already exists. */
-struct conf_node *sup_pool_member(struct sup *s, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	struct conf_node *pool, *n;
-	char parent[512];
-
-	if (!slash || conf_find(s->conf, path) || (size_t)(slash - path) >= sizeof(parent))
-		return NULL;
-	memcpy(parent, path, (size_t)(slash - path));
-	parent[slash - path] = '\0';
-	pool = conf_find(s->conf, parent);
-	if (!pool || !pool->is_pool)
-		return NULL;
-	n = conf_pool_add(s->conf, pool, slash + 1);
-	if (n && !n->rt)
-		n->rt = calloc(1, sizeof(struct rtstat));
-	return n;
-}
-
-/* Gives every node a run-time slot, so status can be read for any path. */
-static void rt_alloc(struct conf_node *n)
-{
-	if (!n->rt)
-		n->rt = calloc(1, sizeof(struct rtstat));
-	for (size_t i = 0; i < n->nkids; i++)
-		rt_alloc(n->kids[i]);
 }
 
 /* A child added while running (a new pool member), last in start order. */
@@ -1352,13 +953,20 @@ struct child *sup_add_kid(struct sup *s, struct conf_node *n)
 	c = sup_child_new(s, n);
 	if (!c)
 		return NULL;
-	if (s->nkids && s->kids[s->nkids - 1]->is_cmd) {	/* CMD stays last */
+	if (s->nkids && s->kids[s->nkids - 1]->kind == CHILD_CMD) {	/* CMD stays last */
 		s->kids[s->nkids] = s->kids[s->nkids - 1];
 		s->kids[s->nkids - 1] = c;
 	} else {
 		s->kids[s->nkids] = c;
 	}
 	s->nkids++;
+	if (sup_reserve(s) < 0) {
+		s->nkids--;
+		if (s->kids[s->nkids] != c)
+			s->kids[s->nkids - 1] = s->kids[s->nkids];
+		child_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -1372,8 +980,10 @@ static int sup_build(struct sup *s)
 {
 	struct conf_node *n = s->node;
 
-	rt_alloc(n);
-	if (window_init(&s->win, n->intensity, n->period_ms) < 0)
+	if (!s->reg)
+		s->reg = registry_new();
+	s->reap = reap_new();
+	if (!s->reg || !s->reap || window_init(&s->win, n->intensity, n->period_ms) < 0)
 		return -1;
 	s->kids = calloc(n->nkids + 1, sizeof(*s->kids));
 	if (!s->kids)
@@ -1382,17 +992,27 @@ static int sup_build(struct sup *s)
 		s->kids[i] = sup_child_new(s, n->kids[i]);
 		if (!s->kids[i])
 			return -1;
+		s->nkids++;
 	}
-	s->nkids = n->nkids;
 	if (s->root && s->cmdopt.argv) {	/* CMD starts last, beside the services */
+		s->cmd_opts = (struct child_cmd){ s->cmdopt.argv, s->cmdopt.group,
+						  s->cmdopt.foreground };
 		s->cmd = sup_child_new(s, &cmd_node);
 		if (!s->cmd)
 			return -1;
-		s->cmd->is_cmd = true;
+		s->cmd->kind = CHILD_CMD;
+		s->cmd->cmd = &s->cmd_opts;
 		s->kids[s->nkids++] = s->cmd;
 	}
-	s->next_id = 1;
-	return 0;
+	pending_table_init(&s->calls, s->loop);
+	return sup_reserve(s);
+}
+
+static void on_request(void *data, int argc, char **argv, ctl_done_fn *done, void *ctx)
+{
+	struct sup *s = data;
+
+	s->hooks->request(s, argc, argv, done, ctx);
 }
 
 /* The control socket: always with -c, with `--` only when $ARBOR_SOCKET
@@ -1402,7 +1022,7 @@ static int open_ctl(struct sup *s)
 {
 	if (s->cmdopt.argv && !s->conf_file && !getenv("ARBOR_SOCKET"))
 		return 0;
-	s->ctl = ctl_open(s, s->loop, s->conf->control_socket);
+	s->ctl = ctl_open(s->loop, s->conf->control_socket, on_request, s);
 	if (!s->ctl)
 		return errno == EADDRINUSE ? -1 : 0;
 	if (s->conf->control_group)
@@ -1433,10 +1053,13 @@ static int sup_loop(struct sup *s)
 	}
 	if (s->root && open_ctl(s) < 0)
 		return 1;
+	if (s->root)
+		set_since(s);
 	s->phase = PH_BOOT;
 	plan_reset(s);
 	for (size_t i = 0; i < s->nkids; i++)
-		plan_add(s, ACT_START, s->kids[i]);
+		plan_add(s, ACT_START, s->kids[i], false);
+	s->planning = true;
 	plan_run(s);
 	reap(s);	/* a child may have died before the signalfd existed */
 	if (s->phase != PH_DONE && loop_run(s->loop) < 0) {
@@ -1448,47 +1071,41 @@ static int sup_loop(struct sup *s)
 
 static void sup_free(struct sup *s)
 {
-	reload_abort(s);
+	s->hooks->stopping(s);
 	for (size_t i = 0; i < s->nkids; i++) {	/* calls still waiting are answered */
 		if (s->kids[i]->ln)
-			link_free(s->kids[i]->ln, "shutdown");
+			on_detach(s->kids[i], s->kids[i]->ln, "shutdown");
 		s->kids[i]->ln = NULL;
 	}
 	ctl_close(s->ctl);	/* after the answers, so they go out */
 	s->ctl = NULL;
-	for (size_t i = 0; i < s->nkids; i++) {
-		child_close_fds(s->kids[i]);
-		free(s->kids[i]);
-	}
+	for (size_t i = 0; i < s->nkids; i++)
+		child_free(s->kids[i]);
 	for (size_t i = 0; i < s->ngone; i++) {
-		free(s->gone[i]->rt);
-		free(s->gone[i]->path);
-		free(s->gone[i]);
+		free((char *)s->gone[i]->path);
+		child_free(s->gone[i]);
 	}
 	free(s->gone);
 	free(s->kids);
 	free(s->plan);
 	free(s->deaths);
-	free(s->death_ws);
-	free(s->pids.slot);
-	free(s->calls);
+	free(s->inbox);
+	free(s->pkids);
+	free(s->pacts);
+	reap_free(s->reap);
+	pending_table_free(&s->calls);
 	window_free(&s->win);
 	loop_timer_del(s->loop, s->adopt_timer);
 	s->adopt_timer = NULL;
-}
-
-static void rt_free(struct conf_node *n)
-{
-	free(n->rt);
-	n->rt = NULL;
-	for (size_t i = 0; i < n->nkids; i++)
-		rt_free(n->kids[i]);
+	loop_defer_cancel(s->loop, s);
 }
 
 /* The root: the -- CMD and the control socket besides the tree. */
-int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cmd)
+int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cmd,
+		 const struct sup_hooks *hooks)
 {
-	struct sup s = { .conf = c, .conf_file = conf_file, .node = c->root, .root = true };
+	struct sup s = { .conf = c, .conf_file = conf_file, .node = c->root, .root = true,
+			 .hooks = hooks };
 	int code;
 
 	if (cmd)
@@ -1498,7 +1115,7 @@ int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cm
 		log_msg("cannot create the event loop: %s", strerror(errno));
 		return 1;
 	}
-	sweep_init_tree();
+	reap_init_tree();
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout must not kill arbor */
 	signal(SIGTTIN, SIG_IGN);	/* as tini: CMD may own the terminal */
 	signal(SIGTTOU, SIG_IGN);
@@ -1506,11 +1123,9 @@ int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cm
 	relay_free_all();
 	sup_free(&s);
 	if (getpid() != 1)	/* as PID 1, the kernel ends what is left */
-		sweep_path("");
-	rt_free(s.conf->root);
+		reap_kill_path("");
+	registry_free(s.reg);
 	conf_free(s.conf);	/* reload may have replaced the caller's */
-	free(cmd_node.rt);
-	cmd_node.rt = NULL;
 	loop_free(s.loop);
 	return code;
 }

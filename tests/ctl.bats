@@ -738,3 +738,79 @@ EOF
 	assert_equal "$(jq -r '.children[0].pid' "$D/all" | sort -u)" "$(wpid a)"
 	assert_equal "$(pids)" "$before"
 }
+
+# --- states as status shows them while a tree changes ---
+
+@test "status: a starting worker shows its pid, in a nested supervisor too" {
+	cat >"$INI" <<EOF
+[supervisor n]
+
+[worker n/w]
+command = $W n/w readyfile
+ready = fd:3
+EOF
+	arbor_bg -c "$INI"
+	wait_wpid n/w
+	wait_until field_is n/w state starting
+	local p
+	p=$(wpid n/w)
+	assert_equal "$(field n/w pid)" "$p"
+	run ctl status n/w
+	assert_success
+	assert_regex "${lines[1]}" "^n/w +worker +$p +starting "
+	ns_alive "$p"
+	touch "$D/n_w.go"
+	wait_log "$LOG" '^arbor: ready / '
+	assert_equal "$(field n/w state) $(field n/w pid)" "running $p"
+	tree_stop
+}
+
+@test "status: a rest_for_one sibling waiting to be restarted shows restarting" {
+	cat >"$INI" <<EOF
+[supervisor]
+strategy = rest_for_one
+intensity = 5
+
+[worker a]
+command = $W a readyfile
+ready = fd:3
+
+[worker b]
+command = $W b
+EOF
+	touch "$D/a.go"
+	tree_start
+	local pa pb
+	pa=$(wpid a) pb=$(wpid b)
+	ns_kill KILL "$pa"
+	wait_ev '^start a$' 2
+	wait_ns_gone "$pb"
+	assert_equal "$(field b state) $(field b pid)" "restarting null"
+	run ctl status b
+	assert_regex "${lines[1]}" "^b +worker +- +restarting "
+	touch "$D/a.go"
+	wait_ev '^start b$' 2
+	wait_until field_is b state running
+	tree_stop
+}
+
+@test "status: the root's uptime counts from its own start, not from the tree being ready" {
+	cat >"$INI" <<EOF
+[worker a]
+command = $W a
+
+[worker b]
+command = $W b readyfile
+ready = fd:3
+EOF
+	arbor_bg -c "$INI"
+	wait_wpid b
+	wait_until eval '[ "$(field a uptime)" -ge 2 ]'
+	touch "$D/b.go"
+	wait_log "$LOG" '^arbor: ready / '
+	local root a
+	root=$(json_of "" | jq -r .uptime) a=$(field a uptime)
+	echo "root $root, a $a"
+	[ "$root" -ge "$a" ]
+	tree_stop
+}

@@ -329,3 +329,27 @@ command = $W c"
 	wait_until state_is c running
 	grep -E '^(ready slow|start c)$' "$EV" | tail -n 2 | assert_seq "ready slow" "start c"
 }
+
+@test "reload: a removed nested supervisor is stopped with its subtree; arbor runs on" {
+	start_tree
+	local pa=$(wpid a) papi=$(wpid web/api) pdb=$(wpid web/db)
+	cat >"$INI" <<EOF
+[supervisor]
+intensity = 50
+
+[worker a]
+command = $W a
+
+[worker b]
+command = $W b
+EOF
+	reload_ok
+	assert_output "reloaded $INI: 0 added, 3 removed, 0 changed"
+	wait_ns_gone "$papi" "$pdb"
+	assert_equal "$(paths)" " a b"
+	assert_equal "$(wpid a)" "$pa"
+	ns_alive "$pa"
+	run ctl ping
+	assert_success
+	tree_stop
+}

@@ -528,3 +528,29 @@ crash_y_twice() {
 	kill -0 "$ARBOR_PID"
 	tree_stop
 }
+
+# --- events ---
+
+@test "events: one death of a nested worker is reported up once, then its start with its pid" {
+	cat >"$INI" <<EOF
+[supervisor n]
+intensity = 5
+period = 30
+
+[worker n/w]
+command = $W n/w
+EOF
+	tree_start -v
+	local p
+	p=$(wpid n/w)
+	wait_log "$LOG" '^arbor: event n/w running pid='
+	ns_kill KILL "$p"
+	wait_new_wpid n/w "$p"
+	wait_log_n '^arbor: event n/w running pid=' 2
+	grep -E '^arbor: event n/w ' "$LOG" >&2
+	[ "$(count_log "$LOG" '^arbor: event n/w restarting ')" -eq 1 ]
+	[ "$(count_log "$LOG" '^arbor: event n/w starting pid=0 ')" -eq 0 ]
+	[ "$(count_log "$LOG" '^arbor: event n/w starting pid=[1-9]')" -eq 2 ]
+	[ "$(count_log "$LOG" '^arbor: event n/w ')" -eq 5 ]
+	tree_stop
+}

@@ -142,6 +142,38 @@ void frame_describe(enum frame_status st, const uint8_t *hdr, size_t max,
 }
 
 /* Names as in arbor-protocol(7), for logs. */
+size_t frame_event_encode(const struct frame_event *e, uint8_t *out, size_t size)
+{
+	size_t n = FRAME_EVENT_FIXED + e->path_len;
+
+	if (n > size)
+		return 0;
+	put_be32(out, (uint32_t)e->pid);
+	out[4] = e->state;
+	out[5] = e->giving_up ? FRAME_EVENT_GIVING_UP : 0;
+	put_be16(out + 6, 0);
+	put_be32(out + 8, (uint32_t)e->restarts);
+	put_be64(out + 12, (uint64_t)e->since_ms);
+	memcpy(out + FRAME_EVENT_FIXED, e->path, e->path_len);
+	return n;
+}
+
+int frame_event_decode(const void *data, size_t len, struct frame_event *e)
+{
+	const uint8_t *p = data;
+
+	if (len < FRAME_EVENT_FIXED || (p[5] & ~FRAME_EVENT_GIVING_UP) || get_be16(p + 6))
+		return -1;
+	e->pid = (int32_t)get_be32(p);
+	e->state = p[4];
+	e->giving_up = p[5] & FRAME_EVENT_GIVING_UP;
+	e->restarts = (int32_t)get_be32(p + 8);
+	e->since_ms = (int64_t)get_be64(p + 12);
+	e->path = (const char *)p + FRAME_EVENT_FIXED;
+	e->path_len = len - FRAME_EVENT_FIXED;
+	return 0;
+}
+
 const char *frame_type_name(uint8_t type)
 {
 	static const char *const names[] = {

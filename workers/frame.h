@@ -70,6 +70,30 @@ void frame_describe(enum frame_status st, const uint8_t *hdr, size_t max,
 const char *frame_type_name(uint8_t type);
 bool frame_type_valid(uint8_t type);
 
+/* EVENT (supervisor -> parent supervisor): one node's run-time state.
+ * Payload, big-endian: u32 pid, u8 state, u8 flags (bit 0: giving up),
+ * u16 0, u32 restarts, u64 since (CLOCK_REALTIME ms), then the node's path
+ * (no NUL). Only arbor's own processes speak it. */
+#define FRAME_EVENT_FIXED 20
+#define FRAME_EVENT_GIVING_UP 0x01
+
+struct frame_event {
+	int32_t pid;
+	uint8_t state;
+	bool giving_up;
+	int32_t restarts;
+	int64_t since_ms;
+	const char *path;	/* decoded: points into the frame, not NUL-ended */
+	size_t path_len;
+};
+
+/* Writes e into out[0..size): the payload's length, or 0 when it does not
+ * fit. */
+size_t frame_event_encode(const struct frame_event *e, uint8_t *out, size_t size);
+/* Reads an EVENT payload: 0, or -1 when it is too short or its flags hold
+ * unknown bits. */
+int frame_event_decode(const void *data, size_t len, struct frame_event *e);
+
 /* A growable byte buffer for one direction of a pipe. */
 struct fbuf {
 	uint8_t *buf;

@@ -522,7 +522,7 @@ static void test_pool_add(void)
 	m = conf_pool_add(c, p, "3");
 	ok(m && p->nkids == 3 && p->kids[2] == m && m->parent == p && !strcmp(m->path, "pool/3") &&
 	   !strcmp(m->name, "3") && conf_find(c, "pool/3") == m && !m->is_sup && !m->is_pool &&
-	   m->instances == 0 && m->rt == NULL, "conf_pool_add appends pool/3 to the pool");
+	   m->instances == 0, "conf_pool_add appends pool/3 to the pool");
 	ok(m && m->argv == p->argv && m->setup.env == p->setup.env && m->argv == m1->argv &&
 	   m->restart == RESTART_TRANSIENT && m->shutdown_ms == 100 && m->stop_signal == SIGINT &&
 	   m->ready == READY_NOTIFY && m->setup.out.kind == OUT_PREFIX && !m->significant &&

@@ -1,0 +1,575 @@
+/* child: the state machine of one child. See child.h.
+ *
+ *   stopped/restarting --start--> starting (recovering) --ready--> running
+ *   starting, running --stop--> stopping --exit--> stopped
+ *   starting, running --exit--> what the owner says (stopped, restarting)
+ *
+ * Each cell of actions[state][event] is one transition; an empty cell is an
+ * event that means nothing in that state and is dropped. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "frame.h"
+#include "log.h"
+#include "relay.h"
+#include "spawn.h"
+
+typedef int transition(struct child *c, int arg);
+
+const char *child_state_name(enum child_state st)
+{
+	static const char *const n[CS_NSTATES] = {
+		[CS_STOPPED] = "stopped", [CS_STARTING] = "starting",
+		[CS_RECOVERING] = "starting", [CS_RUNNING] = "running",
+		[CS_STOPPING] = "stopping", [CS_RESTARTING] = "restarting",
+	};
+
+	return n[st];
+}
+
+static void set_state(struct child *c, enum child_state st)
+{
+	if (c->state == st)
+		return;
+	c->state = st;
+	c->ops->changed(c);
+}
+
+bool child_alive(const struct child *c)
+{
+	return c->pid > 0 && (c->state == CS_STARTING || c->state == CS_RECOVERING ||
+			      c->state == CS_RUNNING || c->state == CS_STOPPING);
+}
+
+void child_kill(struct child *c)
+{
+	if (c->pid > 0)
+		kill(c->kind == CHILD_SUPERVISOR ? c->pid : -c->pid, SIGKILL);
+}
+
+static void close_fd(struct child *c, int *fd)
+{
+	if (*fd >= 0) {
+		loop_del_fd(c->loop, *fd);
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void close_fds(struct child *c)
+{
+	close_fd(c, &c->exec_fd);
+	close_fd(c, &c->ready_fd);
+	close_fd(c, &c->notify_fd);
+	loop_timer_del(c->loop, c->timer);
+	c->timer = NULL;
+}
+
+/* --- what the process tells: exec, fd:N, notify --- */
+
+/* Reads the exec report: 1 when it is complete (c->start_err says why exec
+ * failed, if it did), 0 when not yet. */
+static int exec_report(struct child *c)
+{
+	int err = 0;
+	char why[512];
+	int r = spawn_exec_result(c->exec_fd, &err, why, sizeof(why));
+
+	if (r < 0)
+		return 0;
+	close_fd(c, &c->exec_fd);
+	if (r == 1)
+		snprintf(c->start_err, sizeof(c->start_err), "%s", why);
+	return 1;
+}
+
+static void on_exec(struct loop *l, int fd, uint32_t ev, void *data)
+{
+	struct child *c = data;
+
+	if (exec_report(c) && !c->start_err[0])
+		child_event(c, CE_EXEC_OK, 0);
+	/* a failed exec: the exit that follows fails the start */
+}
+
+/* fd:N: ready when the child writes a newline (s6's notification-fd); a
+ * pipe closed without one never makes it ready. */
+static void on_ready_fd(struct loop *l, int fd, uint32_t ev, void *data)
+{
+	struct child *c = data;
+	char b[256];
+	ssize_t n;
+
+	while ((n = read(fd, b, sizeof(b))) > 0) {
+		if (memchr(b, '\n', (size_t)n)) {
+			close_fd(c, &c->ready_fd);
+			child_event(c, CE_READY, 0);
+			return;
+		}
+	}
+	if (n == 0)
+		close_fd(c, &c->ready_fd);
+}
+
+/* One datagram; -2 when it came from a live process outside the worker's
+ * process group (anyone in the network namespace could write to it). */
+static ssize_t notify_recv(int fd, char *b, size_t len, pid_t pgid)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} cm;
+	struct iovec iov = { b, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *h;
+	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return -1;
+	for (h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred uc;
+
+			memcpy(&uc, CMSG_DATA(h), sizeof(uc));
+			/* a helper such as systemd-notify may be gone (and reaped)
+			 * before this is read: a sender that no longer exists cannot
+			 * be checked, and is taken at its word */
+			if (uc.pid > 0 && (uc.pid == pgid || getpgid(uc.pid) == pgid ||
+					   (getpgid(uc.pid) < 0 && errno == ESRCH)))
+				return n;
+		}
+	}
+	return -2;
+}
+
+static bool has_line(char *b, const char *want)
+{
+	char *save = NULL;
+
+	for (char *l = strtok_r(b, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (!strcmp(l, want))
+			return true;
+	return false;
+}
+
+/* notify: ready on a datagram holding the line READY=1 (sd_notify). The
+ * socket stays open for the worker's life, as under systemd: later
+ * messages (STATUS=, WATCHDOG=1, a BARRIER=1 whose fd is dropped, so the
+ * sender's barrier returns) are read and ignored, never refused. */
+static void on_notify(struct loop *l, int fd, uint32_t ev, void *data)
+{
+	struct child *c = data;
+	char b[4096];
+	ssize_t n;
+
+	while ((n = notify_recv(fd, b, sizeof(b) - 1, c->pid)) != -1) {
+		if (n < 0)
+			continue;	/* not from the worker's group */
+		b[n] = '\0';
+		if (has_line(b, "READY=1"))
+			child_event(c, CE_READY, 0);
+		if (c->notify_fd < 0)
+			return;		/* it was reaped meanwhile */
+	}
+}
+
+static void on_start_timeout(struct loop *l, void *data)
+{
+	struct child *c = data;
+
+	c->timer = NULL;
+	child_event(c, CE_START_TIMEOUT, 0);
+}
+
+static void on_kill_deadline(struct loop *l, void *data)
+{
+	struct child *c = data;
+
+	c->timer = NULL;
+	child_event(c, CE_KILL_DEADLINE, 0);
+}
+
+/* --- starting --- */
+
+/* An abstract datagram socket for NOTIFY_SOCKET, one per start. */
+static int notify_open(char *name, size_t len)
+{
+	static int seq;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	size_t n;
+
+	if (fd < 0)
+		return -1;
+	snprintf(name, len, "@arbor/%d/%d", (int)getpid(), ++seq);
+	n = strlen(name);
+	memcpy(a.sun_path, name, n);
+	a.sun_path[0] = '\0';
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The options of spawn_worker for this child: its relays and notify
+ * socket are opened here. 0, or -1 with *what the failed call. */
+static int worker_opts(struct child *c, struct spawn_opts *o, char *notify, size_t len,
+		       const char **what)
+{
+	const struct conf_node *n = c->node;
+
+	if (c->kind == CHILD_CMD) {
+		o->node = NULL;
+		o->argv = c->cmd->argv;
+		o->search_path = true;
+		o->keep_inherited = true;
+		o->foreground = c->cmd->foreground;
+		return 0;
+	}
+	o->genserver = n->genserver;
+	o->max_message = n->max_message;
+	if (n->ready == READY_FD)
+		o->ready_fd = n->ready_fd;
+	*what = "pipe2";
+	if (n->setup.out.kind == OUT_PREFIX &&
+	    !relay_new(c->loop, c->path, STDOUT_FILENO, &o->out_fd))
+		return -1;
+	if (n->setup.err.kind == OUT_PREFIX &&
+	    !relay_new(c->loop, c->path, STDERR_FILENO, &o->err_fd))
+		return -1;
+	if (n->ready == READY_NOTIFY) {
+		*what = "socket";
+		c->notify_fd = notify_open(notify, len);
+		if (c->notify_fd < 0)
+			return -1;
+		o->notify_socket = notify;
+	}
+	return 0;
+}
+
+/* Watches what the new process tells: its exec report, its readiness and
+ * its frames, and arms the start timeout. */
+static int watch(struct child *c, int from_child, int to_child)
+{
+	const struct conf_node *n = c->node;
+
+	if (reap_add(c->reap, c->pid, c) < 0)
+		return -1;
+	if (c->exec_fd >= 0 && loop_add_fd(c->loop, c->exec_fd, EPOLLIN, on_exec, c) < 0)
+		return -1;
+	if (c->ready_fd >= 0 && loop_add_fd(c->loop, c->ready_fd, EPOLLIN, on_ready_fd, c) < 0)
+		return -1;
+	if (c->notify_fd >= 0 && loop_add_fd(c->loop, c->notify_fd, EPOLLIN, on_notify, c) < 0)
+		return -1;
+	if (to_child >= 0) {
+		c->ln = c->ops->attach(c, from_child, to_child,
+				       c->kind == CHILD_SUPERVISOR ? FRAME_MAX_DEFAULT + 4096
+				       : n->max_message);
+		if (!c->ln)
+			return -1;
+	}
+	if (c->kind == CHILD_WORKER && n->start_timeout_ms != CONF_INFINITY &&
+	    n->ready != READY_EXEC) {
+		c->timer = loop_timer_add(c->loop, n->start_timeout_ms, on_start_timeout, c);
+		if (!c->timer)
+			return -1;
+	}
+	return 0;
+}
+
+/* A process that was forked but cannot be watched is killed and waited
+ * for at once: nothing of it must be left that arbor does not know. */
+static void abandon(struct child *c, int e)
+{
+	child_kill(c);
+	waitpid(c->pid, NULL, 0);
+	reap_del(c->reap, c->pid);
+	if (c->ln)
+		c->ops->detach(c, c->ln, "cannot start");
+	c->ln = NULL;
+	close_fds(c);
+	c->pid = 0;
+	snprintf(c->start_err, sizeof(c->start_err), "watch %s: %s", c->path, strerror(e));
+}
+
+static int start_worker(struct child *c)
+{
+	struct spawn_opts o = { .node = c->node, .path = c->path, .ready_fd = -1,
+				.out_fd = -1, .err_fd = -1, .own_pgrp = true,
+				.instance = c->instance };
+	struct spawn_res r = { .failed = "fork" };
+	char notify[64];
+	const char *what = "fork";
+	int e, rc = worker_opts(c, &o, notify, sizeof(notify), &what);
+
+	if (rc == 0 && spawn_worker(&o, &r) < 0) {
+		what = r.failed;
+		rc = -1;
+	}
+	e = errno;
+	if (o.out_fd >= 0)
+		close(o.out_fd);
+	if (o.err_fd >= 0)
+		close(o.err_fd);
+	if (rc < 0) {
+		close_fds(c);
+		snprintf(c->start_err, sizeof(c->start_err), "%s %s: %s", what, c->path,
+			 strerror(e));
+		return -1;
+	}
+	c->pid = r.pid;
+	c->exec_fd = r.exec_fd;
+	c->ready_fd = r.ready_fd;
+	if (watch(c, r.from_child, r.to_child) < 0) {
+		if (!c->ln && r.to_child >= 0) {
+			close(r.from_child);
+			close(r.to_child);
+		}
+		abandon(c, errno);
+		return -1;
+	}
+	return 0;
+}
+
+static int start_nested(struct child *c)
+{
+	int down[2], up[2];
+	pid_t ppid = getpid();
+
+	if (pipe2(down, O_CLOEXEC) < 0)
+		goto err;
+	if (pipe2(up, O_CLOEXEC) < 0)
+		goto err_close_down;
+	c->pid = fork();
+	if (c->pid < 0)
+		goto err_close_up;
+	if (c->pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		c->ops->nested_main(c, down[0], up[1], ppid);
+		_exit(1);
+	}
+	close(down[0]);
+	close(up[1]);
+	fcntl(up[0], F_SETFL, O_NONBLOCK);
+	fcntl(down[1], F_SETFL, O_NONBLOCK);
+	if (watch(c, up[0], down[1]) < 0) {
+		if (!c->ln) {
+			close(up[0]);
+			close(down[1]);
+		}
+		abandon(c, errno);
+		return -1;
+	}
+	return 0;
+
+err_close_up:
+	close(up[0]);
+	close(up[1]);
+err_close_down:
+	close(down[0]);
+	close(down[1]);
+err:
+	snprintf(c->start_err, sizeof(c->start_err), "fork %s: %s", c->path, strerror(errno));
+	c->pid = 0;
+	return -1;
+}
+
+/* --- transitions --- */
+
+static int t_start(struct child *c, int again)
+{
+	c->start_err[0] = '\0';
+	c->stop_sig = 0;
+	c->pid = 0;
+	if (c->node) {
+		c->shutdown_ms = c->node->shutdown_ms;
+		c->stop_signal = c->node->stop_signal;
+	}
+	reap_new_instance(c->instance, sizeof(c->instance));
+	if ((c->kind == CHILD_SUPERVISOR ? start_nested(c) : start_worker(c)) < 0)
+		return -1;
+	log_debug("starting %s pid=%d", c->path, (int)c->pid);
+	set_state(c, again ? CS_RECOVERING : CS_STARTING);
+	return 0;
+}
+
+static int t_ready(struct child *c, int arg)
+{
+	loop_timer_del(c->loop, c->timer);
+	c->timer = NULL;
+	set_state(c, CS_RUNNING);
+	log_ev("started", c->path, "pid=%d", (int)c->pid);
+	c->ops->ready(c);
+	return 0;
+}
+
+/* exec worked: a child ready at exec is ready; the others wait for their
+ * readiness condition, which may even have come first. */
+static int t_exec_ok(struct child *c, int arg)
+{
+	if (c->kind == CHILD_CMD || !c->node || c->node->ready == READY_EXEC)
+		return t_ready(c, arg);
+	return 0;
+}
+
+static int t_start_timeout(struct child *c, int arg)
+{
+	snprintf(c->start_err, sizeof(c->start_err),
+		 "not ready within start_timeout = %ld ms", c->node->start_timeout_ms);
+	child_kill(c);
+	return 0;
+}
+
+/* Sends the stop signal to the worker's whole group (the CMD's own pid
+ * unless -g), SIGCONT so a stopped process can act on it, and arms the
+ * SIGKILL deadline. */
+static int t_stop(struct child *c, int arg)
+{
+	long ms = c->shutdown_ms;
+	int sig = c->stop_sig ? c->stop_sig : c->stop_signal;
+	pid_t target = c->kind == CHILD_SUPERVISOR ||
+		       (c->kind == CHILD_CMD && !c->cmd->group) ? c->pid : -c->pid;
+
+	c->stop_sig = ms == 0 ? SIGKILL : sig;
+	loop_timer_del(c->loop, c->timer);
+	c->timer = NULL;
+	set_state(c, CS_STOPPING);
+	kill(target, c->stop_sig);
+	if (c->stop_sig != SIGKILL && c->stop_sig != SIGCONT)
+		kill(target, SIGCONT);
+	if (ms > 0) {
+		c->timer = loop_timer_add(c->loop, ms, on_kill_deadline, c);
+		if (!c->timer) {
+			log_msg("cannot arm the kill deadline of %s: %s: killing it now",
+				c->path, strerror(errno));
+			child_kill(c);
+		}
+	}
+	return 0;
+}
+
+static int t_kill_deadline(struct child *c, int arg)
+{
+	log_ev("killing", c->path, "pid=%d reason=shutdown_timeout", (int)c->pid);
+	child_kill(c);
+	return 0;
+}
+
+/* What a dead child leaves is killed: a worker's group (the rest, found by
+ * its environment, by the owner's sweep of adopted processes), a nested
+ * supervisor's session and whatever of its subtree left that. */
+static void clean_up_after(struct child *c)
+{
+	if (c->kind == CHILD_SUPERVISOR) {
+		reap_kill_session(c->pid);
+		reap_kill_path(c->path);
+	} else if (c->kind == CHILD_WORKER || c->cmd->group) {
+		kill(-c->pid, SIGKILL);
+	}
+}
+
+static int t_exit(struct child *c, int ws)
+{
+	enum child_state was = c->state;
+	char why[96];
+
+	if (c->exec_fd >= 0)	/* its exec report is complete: it has exited */
+		exec_report(c);
+	clean_up_after(c);
+	close_fds(c);
+	if (c->ln) {
+		if (c->kind == CHILD_SUPERVISOR)
+			snprintf(why, sizeof(why), "supervisor exited");
+		else if (WIFSIGNALED(ws))
+			snprintf(why, sizeof(why), "worker exited: killed by %s",
+				 log_signame(WTERMSIG(ws)));
+		else
+			snprintf(why, sizeof(why), "worker exited: exit status %d",
+				 WEXITSTATUS(ws));
+		c->ops->detach(c, c->ln, why);
+		c->ln = NULL;
+	}
+	log_ev(was == CS_STOPPING ? "stopped" : "exited", c->path, "pid=%d %s", (int)c->pid,
+	       log_wstatus(ws));
+	c->pid = 0;
+	set_state(c, c->ops->exited(c, was, ws));
+	return 0;
+}
+
+static transition *const actions[CS_NSTATES][CE_NEVENTS] = {
+	[CS_STOPPED] = {
+		[CE_START] = t_start,
+	},
+	[CS_RESTARTING] = {
+		[CE_START] = t_start,
+	},
+	[CS_STARTING] = {
+		[CE_EXEC_OK] = t_exec_ok, [CE_READY] = t_ready, [CE_EXIT] = t_exit,
+		[CE_START_TIMEOUT] = t_start_timeout, [CE_STOP] = t_stop,
+	},
+	[CS_RECOVERING] = {
+		[CE_EXEC_OK] = t_exec_ok, [CE_READY] = t_ready, [CE_EXIT] = t_exit,
+		[CE_START_TIMEOUT] = t_start_timeout, [CE_STOP] = t_stop,
+	},
+	[CS_RUNNING] = {
+		[CE_EXIT] = t_exit, [CE_STOP] = t_stop,
+	},
+	[CS_STOPPING] = {
+		[CE_EXIT] = t_exit, [CE_KILL_DEADLINE] = t_kill_deadline,
+	},
+};
+
+int child_event(struct child *c, enum child_event ev, int arg)
+{
+	transition *t = actions[c->state][ev];
+
+	return t ? t(c, arg) : 0;
+}
+
+void child_settle(struct child *c, enum child_state st)
+{
+	if (c->state == CS_STOPPED || c->state == CS_RESTARTING)
+		set_state(c, st);
+}
+
+struct child *child_new(enum child_kind kind, struct conf_node *n, const char *path,
+			const struct child_ops *ops, void *owner, struct loop *l,
+			struct reap *r)
+{
+	struct child *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->kind = kind;
+	c->node = n;
+	c->path = path;
+	c->ops = ops;
+	c->owner = owner;
+	c->loop = l;
+	c->reap = r;
+	c->exec_fd = c->ready_fd = c->notify_fd = -1;
+	return c;
+}
+
+void child_free(struct child *c)
+{
+	if (!c)
+		return;
+	close_fds(c);
+	free(c);
+}

@@ -1,0 +1,141 @@
+/* child: one child of a supervisor, as an explicit state machine.
+ *
+ * A child's life is a set of states and the events that move it between
+ * them, written as one table, actions[state][event] (see child.c), in the
+ * shape of s6-supervise: each transition one short function. The child
+ * starts, watches and stops its process; what to do about a death is its
+ * owner's (sup.c) business, told through the callbacks of child_ops. No
+ * callback runs inside another: the owner queues what it hears and acts on
+ * it from the loop's deferred work (loop_defer). */
+#ifndef ARBOR_CHILD_H
+#define ARBOR_CHILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "loop.h"
+#include "reap.h"
+
+struct child;
+struct link;
+
+enum child_kind {
+	CHILD_WORKER,		/* a program, forked and exec'd (spawn.c) */
+	CHILD_SUPERVISOR,	/* a nested supervisor: a fork running sup.c */
+	CHILD_CMD,		/* the -- CMD: outside the strategies */
+};
+
+enum child_state {
+	CS_STOPPED,		/* no process */
+	CS_STARTING,		/* forked, not ready yet */
+	CS_RECOVERING,		/* the same, started again after a crash: not
+				 * healthy until it is ready */
+	CS_RUNNING,		/* ready */
+	CS_STOPPING,		/* its stop signal sent, its exit awaited */
+	CS_RESTARTING,		/* no process, to be started again */
+	CS_NSTATES
+};
+
+enum child_event {
+	CE_START,		/* arg.again: a restart after a crash */
+	CE_EXEC_OK,		/* exec succeeded */
+	CE_READY,		/* its readiness condition was met */
+	CE_EXIT,		/* reaped; arg.ws */
+	CE_START_TIMEOUT,	/* not ready within start_timeout */
+	CE_STOP,		/* stop it: its stop signal, then the deadline */
+	CE_KILL_DEADLINE,	/* shutdown ms passed since the stop signal */
+	CE_RESTART_DELAY,	/* (reserved) a restart delay elapsed */
+	CE_WATCHDOG_MISS,	/* (reserved) no WATCHDOG=1 in time */
+	CE_HEALTH_FAIL,		/* (reserved) its health check failed */
+	CE_NEVENTS
+};
+
+/* What the supervisor means to do with a stopped child. */
+enum child_role {
+	ROLE_ACTIVE,		/* strategies start and restart it */
+	ROLE_HELD,		/* stopped by arborctl: strategies leave it */
+	ROLE_FORGOTTEN,		/* a temporary child that ended: never started
+				 * again but by arborctl */
+};
+
+/* The -- CMD's own options (sup.h's sup_cmd has the rest). */
+struct child_cmd {
+	char **argv;
+	bool group;		/* -g: signals go to CMD's process group */
+	bool foreground;	/* CMD gets the terminal */
+};
+
+/* How a child tells its owner what happened. */
+struct child_ops {
+	/* Its state changed (to report it up). */
+	void (*changed)(struct child *c);
+	/* It became ready. */
+	void (*ready)(struct child *c);
+	/* It was reaped, in state was; returns the state it is left in
+	 * (CS_STOPPED or CS_RESTARTING). */
+	enum child_state (*exited)(struct child *c, enum child_state was, int ws);
+	/* Frames to and from it over rfd and wfd; NULL on failure. */
+	struct link *(*attach)(struct child *c, int rfd, int wfd, size_t max);
+	/* Its link is done with: fail what waits on it with why, free it. */
+	void (*detach)(struct child *c, struct link *ln, const char *why);
+	/* A nested supervisor's process, right after fork: never returns. */
+	void (*nested_main)(struct child *c, int rfd, int wfd, pid_t ppid);
+};
+
+struct child {
+	const struct child_ops *ops;
+	void *owner;		/* the supervisor */
+	struct loop *loop;
+	struct reap *reap;	/* where its pid is found */
+	struct conf_node *node;	/* its section (reload may swap it) */
+	const char *path;
+	enum child_kind kind;
+	enum child_state state;
+	enum child_role role;
+	pid_t pid;		/* > 0 while a process exists */
+	int stop_sig;		/* the signal arbor sent to stop it, 0 none */
+	const struct child_cmd *cmd;	/* CHILD_CMD */
+	int exec_fd, ready_fd, notify_fd;
+	struct loop_timer *timer;	/* start timeout or kill deadline */
+	struct link *ln;	/* GenServer or nested supervisor, or NULL */
+	long shutdown_ms;	/* as it was started with: reload may change */
+	int stop_signal;
+	char instance[40];	/* ARBOR_INSTANCE of the current start */
+	char start_err[512];	/* why the start failed, for the log */
+};
+
+/* A stopped child of node n (NULL for the CMD, with cmd set). */
+struct child *child_new(enum child_kind kind, struct conf_node *n, const char *path,
+			const struct child_ops *ops, void *owner, struct loop *l,
+			struct reap *r);
+/* Closes its fds and cancels its timer; the process, if any, is left. */
+void child_free(struct child *c);
+
+/* Feeds one event to its state machine. 0, or -1 when a start failed
+ * (why in c->start_err, the child left as it was). */
+int child_event(struct child *c, enum child_event ev, int arg);
+
+static inline int child_start(struct child *c, bool again)
+{
+	return child_event(c, CE_START, again);
+}
+
+static inline void child_stop(struct child *c)
+{
+	child_event(c, CE_STOP, 0);
+}
+
+/* The owner's decision about a child with no process: CS_STOPPED or
+ * CS_RESTARTING. */
+void child_settle(struct child *c, enum child_state st);
+/* SIGKILL to its process and all it holds (its group; for a supervisor,
+ * its session goes when it is reaped). */
+void child_kill(struct child *c);
+/* A process exists that a signal reaches. */
+bool child_alive(const struct child *c);
+/* "stopped", "starting", ... as `arborctl status` names the state. */
+const char *child_state_name(enum child_state st);
+
+#endif

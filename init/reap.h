@@ -1,0 +1,51 @@
+/* reap: the dead and what they leave behind.
+ *
+ * One map from pid to the child it stands for (finding a child by pid is
+ * O(1)), the waitpid loop that empties the zombies a SIGCHLD stands for,
+ * and every scan of /proc: the processes a dead worker or supervisor left
+ * behind are found by their session or by their environment and killed.
+ *
+ * Every process arbor starts carries ARBOR_TREE (this arbor's identity),
+ * ARBOR_PATH and ARBOR_INSTANCE (one start of one worker) in its
+ * environment, and so does everything it forks: a leftover that left its
+ * process group or session is still known as ours. */
+#ifndef ARBOR_REAP_H
+#define ARBOR_REAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct reap;
+
+struct reap *reap_new(void);
+void reap_free(struct reap *r);
+/* Remembers that pid is who's. 0, or -1 (ENOMEM). */
+int reap_add(struct reap *r, pid_t pid, void *who);
+void reap_del(struct reap *r, pid_t pid);
+void *reap_find(const struct reap *r, pid_t pid);
+
+/* Called for each reaped pid that was in the map (already removed). */
+typedef void reap_fn(void *ctx, void *who, int ws);
+/* Reaps until no zombie is left (a SIGCHLD may stand for many deaths); a
+ * pid not in the map is an orphan, reaped and logged. The number reaped. */
+int reap_all(struct reap *r, reap_fn *fn, void *ctx);
+
+/* This arbor's identity, made once by the root ("PID-BOOTMS"). */
+void reap_init_tree(void);
+const char *reap_tree(void);
+/* A fresh ARBOR_INSTANCE value for one start, into buf. */
+void reap_new_instance(char *buf, size_t len);
+
+/* Kills every process of this tree whose ARBOR_PATH is path or below it;
+ * again until a pass finds nothing. The number killed. */
+int reap_kill_path(const char *path);
+/* Kills every process of session sid (a dead nested supervisor's). */
+void reap_kill_session(pid_t sid);
+/* Whether a leftover of ARBOR_INSTANCE inst is a live worker's own helper. */
+typedef bool reap_keep_fn(void *ctx, const char *inst);
+/* Kills the children of this process that the map does not know: those of
+ * this tree, or all of them with all, but those keep() keeps. */
+void reap_kill_adopted(const struct reap *r, bool all, reap_keep_fn *keep, void *ctx);
+
+#endif

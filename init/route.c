@@ -1,0 +1,531 @@
+/* route: frames' meaning and the ways along the tree. See route.h. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "route.h"
+#include "status.h"
+#include "reload.h"
+#include "sup.h"
+
+#define CALL_TIMEOUT_MS 5000
+#define HOP_SLACK_MS 1000	/* inner hops wait a little longer than the caller */
+#define CTL_TIMEOUT_MS (3600 * 1000)
+
+/* A nested supervisor's EVENT about a node below it: into the registry
+ * (a pool member started at run time becomes known), and on up. */
+static void apply_event(struct sup *s, const struct frame *f)
+{
+	struct frame_event e;
+	struct reg_node *rt;
+	char path[512];
+
+	if (frame_event_decode(f->data, f->len, &e) < 0 || e.path_len >= sizeof(path) ||
+	    e.state >= CS_NSTATES)
+		return;
+	memcpy(path, e.path, e.path_len);
+	path[e.path_len] = '\0';
+	if (!registry_member(s->reg, s->conf, path) || !(rt = registry_get(s->reg, path)))
+		return;
+	*rt = (struct reg_node){ .pid = e.pid, .state = e.state, .restarts = e.restarts,
+				 .since = e.since_ms, .giving_up = e.giving_up };
+	if (s->up)
+		sup_event_up(s, path, rt);
+	else
+		log_debug("event %s %s pid=%d restarts=%d", path, child_state_name(rt->state),
+			  (int)rt->pid, rt->restarts);
+}
+
+/* --- routing --- */
+
+static bool under(const char *path, const char *base)
+{
+	size_t n = strlen(base);
+
+	return !*base || (!strncmp(path, base, n) && (path[n] == '/' || !path[n]));
+}
+
+/* The direct child of s whose subtree holds path. */
+struct child *route_kid(struct sup *s, const char *path, bool *exact)
+{
+	for (size_t i = 0; i < s->nkids; i++) {
+		struct child *k = s->kids[i];
+
+		if (under(path, k->path)) {
+			*exact = !strcmp(path, k->path);
+			return k;
+		}
+	}
+	return NULL;
+}
+
+static void forward(struct sup *s, struct link *to, uint8_t type, const char *path,
+		    const char *msg, size_t len, int64_t timeout, struct pending *p,
+		    bool to_worker)
+{
+	char head[600];
+	uint64_t id;
+	int hn;
+
+	if (to_worker)
+		hn = 0;
+	else if (type == FRAME_CALL)
+		hn = snprintf(head, sizeof(head), "%s%c%lld%c", path, 0, (long long)timeout, 0);
+	else
+		hn = snprintf(head, sizeof(head), "%s%c", path, 0);
+	if (hn < 0 || (size_t)hn >= sizeof(head)) {
+		pending_answer_str(p, 1, "path too long");
+		return;
+	}
+	if (type != FRAME_CALL) {
+		if (link_send(to, type, 0, head, (size_t)hn, msg, len) < 0)
+			pending_answer_str(p, 1, errno == ENOBUFS ? "busy: not reading its messages"
+					   : "noproc");
+		else
+			pending_answer_str(p, 0, "");
+		return;
+	}
+	id = pending_send(p, to, timeout + (p->from_ln ? HOP_SLACK_MS : 0),
+			  "out of memory: cannot time the call");
+	if (!id)
+		return;
+	if (link_send(to, FRAME_CALL, id, head, (size_t)hn, msg, len) < 0) {
+		pending_answer_str(p, 1, errno == ENOBUFS ? "busy: not reading its messages" : "noproc");
+		return;
+	}
+	if (id > to->last_id)
+		to->last_id = id;
+}
+
+/* A CTL request down ln, answered by its supervisor or, after ms (-1:
+ * never), by a timeout. */
+static void route_send_ctl(struct sup *s, struct link *ln, const char *req, size_t len,
+			   struct pending *p, int64_t ms)
+{
+	uint64_t id = pending_send(p, ln, ms, "out of memory: cannot time the request");
+
+	if (id && link_send(ln, FRAME_CTL, id, req, len, NULL, 0) < 0)
+		pending_answer_str(p, 1, "noproc");
+}
+
+void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
+		size_t len, int64_t timeout, struct pending *p)
+{
+	struct conf_node *n = registry_node(s->reg, s->conf, path);
+	struct reg_node *rt = registry_find(s->reg, path);
+	struct child *k;
+	bool exact = false;
+	char err[600];
+
+	if (!under(path, s->node->path)) {
+		if (s->up) {
+			forward(s, s->up, type, path, msg, len, timeout, p, false);
+			return;
+		}
+		n = NULL;
+	}
+	if (!n) {
+		snprintf(err, sizeof(err), "no such child: %s", path);
+		pending_answer_str(p, 1, err);
+		return;
+	}
+	if (n->is_sup) {	/* the root too: "" is / to the user */
+		snprintf(err, sizeof(err), "not a genserver: %s is a supervisor",
+			 *n->path ? n->path : "/");
+		pending_answer_str(p, 1, err);
+		return;
+	}
+	if (!n->genserver) {
+		snprintf(err, sizeof(err), "not a genserver: %s (set genserver = yes)", path);
+		pending_answer_str(p, 1, err);
+		return;
+	}
+	if (len > n->max_message) {
+		snprintf(err, sizeof(err), "message too large: %zu bytes, max_message is %zu",
+			 len, n->max_message);
+		pending_answer_str(p, 1, err);
+		return;
+	}
+	k = route_kid(s, path, &exact);
+	if (!k || k->state != CS_RUNNING || !k->ln || !rt || rt->state != CS_RUNNING) {
+		pending_answer_str(p, 1, "noproc");
+		return;
+	}
+	forward(s, k->ln, type, path, msg, len, timeout, p, k->kind != CHILD_SUPERVISOR);
+}
+
+/* Admin verbs for a child of a nested supervisor travel as CTL frames:
+ * "verb\0path\0arg". */
+void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
+{
+	const char *path = argv[1];
+	struct child *k;
+	bool exact = false;
+	char b[700], msg[600];
+	size_t n = 0;
+
+	k = route_kid(s, path, &exact);
+	if (!k && s->node->is_pool && !strcmp(argv[0], "start")) {
+		struct conf_node *m = registry_member(s->reg, s->conf, path);
+
+		if (m && m->parent == s->node && (k = sup_add_kid(s, m)))
+			exact = true;
+	}
+	if (!k) {
+		snprintf(msg, sizeof(msg), "no such child: %s", path);
+		pending_answer_str(p, 1, msg);
+		return;
+	}
+	if (exact) {
+		sup_admin(s, argv[0], k, argc > 2 ? log_signum(argv[2]) : SIGKILL, p);
+		return;
+	}
+	if (k->kind != CHILD_SUPERVISOR || !k->ln || k->state != CS_RUNNING) {
+		if (!strcmp(argv[0], "stop")) {
+			pending_answer_str(p, 0, "");
+			return;
+		}
+		snprintf(msg, sizeof(msg), "noproc: %s is not running", k->path);
+		pending_answer_str(p, 1, msg);
+		return;
+	}
+	for (int i = 0; i < argc && n < sizeof(b); i++)
+		n += (size_t)snprintf(b + n, sizeof(b) - n, "%s%c", argv[i], 0);
+	if (n >= sizeof(b)) {
+		pending_answer_str(p, 1, "request too long");
+		return;
+	}
+	route_send_ctl(s, k->ln, b, n, p, CTL_TIMEOUT_MS);
+}
+
+
+/* --- receiving --- */
+
+/* A request that came on a link: its answer goes back the same way. */
+static struct pending *from_link(struct link *ln, uint64_t id)
+{
+	struct sup *s = ln->sup;
+
+	return pending_from_link(&s->calls, ln, id);
+}
+
+/* "PATH\0[TIMEOUT\0]MESSAGE" */
+static int split_routed(const struct frame *f, bool timed, const char **path,
+			int64_t *timeout, const char **msg, size_t *len)
+{
+	const char *z = memchr(f->data, 0, f->len), *t;
+
+	if (!z)
+		return -1;
+	*path = f->data;
+	*msg = z + 1;
+	*timeout = CALL_TIMEOUT_MS;
+	if (timed) {
+		t = memchr(*msg, 0, f->len - (size_t)(*msg - f->data));
+		if (!t)
+			return -1;
+		*timeout = atoll(*msg);
+		*msg = t + 1;
+	}
+	*len = f->len - (size_t)(*msg - f->data);
+	return 0;
+}
+
+/* The peer broke the protocol: a worker or nested supervisor is killed
+ * (its exit is then a crash like any other), and callers learn why. */
+static void protocol_error(struct link *ln, const char *what)
+{
+	struct child *c = ln->child;
+	struct sup *s = ln->sup;
+	char why[300];
+
+	link_stop(ln);
+	if (!c) {
+		log_msg("protocol error from the parent supervisor: %s", what);
+		return;
+	}
+	log_ev("protocol error", c->path, "pid=%d reason=\"%s\"", (int)c->pid, what);
+	snprintf(why, sizeof(why), "worker killed: protocol error: %s", what);
+	pending_fail_link(&s->calls, ln, why, false);
+	child_kill(c);
+}
+
+static void got_answer(struct link *ln, const struct frame *f)
+{
+	struct sup *s = ln->sup;
+	struct child *c = ln->child;
+	struct pending *p = pending_find(&s->calls, f->id);
+
+	if (!p || p->to != ln) {
+		if ((f->id == 0 || f->id > ln->last_id) && c && c->kind != CHILD_SUPERVISOR)
+			protocol_error(ln, "reply to no call");
+		return;		/* a late answer: its caller has gone */
+	}
+	pending_answer(p, f->type == FRAME_ERROR, f->data, f->len);
+}
+
+static void got_ctl(struct link *ln, const struct frame *f)
+{
+	char *argv[8], *b = malloc(f->len + 1);
+	int argc = 0;
+	struct pending *p = from_link(ln, f->id);
+
+	if (!b || !p) {
+		free(b);
+		if (p)
+			pending_answer_str(p, 1, "out of memory");
+		return;
+	}
+	memcpy(b, f->data, f->len);
+	b[f->len] = '\0';
+	for (char *q = b; q < b + f->len && argc < 7; q += strlen(q) + 1)
+		argv[argc++] = q;
+	argv[argc] = NULL;
+	if (argc == 1 && !strcmp(argv[0], "reload"))
+		reload_request(ln->sup, p);	/* answered once applied */
+	else if (argc < 2)
+		pending_answer_str(p, 1, "bad request");
+	else
+		route_ctl(ln->sup, argc, argv, p);
+	free(b);
+}
+
+static void got_routed(struct link *ln, const struct frame *f, bool timed)
+{
+	const char *path, *msg;
+	int64_t timeout;
+	size_t len;
+	struct pending *p;
+	char pb[512];
+
+	if (split_routed(f, timed, &path, &timeout, &msg, &len) < 0 ||
+	    strlen(path) >= sizeof(pb)) {
+		protocol_error(ln, "a call without a path");
+		return;
+	}
+	snprintf(pb, sizeof(pb), "%s", path);
+	p = from_link(ln, f->id);
+	if (!p)
+		return;
+	if (f->type != FRAME_CALL)
+		p->from_ln = NULL;	/* casts and infos are not answered */
+	route_call(ln->sup, f->type, pb, msg, len, timeout, p);
+}
+
+/* One decoded frame from a worker, a nested supervisor or the parent.
+ * long: one case per frame type, read top to bottom. */
+void route_frame(struct link *ln, const struct frame *f)
+{
+	struct child *c = ln->child;
+	bool sup_child = c && c->kind == CHILD_SUPERVISOR, worker = c && !sup_child;
+
+	switch (f->type) {
+	case FRAME_READY:
+		if (ln->ready || !c) {
+			protocol_error(ln, "a second READY");
+			return;
+		}
+		ln->ready = true;
+		child_event(c, CE_READY, 0);
+		return;
+	case FRAME_REPLY:
+	case FRAME_ERROR:
+		got_answer(ln, f);
+		return;
+	case FRAME_EVENT:
+		if (sup_child)
+			apply_event(ln->sup, f);
+		else
+			protocol_error(ln, "EVENT is reserved for supervisors");
+		return;
+	case FRAME_CTL:
+		if (!c)
+			got_ctl(ln, f);
+		else
+			protocol_error(ln, "CTL is reserved for supervisors");
+		return;
+	case FRAME_STOP:
+		if (worker)
+			log_ev("stopping", c->path, "pid=%d reason=\"%.*s\"", (int)c->pid,
+			       (int)(f->len > 200 ? 200 : f->len), f->data);
+		return;
+	case FRAME_CALL:
+	case FRAME_CAST:
+	case FRAME_INFO:
+		if (worker && !ln->ready) {
+			protocol_error(ln, "a call before READY");
+			return;
+		}
+		if (worker && f->type == FRAME_CALL && f->id == 0) {
+			protocol_error(ln, "CALL with id 0");
+			return;
+		}
+		got_routed(ln, f, !worker && f->type == FRAME_CALL);
+		return;
+	default:
+		protocol_error(ln, "unexpected frame type");
+	}
+}
+
+/* --- control requests, by table --- */
+
+/* One verb: argv[0]; n is the node argv[1] names, for a verb with a path;
+ * p is answered once the request is done. */
+typedef void verb_fn(struct sup *s, int argc, char **argv, struct conf_node *n,
+		     struct pending *p);
+
+/* What status.c renders from: the root runs in this process. */
+static struct status_src source(struct sup *s)
+{
+	return (struct status_src){
+		.reg = s->reg, .conf = s->conf,
+		.root_state = s->phase == PH_STOP || s->phase == PH_DONE ? CS_STOPPING
+			      : s->phase == PH_BOOT ? CS_STARTING : CS_RUNNING,
+	};
+}
+
+static void render(struct sup *s, struct conf_node *n, enum status_view v, struct pending *p)
+{
+	struct status_src src = source(s);
+	size_t len = 0;
+	char *b = status_render(&src, n, v, &len);
+
+	if (b)
+		pending_answer(p, 0, b, len);
+	else
+		pending_answer_str(p, 1, "out of memory");
+	free(b);
+}
+
+static void v_ping(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
+{
+	struct status_src src = source(s);
+	char m[600];
+	int rc = status_ping(&src, m, sizeof(m));
+
+	pending_answer_str(p, rc, m);
+}
+
+static void v_tree(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
+{
+	render(s, s->conf->root, STATUS_TREE, p);
+}
+
+static void v_status(struct sup *s, int argc, char **argv, struct conf_node *n,
+		     struct pending *p)
+{
+	render(s, n, argc > 2 && !strcmp(argv[2], "json") ? STATUS_JSON : STATUS_TEXT, p);
+}
+
+static void v_shutdown(struct sup *s, int argc, char **argv, struct conf_node *n,
+		       struct pending *p)
+{
+	pending_answer_str(p, 0, "shutting down");
+	sup_shutdown(s, 0);
+}
+
+static void v_reload(struct sup *s, int argc, char **argv, struct conf_node *n,
+		     struct pending *p)
+{
+	reload_request(s, p);	/* answered once applied */
+}
+
+static void v_call(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
+{
+	route_call(s, FRAME_CALL, argv[1], argv[2], strlen(argv[2]), atoll(argv[3]), p);
+}
+
+static void v_cast(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
+{
+	route_call(s, !strcmp(argv[0], "cast") ? FRAME_CAST : FRAME_INFO, argv[1], argv[2],
+		   strlen(argv[2]), CALL_TIMEOUT_MS, p);
+}
+
+static void v_admin(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
+{
+	if (n == s->conf->root)
+		pending_answer_str(p, 1, "the root cannot be stopped or started: "
+				   "use arborctl shutdown");
+	else
+		route_ctl(s, argc, argv, p);
+}
+
+/* Requests, in the canonical form arborctl sends (see arborctl.c). */
+static const struct verb {
+	const char *name;
+	int words;		/* it needs argv[1..words] */
+	bool path;		/* argv[1] names a node, which must exist */
+	verb_fn *fn;
+} verbs[] = {
+	{ "ping", 0, false, v_ping },		/* ping */
+	{ "tree", 0, false, v_tree },		/* tree */
+	{ "shutdown", 0, false, v_shutdown },	/* shutdown */
+	{ "reload", 0, false, v_reload },	/* reload */
+	{ "status", 1, true, v_status },	/* status PATH text|json */
+	{ "call", 3, true, v_call },		/* call PATH MESSAGE TIMEOUT_MS */
+	{ "cast", 2, true, v_cast },		/* cast PATH MESSAGE */
+	{ "send", 2, true, v_cast },		/* send PATH MESSAGE */
+	{ "start", 1, true, v_admin },		/* start PATH */
+	{ "stop", 1, true, v_admin },		/* stop PATH */
+	{ "restart", 1, true, v_admin },	/* restart PATH */
+	{ "kill", 1, true, v_admin },		/* kill PATH SIGNAL */
+};
+
+/* Why argv cannot be run, into m; NULL when it can (*n its node). */
+static const char *refuse(struct sup *s, const struct verb *v, int argc, char **argv,
+			  struct conf_node **n, char *m, size_t size)
+{
+	if (!v)
+		snprintf(m, size, "bad request: unknown verb '%s'", argc > 0 ? argv[0] : "");
+	else if (v->path && argc < 2)
+		snprintf(m, size, "bad request: %s needs a path", v->name);
+	else if (argc <= v->words)
+		snprintf(m, size, "bad request: %s needs %d words after it", v->name, v->words);
+	else if (v->path && !(*n = !strcmp(v->name, "start") ?
+			      registry_member(s->reg, s->conf, argv[1])	/* grows a pool */
+			      : registry_node(s->reg, s->conf, argv[1])))
+		snprintf(m, size, "no such child: %s", argv[1]);
+	else
+		return NULL;
+	return m;
+}
+
+void route_client(struct sup *s, int argc, char **argv, pending_done_fn *done, void *ctx)
+{
+	const struct verb *v = NULL;
+	struct conf_node *n = NULL;
+	struct pending *p = pending_client(&s->calls, done, ctx);
+	char m[700];
+
+	if (!p) {
+		if (done)
+			done(ctx, 1, "out of memory", 13);
+		return;
+	}
+	for (size_t i = 0; argc > 0 && i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[0], verbs[i].name))
+			v = &verbs[i];
+	if (refuse(s, v, argc, argv, &n, m, sizeof(m)))
+		pending_answer_str(p, 1, m);
+	else
+		v->fn(s, argc, argv, n, p);
+}
+
+/* The peer is gone or unreadable. A child's exit is reaped as usual; the
+ * parent gone is this subtree's end. */
+void route_close(struct link *ln, const char *why)
+{
+	if (why)
+		protocol_error(ln, why);
+	if (!ln->child)
+		sup_parent_gone(ln->sup);
+}
+
+const struct sup_hooks route_hooks = {
+	.frame = route_frame, .close = route_close, .request = route_client,
+	.plan_done = reload_plan_done, .idle = reload_kick,
+	.start_failed = reload_start_failed, .stopping = reload_abort,
+};

@@ -1,0 +1,29 @@
+/* status: renders what a registry knows of the tree, for arborctl status
+ * (text or JSON), tree and ping. It changes nothing. */
+#ifndef ARBOR_STATUS_H
+#define ARBOR_STATUS_H
+
+#include <stddef.h>
+
+#include "child.h"
+#include "conf.h"
+#include "registry.h"
+
+/* What is rendered: the registry, the tree, and the root's own state (it
+ * runs in this process, not as a child). */
+struct status_src {
+	const struct registry *reg;
+	const struct conf *conf;
+	enum child_state root_state;
+};
+
+enum status_view { STATUS_TEXT, STATUS_JSON, STATUS_TREE };
+
+/* n's subtree, malloc'd (NULL on ENOMEM), its length in *len. */
+char *status_render(const struct status_src *s, struct conf_node *n, enum status_view v,
+		    size_t *len);
+/* ping's verdict into msg: 0 (pong) when the root runs and no node is
+ * giving up, waiting to restart or starting again after a crash. */
+int status_ping(const struct status_src *s, char *msg, size_t size);
+
+#endif
