@@ -146,6 +146,31 @@ static void join_message(struct opts *o)
 	o->nargs = 2;
 }
 
+/* What the verb's arguments and the options must be, once both are known. */
+static void check_args(struct opts *o, const char *timeout)
+{
+	if (o->socket && !*o->socket)
+		usage_error(NULL, "-S needs a path");
+	if (o->nargs < o->verb->min)
+		usage_error(o->verb, "%s needs %s", o->verb->name,
+			    o->verb->min == 1 ? "a PATH" : "a PATH and a MESSAGE");
+	if (o->verb->max >= 0 && o->nargs > o->verb->max)
+		usage_error(o->verb, "%s: unexpected argument '%s'", o->verb->name,
+			    o->args[o->verb->max]);
+	if (o->verb->max < 0 && o->nargs > 2)
+		join_message(o);
+	if (o->json && strcmp(o->verb->name, "status"))
+		usage_error(o->verb, "--json is for status only");
+	if (timeout) {
+		o->timeout_ms = parse_ms(timeout);
+		if (o->timeout_ms < 0)
+			usage_error(o->verb, "--timeout %s: expected milliseconds, 1 to %ld",
+				    timeout, MAX_TIMEOUT_MS);
+	}
+	if (!strcmp(o->verb->name, "kill") && o->nargs > 1 && log_signum(o->args[1]) < 0)
+		usage_error(o->verb, "kill: unknown signal '%s'", o->args[1]);
+}
+
 /* Options may come before or after the verb (`status --json`, `call P M
  * --timeout 100`); `--` ends them, for a MESSAGE that starts with '-'. */
 static void parse(int argc, char **argv, struct opts *o)
@@ -195,26 +220,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		usage_error(NULL, "unknown verb '%s'", argv[optind]);
 	o->args = argv + optind + 1;
 	o->nargs = argc - optind - 1;
-	if (o->socket && !*o->socket)
-		usage_error(NULL, "-S needs a path");
-	if (o->nargs < o->verb->min)
-		usage_error(o->verb, "%s needs %s", o->verb->name,
-			    o->verb->min == 1 ? "a PATH" : "a PATH and a MESSAGE");
-	if (o->verb->max >= 0 && o->nargs > o->verb->max)
-		usage_error(o->verb, "%s: unexpected argument '%s'", o->verb->name,
-			    o->args[o->verb->max]);
-	if (o->verb->max < 0 && o->nargs > 2)
-		join_message(o);
-	if (o->json && strcmp(o->verb->name, "status"))
-		usage_error(o->verb, "--json is for status only");
-	if (timeout) {
-		o->timeout_ms = parse_ms(timeout);
-		if (o->timeout_ms < 0)
-			usage_error(o->verb, "--timeout %s: expected milliseconds, 1 to %ld",
-				    timeout, MAX_TIMEOUT_MS);
-	}
-	if (!strcmp(o->verb->name, "kill") && o->nargs > 1 && log_signum(o->args[1]) < 0)
-		usage_error(o->verb, "kill: unknown signal '%s'", o->args[1]);
+	check_args(o, timeout);
 }
 
 /* "/", "/web/" and "web" name the same nodes as "" and "web" do. */

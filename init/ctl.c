@@ -610,28 +610,38 @@ static void no_socket(const char *path)
 	errno = e;
 }
 
+/* The socket's address, its directory made first; -1 after saying why. */
+static int socket_addr(const char *path, struct sockaddr_un *sa)
+{
+	char why[256];
+
+	if (ctl_path_make_dir(path, geteuid(), why, sizeof(why)) < 0) {
+		log_msg("control socket %s: %s", path, why);
+		no_socket(path);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		log_msg("control socket %s: the path is longer than %zu bytes", path,
+			sizeof(sa->sun_path) - 1);
+		errno = ENAMETOOLONG;
+		no_socket(path);
+		return -1;
+	}
+	memcpy(sa->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
 struct ctl *ctl_open(struct loop *l, const char *path, ctl_request_fn *fn, void *data)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char def[CTL_PATH_LEN], why[256];
+	char def[CTL_PATH_LEN];
 	struct ctl *c;
 	bool said = false;	/* clear_stale() and bind_listen() log why */
 	int e;
 
 	path = ctl_path_choose(path, geteuid(), def);
-	if (ctl_path_make_dir(path, geteuid(), why, sizeof(why)) < 0) {
-		log_msg("control socket %s: %s", path, why);
-		no_socket(path);
+	if (socket_addr(path, &sa) < 0)
 		return NULL;
-	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_msg("control socket %s: the path is longer than %zu bytes", path,
-			sizeof(sa.sun_path) - 1);
-		errno = ENAMETOOLONG;
-		no_socket(path);
-		return NULL;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		goto err;

@@ -218,12 +218,39 @@ static size_t json_str(char *b, size_t at, size_t cap, const char *s, size_t n)
 	return log_json_escape(b, at, cap - 2, s, n);
 }
 
+/* A value a JSON number can hold: digits, maybe after a minus. */
+static bool json_number(const char *v, const char *ve)
+{
+	if (v == ve)
+		return false;
+	for (const char *p = v; p < ve; p++)
+		if (!isdigit((unsigned char)*p) && !(p == v && *p == '-'))
+			return false;
+	return true;
+}
+
+/* The value at v ("quoted" or up to a blank): its end into *ve, whether it
+ * was quoted; returns where the next pair starts. */
+static const char *kv_value(const char **v, const char **ve, bool *quoted)
+{
+	*quoted = **v == '"';
+	if (!*quoted) {
+		*ve = *v + strcspn(*v, " ");
+		return *ve;
+	}
+	(*v)++;
+	*ve = strchr(*v, '"');
+	if (!*ve)
+		*ve = *v + strlen(*v);
+	return **ve ? *ve + 1 : *ve;
+}
+
 /* Turns `k=v k2="a b"` into ,"k":v,"k2":"a b" (numbers stay numbers). */
 static size_t json_kv(char *b, size_t at, size_t cap, const char *kv)
 {
 	while (*kv && at + 16 < cap) {
 		const char *k = kv, *eq, *v, *ve;
-		bool quoted, num = true;
+		bool quoted, num;
 
 		while (*k == ' ')
 			k++;
@@ -231,22 +258,8 @@ static size_t json_kv(char *b, size_t at, size_t cap, const char *kv)
 		if (!*k || !eq)
 			break;
 		v = eq + 1;
-		quoted = *v == '"';
-		if (quoted) {
-			v++;
-			ve = strchr(v, '"');
-			if (!ve)
-				ve = v + strlen(v);
-			kv = *ve ? ve + 1 : ve;
-		} else {
-			ve = v + strcspn(v, " ");
-			kv = ve;
-		}
-		for (const char *p = v; p < ve; p++)
-			if (!isdigit((unsigned char)*p) && !(p == v && *p == '-'))
-				num = false;
-		if (v == ve || quoted)
-			num = false;
+		kv = kv_value(&v, &ve, &quoted);
+		num = !quoted && json_number(v, ve);
 		b[at++] = ',';
 		b[at++] = '"';
 		at = json_str(b, at, cap, k, (size_t)(eq - k));
