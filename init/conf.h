@@ -144,5 +144,11 @@ bool conf_node_same(const struct conf_node *a, const struct conf_node *b);
  * rest. The member, or NULL with errno: ENOMEM, or EINVAL when POOL is not a
  * pool or NAME not a positive integer. POOL->kids may move. */
 struct conf_node *conf_pool_add(struct conf *c, struct conf_node *pool, const char *name);
+/* A pool member's name: "1", "42" (no sign, no leading zero, nothing else). */
+bool conf_is_member_name(const char *name);
+/* Gives member m its pool's worker keys (restart, shutdown, stop signal,
+ * genserver, ready, start_timeout, max_message) and line; not argv and
+ * set-up, which the caller shares as it must. */
+void conf_member_keys(struct conf_node *m, const struct conf_node *pool);
 
 #endif

@@ -60,11 +60,23 @@ int conf_node_adopt(struct conf_node *parent, struct conf_node *kid)
 	return 0;
 }
 
-/* "1", "42": no sign, no leading zero, nothing else. */
-static bool conf_is_member_name(const char *name)
+bool conf_is_member_name(const char *name)
 {
 	return name[0] >= '1' && name[0] <= '9' &&
 	       strspn(name, "0123456789") == strlen(name);
+}
+
+void conf_member_keys(struct conf_node *m, const struct conf_node *pool)
+{
+	m->line = pool->line;
+	m->restart = pool->member_restart;
+	m->shutdown_ms = pool->member_shutdown_ms;
+	m->stop_signal = pool->member_stop_signal;
+	m->genserver = pool->genserver;
+	m->ready = pool->ready;
+	m->ready_fd = pool->ready_fd;
+	m->start_timeout_ms = pool->start_timeout_ms;
+	m->max_message = pool->max_message;
 }
 
 /* Members point at their pool's argv and setup rather than copying them:
@@ -91,15 +103,7 @@ struct conf_node *conf_pool_add(struct conf *c, struct conf_node *pool, const ch
 	m->file = strdup(pool->file);
 	if (!m->file)
 		goto err_free_node;
-	m->line = pool->line;
-	m->restart = pool->member_restart;
-	m->shutdown_ms = pool->member_shutdown_ms;
-	m->stop_signal = pool->member_stop_signal;
-	m->genserver = pool->genserver;
-	m->ready = pool->ready;
-	m->ready_fd = pool->ready_fd;
-	m->start_timeout_ms = pool->start_timeout_ms;
-	m->max_message = pool->max_message;
+	conf_member_keys(m, pool);
 	if (conf_node_adopt(pool, m) < 0)
 		goto err_free_node;
 	m->argv = pool->argv;	/* shared only once adopted: freed by the pool */

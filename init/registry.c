@@ -161,23 +161,9 @@ static void member_fill(struct conf_node *m, struct conf_node *pool)
 {
 	m->parent = pool;
 	m->file = pool->file;
-	m->line = pool->line;
-	m->restart = pool->member_restart;
-	m->shutdown_ms = pool->member_shutdown_ms;
-	m->stop_signal = pool->member_stop_signal;
-	m->genserver = pool->genserver;
-	m->ready = pool->ready;
-	m->ready_fd = pool->ready_fd;
-	m->start_timeout_ms = pool->start_timeout_ms;
-	m->max_message = pool->max_message;
+	conf_member_keys(m, pool);
 	m->argv = pool->argv;
 	m->setup = pool->setup;
-}
-
-/* "1", "42": no sign, no leading zero, nothing else. */
-static bool member_name(const char *name)
-{
-	return name[0] >= '1' && name[0] <= '9' && strspn(name, "0123456789") == strlen(name);
 }
 
 static void member_free(struct conf_node *m)
@@ -196,7 +182,7 @@ struct conf_node *registry_member(struct registry *r, const struct conf *c,
 	struct conf_node *pool, *m = registry_node(r, c, path), **ms;
 	char parent[512];
 
-	if (m || !slash || (size_t)(slash - path) >= sizeof(parent) || !member_name(slash + 1))
+	if (m || !slash || (size_t)(slash - path) >= sizeof(parent) || !conf_is_member_name(slash + 1))
 		return m;
 	memcpy(parent, path, (size_t)(slash - path));
 	parent[slash - path] = '\0';
