@@ -1264,6 +1264,13 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 		sup_request(s, 1, argv, NULL, NULL);
 		return;
 	}
+	if (cmd && cmd->pid > 0 && forwarded(sig) && !s->conf_file) {
+		/* tini's way: every signal goes to CMD, each time it comes, and
+		 * arbor waits for CMD however long it takes (the runtime owns the
+		 * grace period); CMD's exit ends arbor (decide). */
+		kill(s->cmdopt.group ? -cmd->pid : cmd->pid, sig);
+		return;
+	}
 	if (cmd && cmd->pid > 0 && forwarded(sig)) {
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
 			cmd->stop_sig = sig;
