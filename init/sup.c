@@ -563,8 +563,8 @@ static void on_kill_deadline(struct loop *l, void *data)
 }
 
 /* Sends the stop signal to the worker's whole group (the CMD's own pid
- * unless -g), SIGCONT so a stopped process can act on it, and arms the
- * SIGKILL deadline. */
+ * unless -g), SIGCONT so a stopped process can act on it (not to the CMD:
+ * tini sends none), and arms the SIGKILL deadline. */
 static void stop_child(struct child *c)
 {
 	struct sup *s = c->sup;
@@ -579,7 +579,7 @@ static void stop_child(struct child *c)
 	c->timer = NULL;
 	sup_set_state(c, C_STOPPING);
 	kill(target, c->stop_sig);
-	if (c->stop_sig != SIGKILL && c->stop_sig != SIGCONT)
+	if (c->stop_sig != SIGKILL && c->stop_sig != SIGCONT && !c->is_cmd)
 		kill(target, SIGCONT);
 	if (ms > 0)
 		c->timer = loop_timer_add(s->loop, ms, on_kill_deadline, c);
