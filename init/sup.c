@@ -873,7 +873,7 @@ static int cmd_status(struct sup *s, int ws)
 {
 	int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 
-	if (WIFEXITED(ws) && s->cmdopt.clean[code])
+	if (s->cmdopt.clean[code])	/* as tini: -e 143 covers a death by TERM */
 		code = 0;
 	return code;
 }
