@@ -130,6 +130,7 @@ int main(int argc, char **argv)
 	int opt, verbose = 0, pdeath = 0;
 
 	fd_sanitize();
+	spawn_save_signals();
 	if (argc > 1 && !strcmp(argv[1], "check"))
 		return check_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "+:c:sge:p:vhl", longopts, NULL)) != -1) {

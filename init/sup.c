@@ -357,6 +357,7 @@ static int start_worker(struct child *c)
 		o.argv = s->cmdopt.argv;
 		o.search_path = true;
 		o.keep_inherited = true;
+		o.inherit_signals = true;
 		o.foreground = s->cmdopt.foreground;
 	} else {
 		o.genserver = n->genserver;
