@@ -1221,6 +1221,8 @@ static void reap(struct sup *s)
 		any = true;
 		if (c)
 			on_reaped(s, c, ws);
+		else if (s->cmdopt.warn_reap)	/* tini's -w */
+			log_msg("reaped zombie process with pid=%d", (int)pid);
 		else
 			log_debug("reaped orphan pid=%d %s", (int)pid, log_wstatus(ws));
 	}

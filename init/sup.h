@@ -22,6 +22,7 @@ struct sup_cmd {
 	bool group;		/* -g: signals go to CMD's process group */
 	bool clean[256];	/* -e CODE (repeatable): CODE counts as 0 */
 	bool foreground;	/* stdin is a terminal: CMD gets it */
+	bool warn_reap;		/* -w: log each reaped zombie that is not CMD */
 };
 
 /* Runs the root supervisor of c in this process until the tree is stopped,
