@@ -100,6 +100,12 @@ static void node_view(struct sup *s, struct conf_node *n, struct rtstat *out)
 	*out = *(struct rtstat *)n->rt;
 }
 
+/* The -- CMD is the root's last child `cmd`, though no section names it. */
+static struct conf_node *cmd_of(struct sup *s, const struct conf_node *n)
+{
+	return s->cmd && n == s->conf->root ? s->cmd->node : NULL;
+}
+
 static void json_node(struct sup *s, struct sbuf *sb, struct conf_node *n)
 {
 	struct rtstat rt;
@@ -126,6 +132,10 @@ static void json_node(struct sup *s, struct sbuf *sb, struct conf_node *n)
 		if (i)
 			sb_printf(sb, ",");
 		json_node(s, sb, n->kids[i]);
+	}
+	if (cmd_of(s, n)) {
+		sb_printf(sb, "%s", n->nkids ? "," : "");
+		json_node(s, sb, cmd_of(s, n));
 	}
 	sb_printf(sb, "]}");
 }
@@ -176,7 +186,9 @@ static void tree_node(struct sup *s, struct sbuf *sb, struct conf_node *n,
 	sb_printf(sb, "\n");
 	snprintf(sub, sizeof(sub), "%s%s", indent, top ? "" : last ? "    " : "│   ");
 	for (size_t i = 0; i < n->nkids; i++)
-		tree_node(s, sb, n->kids[i], sub, i + 1 == n->nkids, false);
+		tree_node(s, sb, n->kids[i], sub, i + 1 == n->nkids && !cmd_of(s, n), false);
+	if (cmd_of(s, n))
+		tree_node(s, sb, cmd_of(s, n), sub, true, false);
 }
 
 static void status_text(struct sup *s, struct sbuf *sb, struct conf_node *n)
@@ -194,6 +206,8 @@ static void status_text(struct sup *s, struct sbuf *sb, struct conf_node *n)
 		  restart_name(n), rt.restarts, up);
 	for (size_t i = 0; i < n->nkids; i++)
 		status_text(s, sb, n->kids[i]);
+	if (cmd_of(s, n))
+		status_text(s, sb, cmd_of(s, n));
 }
 
 /* Why n is not healthy, or NULL: a supervisor giving up, a child waiting
@@ -272,6 +286,8 @@ void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *
 
 	if (!n && argc > 1 && !strcmp(verb, "start"))
 		n = sup_pool_member(s, argv[1]);	/* grows a pool */
+	if (!n && argc > 1 && s->cmd && !strcmp(argv[1], s->cmd->path))
+		n = s->cmd->node;
 	struct sbuf sb = { 0 };
 	struct pending *p;
 
@@ -343,6 +359,11 @@ void sup_request(struct sup *s, int argc, char **argv, sup_done_fn *done, void *
 		if (n == s->conf->root) {
 			pending_answer_str(s, p, 1, "the root cannot be stopped or started: "
 					   "use arborctl shutdown");
+			return;
+		}
+		if (s->cmd && n == s->cmd->node && strcmp(verb, "kill")) {
+			pending_answer_str(s, p, 1, "cmd is the -- command, whose exit ends arbor: "
+					   "it cannot be stopped or started (use kill)");
 			return;
 		}
 		route_ctl(s, argc, argv, p);
