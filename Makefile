@@ -13,7 +13,7 @@ PKGS := inih libcap-ng
 # Debian packages arbor needs to build and test; installed when missing.
 APT_BUILD := gcc make pkg-config libinih-dev libcap-ng-dev
 APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind \
-	clang libclang-rt-dev
+	clang libclang-rt-dev tini
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
