@@ -118,6 +118,16 @@ stderr_names() {
 	fi
 }
 
+# std_sigs: $output's SigBlk/SigIgn lines with the standard signals 1-31
+# only: the real-time ones a test harness may leave ignored (glibc's 32 and
+# 33, which Python cannot reset) pass on to CMD too, as they should.
+std_sigs() {
+	local k v
+	while read -r k v; do
+		printf '%s\t%016x\n' "$k" $((16#$v & 0x7fffffff))
+	done <<<"$output"
+}
+
 # --- the checks -------------------------------------------------------------
 
 # Every status 0-255 of CMD comes back as arbor's own.
@@ -328,6 +338,7 @@ check_signal_mask() {
 	run --separate-stderr "${NS[@]}" "$PY" "$FIXTURES/exec-with.py" -- "${ARB[@]}" -- \
 		grep -E '^Sig(Blk|Ign):' /proc/self/status
 	assert_success
+	output=$(std_sigs)
 	assert_output $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000'
 }
 
@@ -339,6 +350,7 @@ check_signal_mask_inherited() {
 		--block USR1,HUP,TERM,CHLD --ignore INT,QUIT,PIPE,USR2,HUP -- \
 		"${ARB[@]}" -- grep -E '^Sig(Blk|Ign):' /proc/self/status
 	assert_success
+	output=$(std_sigs)
 	assert_output $'SigBlk:\t0000000000014201\nSigIgn:\t0000000000001807'
 }
 

@@ -189,6 +189,7 @@ case_sigconf() {
 		--ignore TTOU,USR2,INT --block TTIN,ILL,TERM -- \
 		"${ARB[@]}" -- grep -E '^Sig(Blk|Ign):' /proc/self/status
 	assert_success
+	output=$(std_sigs)
 	assert_output $'SigBlk:\t0000000000104008\nSigIgn:\t0000000000200802'
 }
 
