@@ -436,8 +436,8 @@ static int t_start_timeout(struct child *c, int arg)
 }
 
 /* Sends the stop signal to the worker's whole group (the CMD's own pid
- * unless -g), SIGCONT so a stopped process can act on it, and arms the
- * SIGKILL deadline. */
+ * unless -g), SIGCONT so a stopped process can act on it (not to the CMD:
+ * tini sends none), and arms the SIGKILL deadline. */
 static int t_stop(struct child *c, int arg)
 {
 	long ms = c->shutdown_ms;
@@ -450,7 +450,7 @@ static int t_stop(struct child *c, int arg)
 	c->timer = NULL;
 	set_state(c, CS_STOPPING);
 	kill(target, c->stop_sig);
-	if (c->stop_sig != SIGKILL && c->stop_sig != SIGCONT)
+	if (c->stop_sig != SIGKILL && c->stop_sig != SIGCONT && c->kind != CHILD_CMD)
 		kill(target, SIGCONT);
 	if (ms > 0) {
 		c->timer = loop_timer_add(c->loop, ms, on_kill_deadline, c);

@@ -1,6 +1,6 @@
 /* arbor: PID 1 for containers, with OTP's supervision trees.
  *
- *   arbor [-sgv] [-e CODE] [-p SIG] [--] CMD [ARGS...]   (tini's drop-in)
+ *   arbor [-sgvwl] [-e CODE] [-p SIG] [--] CMD [ARGS...] (tini's drop-in)
  *   arbor [-v] -c FILE [-- CMD [ARGS...]]                 (a supervision tree)
  *   arbor check -c FILE                                   (validate and print)
  *   arbor [-v]                     (the tree of $ARBOR_CONFIG or DEFAULT_CONFIG)
@@ -30,7 +30,7 @@
 #define DEFAULT_CONFIG "/etc/arbor/arbor.ini"
 
 static const char usage_text[] =
-	"usage: arbor [-sgv] [-e CODE] [-p SIGNAL] [--] CMD [ARGS...]\n"
+	"usage: arbor [-sgvw] [-e CODE] [-p SIGNAL] [--] CMD [ARGS...]\n"
 	"       arbor [-v] -c FILE [-- CMD [ARGS...]]\n"
 	"       arbor check -c FILE\n"
 	"       arbor [-v]    (runs $ARBOR_CONFIG, else " DEFAULT_CONFIG ")\n"
@@ -38,10 +38,38 @@ static const char usage_text[] =
 	"  -c FILE    run the supervision tree described in FILE (see arbor.ini(5))\n"
 	"  -s         accepted for tini; arbor is always a subreaper when not PID 1\n"
 	"  -g         send forwarded signals to CMD's process group\n"
-	"  -e CODE    count CMD's exit status CODE as 0\n"
+	"  -e CODE    count CMD's exit status CODE (128+N: death by signal N) as 0\n"
 	"  -p SIGNAL  receive SIGNAL when arbor's parent dies\n"
+	"  -w         log each zombie reaped that is not CMD\n"
 	"  -v         log more (repeatable)\n"
-	"  -h         this help;  --version  arbor's version\n";
+	"  -l         arbor's licence;  -h  this help;  --version  arbor's version\n"
+	"\n"
+	"tini's variables: TINI_SUBREAPER (accepted), TINI_KILL_PROCESS_GROUP (as -g),\n"
+	"TINI_VERBOSITY (0 silences -w, 2 and up as -v).\n";
+
+/* What -l prints: the text of the LICENSE file (a test compares them). */
+static const char licence_text[] =
+	"MIT License\n"
+	"\n"
+	"Copyright (c) 2026 The arbor authors\n"
+	"\n"
+	"Permission is hereby granted, free of charge, to any person obtaining a copy\n"
+	"of this software and associated documentation files (the \"Software\"), to deal\n"
+	"in the Software without restriction, including without limitation the rights\n"
+	"to use, copy, modify, merge, publish, distribute, sublicense, and/or sell\n"
+	"copies of the Software, and to permit persons to whom the Software is\n"
+	"furnished to do so, subject to the following conditions:\n"
+	"\n"
+	"The above copyright notice and this permission notice shall be included in all\n"
+	"copies or substantial portions of the Software.\n"
+	"\n"
+	"THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\n"
+	"IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\n"
+	"FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\n"
+	"AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\n"
+	"LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,\n"
+	"OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE\n"
+	"SOFTWARE.\n";
 
 static int usage(const char *fmt, const char *arg)
 {
@@ -136,6 +164,25 @@ static int no_config(void)
 	return EX_USAGE;
 }
 
+/* tini's variables, read after the flags as tini does: TINI_SUBREAPER asks
+ * for what arbor always is; TINI_KILL_PROCESS_GROUP (any value) is -g;
+ * TINI_VERBOSITY (tini's default 1) sets the level: 0 silences -w, 2 and up
+ * count as -v. */
+static void tini_env(struct sup_cmd *cmd, int *verbose)
+{
+	const char *v = getenv("TINI_VERBOSITY");
+
+	if (getenv("TINI_KILL_PROCESS_GROUP"))
+		cmd->group = true;
+	if (v) {
+		int level = atoi(v);
+
+		*verbose = level > 1 ? level - 1 : 0;
+		if (level < 1)
+			cmd->warn_reap = false;
+	}
+}
+
 static int parse_code(const char *s, int *out)
 {
 	char *end;
@@ -164,9 +211,10 @@ int main(int argc, char **argv)
 
 	fd_sanitize();
 	title_init(argc, argv);	/* before anything keeps a pointer into argv */
+	spawn_save_signals();
 	if (argc > 1 && !strcmp(argv[1], "check"))
 		return check_main(argc - 1, argv + 1);
-	while ((opt = getopt_long(argc, argv, "+:c:sge:p:vhl", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:c:sge:p:vwhl", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			file = optarg;
@@ -174,7 +222,11 @@ int main(int argc, char **argv)
 		case 's':
 			break;
 		case 'l':
-			break;	/* tini's license flag: nothing to print */
+			fputs(licence_text, stdout);
+			return 0;
+		case 'w':
+			cmd.warn_reap = true;
+			break;
 		case 'g':
 			cmd.group = true;
 			break;
@@ -206,6 +258,7 @@ int main(int argc, char **argv)
 			return usage("unknown option %s", argv[optind - 1]);
 		}
 	}
+	tini_env(&cmd, &verbose);
 	if (optind < argc)
 		cmd.argv = argv + optind;
 	else if (!file && optind > 1 && !strcmp(argv[optind - 1], "--"))

@@ -18,6 +18,7 @@
 struct reap {
 	struct { pid_t pid; void *who; } *slot;	/* open addressing */
 	size_t cap, n;
+	bool warn;		/* tini's -w: each orphan reaped is logged */
 };
 
 static char tree[48];
@@ -110,6 +111,11 @@ void reap_del(struct reap *r, pid_t pid)
 	}
 }
 
+void reap_warn_orphans(struct reap *r, bool warn)
+{
+	r->warn = warn;
+}
+
 int reap_all(struct reap *r, reap_fn *fn, void *ctx)
 {
 	int ws, n = 0;
@@ -120,7 +126,10 @@ int reap_all(struct reap *r, reap_fn *fn, void *ctx)
 
 		n++;
 		if (!who) {
-			log_debug("reaped orphan pid=%d %s", (int)pid, log_wstatus(ws));
+			if (r->warn)
+				log_msg("reaped zombie process with pid=%d", (int)pid);
+			else
+				log_debug("reaped orphan pid=%d %s", (int)pid, log_wstatus(ws));
 			continue;
 		}
 		reap_del(r, pid);

@@ -30,6 +30,9 @@ typedef void reap_fn(void *ctx, void *who, int ws);
 /* Reaps until no zombie is left (a SIGCHLD may stand for many deaths); a
  * pid not in the map is an orphan, reaped and logged. The number reaped. */
 int reap_all(struct reap *r, reap_fn *fn, void *ctx);
+/* tini's -w: each orphan reaped is logged ("reaped zombie process with
+ * pid=N") rather than only with -v. */
+void reap_warn_orphans(struct reap *r, bool warn);
 
 /* This arbor's identity, made once by the root ("PID-BOOTMS"). */
 void reap_init_tree(void);

@@ -384,6 +384,7 @@ static struct status_src source(struct sup *s)
 		.reg = s->reg, .conf = s->conf,
 		.root_state = s->phase == PH_STOP || s->phase == PH_DONE ? CS_STOPPING
 			      : s->phase == PH_BOOT ? CS_STARTING : CS_RUNNING,
+		.cmd = s->cmd ? s->cmd->node : NULL,
 	};
 }
 
@@ -449,6 +450,9 @@ static void v_admin(struct sup *s, int argc, char **argv, struct conf_node *n, s
 	if (n == s->conf->root)
 		pending_answer_str(p, 1, "the root cannot be stopped or started: "
 				   "use arborctl shutdown");
+	else if (s->cmd && n == s->cmd->node && strcmp(argv[0], "kill"))
+		pending_answer_str(p, 1, "cmd is the -- command, whose exit ends arbor: "
+				   "it cannot be stopped or started (use kill)");
 	else
 		route_ctl(s, argc, argv, p);
 }
@@ -474,6 +478,19 @@ static const struct verb {
 	{ "kill", 1, true, v_admin },		/* kill PATH SIGNAL */
 };
 
+/* The node path names for v: a new pool member for start (it grows the
+ * pool), the -- CMD for `cmd`. */
+static struct conf_node *find_node(struct sup *s, const struct verb *v, const char *path)
+{
+	struct conf_node *n = !strcmp(v->name, "start") ?
+			      registry_member(s->reg, s->conf, path)
+			      : registry_node(s->reg, s->conf, path);
+
+	if (!n && s->cmd && !strcmp(path, s->cmd->path))
+		n = s->cmd->node;
+	return n;
+}
+
 /* Why argv cannot be run, into m; NULL when it can (*n its node). */
 static const char *refuse(struct sup *s, const struct verb *v, int argc, char **argv,
 			  struct conf_node **n, char *m, size_t size)
@@ -484,9 +501,7 @@ static const char *refuse(struct sup *s, const struct verb *v, int argc, char **
 		snprintf(m, size, "bad request: %s needs a path", v->name);
 	else if (argc <= v->words)
 		snprintf(m, size, "bad request: %s needs %d words after it", v->name, v->words);
-	else if (v->path && !(*n = !strcmp(v->name, "start") ?
-			      registry_member(s->reg, s->conf, argv[1])	/* grows a pool */
-			      : registry_node(s->reg, s->conf, argv[1])))
+	else if (v->path && !(*n = find_node(s, v, argv[1])))
 		snprintf(m, size, "no such child: %s", argv[1]);
 	else
 		return NULL;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,26 +25,72 @@ extern char **environ;
 
 static struct rlimit nofile_at_start;
 static bool nofile_saved;
+static sigset_t mask_at_start;
+static uint64_t ignored_at_start;	/* bit s-1 for signal s */
 
 void spawn_save_limits(void)
 {
 	nofile_saved = getrlimit(RLIMIT_NOFILE, &nofile_at_start) == 0;
 }
 
+/* The kernel's own sigaction, for a handler of SIG_DFL or SIG_IGN: glibc
+ * refuses to touch its two real-time signals (32, 33), but one ignored by
+ * arbor's parent must still be seen and handed on. */
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+static int ksigaction(int sig, void (*handler)(int))
+{
+	struct ksigaction sa = { .handler = (void *)handler };
+
+	return (int)syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(sa.mask));
+}
+
+static bool kignored(int sig)
+{
+	struct ksigaction was;
+
+	return syscall(SYS_rt_sigaction, sig, NULL, &was, sizeof(was.mask)) == 0 &&
+	       was.handler == (void *)SIG_IGN;
+}
+
+void spawn_save_signals(void)
+{
+	sigset_t all, was;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &was);	/* no default action while we look */
+	mask_at_start = was;
+	for (int s = 1; s < NSIG && s <= 64; s++) {
+		if (kignored(s)) {
+			ignored_at_start |= 1ULL << (s - 1);
+			ksigaction(s, SIG_DFL);
+		}
+	}
+	sigprocmask(SIG_SETMASK, &was, NULL);
+}
+
 void spawn_reset_signals(void)
 {
-	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t none;
 
 	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &sa, NULL);	/* fails harmlessly for KILL/STOP */
-	/* glibc refuses to touch its own two real-time signals (32, 33), but
-	 * an ignored one inherited from arbor's parent must not reach CMD */
-	for (int s = 32; s < SIGRTMIN; s++)
-		syscall(SYS_rt_sigaction, s, &(struct { void *h; unsigned long f; void *r;
-					      unsigned long m; }){ SIG_DFL, 0, NULL, 0 }, NULL, 8);
+		ksigaction(s, SIG_DFL);	/* fails harmlessly for KILL/STOP */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* What tini's CMD gets: the mask and the ignored signals arbor started with. */
+static void inherit_signals(void)
+{
+	for (int s = 1; s < NSIG && s <= 64; s++)
+		if (ignored_at_start & (1ULL << (s - 1)))
+			ksigaction(s, SIG_IGN);
+	sigprocmask(SIG_SETMASK, &mask_at_start, NULL);
 }
 
 /* Reports a failure to the parent and leaves. Nothing here may allocate. */
@@ -157,6 +204,8 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t pa
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127);	/* the supervisor died before we could see it */
 	spawn_reset_signals();
+	if (o->inherit_signals)
+		inherit_signals();
 
 	above = o->ready_fd > 4 ? o->ready_fd + 1 : 5;
 	rep = lift(rep, above);

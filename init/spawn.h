@@ -20,6 +20,8 @@ struct spawn_opts {
 	bool own_pgrp;			/* setpgid(0, 0) */
 	bool foreground;		/* make its group the terminal's foreground */
 	bool keep_inherited;		/* fds arbor inherited go to the child */
+	bool inherit_signals;		/* the mask and ignored signals arbor
+					 * started with (spawn_save_signals) */
 	bool genserver;			/* request/reply pipes on fds 3 and 4 */
 	int ready_fd;			/* fd:N, or -1 */
 	const char *notify_socket;	/* NOTIFY_SOCKET value, or NULL */
@@ -44,6 +46,10 @@ int spawn_exec_result(int exec_fd, int *err, char *why, size_t len);
 /* Remembers arbor's resource limits as it was started, before it raises its
  * own open-file limit for the control socket: workers get the originals. */
 void spawn_save_limits(void);
+/* Remembers the signal mask and the ignored signals arbor was started with,
+ * for the -- CMD, and gives arbor itself default dispositions (an ignored
+ * SIGCHLD would reap its children before it could see them). */
+void spawn_save_signals(void);
 /* In a freshly forked child: default dispositions, empty mask. */
 void spawn_reset_signals(void);
 

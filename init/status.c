@@ -92,6 +92,17 @@ static void node_view(const struct status_src *s, struct conf_node *n, struct re
 	}
 }
 
+/* The i-th child of n as shown: the -- CMD (`cmd`) follows the root's
+ * last child, though no section names it. */
+static struct conf_node *kid_at(const struct status_src *s, struct conf_node *n, size_t i)
+{
+	struct conf_node *k = registry_kid(s->reg, n, i);
+
+	if (k || !s->cmd || n != s->conf->root)
+		return k;
+	return i == 0 || registry_kid(s->reg, n, i - 1) ? s->cmd : NULL;
+}
+
 static void json_node(const struct status_src *s, struct sbuf *sb, struct conf_node *n)
 {
 	struct conf_node *k;
@@ -115,7 +126,7 @@ static void json_node(const struct status_src *s, struct sbuf *sb, struct conf_n
 	else
 		sb_printf(sb, ",\"genserver\":%s", n->genserver ? "true" : "false");
 	sb_printf(sb, ",\"children\":[");
-	for (size_t i = 0; (k = registry_kid(s->reg, n, i)); i++) {
+	for (size_t i = 0; (k = kid_at(s, n, i)); i++) {
 		if (i)
 			sb_printf(sb, ",");
 		json_node(s, sb, k);
@@ -169,8 +180,8 @@ static void tree_node(const struct status_src *s, struct sbuf *sb, struct conf_n
 	node_line(s, sb, n);
 	sb_printf(sb, "\n");
 	snprintf(sub, sizeof(sub), "%s%s", indent, top ? "" : last ? "    " : "│   ");
-	for (size_t i = 0; (k = registry_kid(s->reg, n, i)); i++)
-		tree_node(s, sb, k, sub, !registry_kid(s->reg, n, i + 1), false);
+	for (size_t i = 0; (k = kid_at(s, n, i)); i++)
+		tree_node(s, sb, k, sub, !kid_at(s, n, i + 1), false);
 }
 
 static void status_text(const struct status_src *s, struct sbuf *sb, struct conf_node *n)
@@ -187,7 +198,7 @@ static void status_text(const struct status_src *s, struct sbuf *sb, struct conf
 	sb_printf(sb, "%-24s %-10s %-7s %-10s %-9s %8d %8s\n", *n->path ? n->path : "/",
 		  n->is_sup ? "supervisor" : "worker", pid, child_state_name(rt.state),
 		  restart_name(n), rt.restarts, up);
-	for (size_t i = 0; (k = registry_kid(s->reg, n, i)); i++)
+	for (size_t i = 0; (k = kid_at(s, n, i)); i++)
 		status_text(s, sb, k);
 }
 

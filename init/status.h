@@ -15,6 +15,7 @@ struct status_src {
 	const struct registry *reg;
 	const struct conf *conf;
 	enum child_state root_state;
+	struct conf_node *cmd;	/* the -- CMD, shown as the root's last child */
 };
 
 enum status_view { STATUS_TEXT, STATUS_JSON, STATUS_TREE };

@@ -553,7 +553,7 @@ static int cmd_status(struct sup *s, int ws)
 {
 	int code = policy_exit_code(ws);
 
-	if (WIFEXITED(ws) && s->cmdopt.clean[code])
+	if (s->cmdopt.clean[code])	/* as tini: -e 143 covers a death by TERM */
 		code = 0;
 	return code;
 }
@@ -909,6 +909,13 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 		s->hooks->request(s, 1, argv, NULL, NULL);	/* nobody to tell */
 		return;
 	}
+	if (cmd && cmd->pid > 0 && forwarded(sig) && !s->conf_file) {
+		/* tini's way: every signal goes to CMD, each time it comes, and
+		 * arbor waits for CMD however long it takes (the runtime owns the
+		 * grace period); CMD's exit ends arbor. */
+		kill(s->cmdopt.group ? -cmd->pid : cmd->pid, sig);
+		return;
+	}
 	if (cmd && cmd->pid > 0 && forwarded(sig)) {
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
 			cmd->stop_sig = sig;
@@ -929,7 +936,6 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 	}
 }
 
-/* --- building and running --- */
 /* --- building and running --- */
 
 struct child *sup_child_new(struct sup *s, struct conf_node *n)
@@ -985,6 +991,7 @@ static int sup_build(struct sup *s)
 	s->reap = reap_new();
 	if (!s->reg || !s->reap || window_init(&s->win, n->intensity, n->period_ms) < 0)
 		return -1;
+	reap_warn_orphans(s->reap, s->root && s->cmdopt.warn_reap);
 	s->kids = calloc(n->nkids + 1, sizeof(*s->kids));
 	if (!s->kids)
 		return -1;

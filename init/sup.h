@@ -34,6 +34,7 @@ struct sup_cmd {
 	bool group;		/* -g: signals go to CMD's process group */
 	bool clean[256];	/* -e CODE (repeatable): CODE counts as 0 */
 	bool foreground;	/* stdin is a terminal: CMD gets it */
+	bool warn_reap;		/* -w: log each reaped zombie that is not CMD */
 };
 
 /* What a supervisor asks of the layers above it (route.c, reload.c), set

@@ -118,6 +118,16 @@ stderr_names() {
 	fi
 }
 
+# std_sigs: $output's SigBlk/SigIgn lines with the standard signals 1-31
+# only: the real-time ones a test harness may leave ignored (glibc's 32 and
+# 33, which Python cannot reset) pass on to CMD too, as they should.
+std_sigs() {
+	local k v
+	while read -r k v; do
+		printf '%s\t%016x\n' "$k" $((16#$v & 0x7fffffff))
+	done <<<"$output"
+}
+
 # --- the checks -------------------------------------------------------------
 
 # Every status 0-255 of CMD comes back as arbor's own.
@@ -229,22 +239,24 @@ check_stop() {
 	assert_equal "$status" $((128 + $(kill -l "$1")))
 }
 
-# A CMD that ignores TERM gets SIGKILL after the shutdown time (5000 ms);
-# arbor then exits 128+9.
-check_kill_after_shutdown() {
-	local pid start
+# A CMD that handles TERM and stays up gets each TERM and is not killed by
+# arbor (tini's way: the runtime owns the grace period); arbor ends when CMD
+# does, with its status (here 128+9, killed from outside).
+check_waits_for_cmd() {
+	local pid cmd
 	dropin_bg -- "${SIGREC[@]}" --stay
 	wait_file "$REC.cmd.ready"
 	pid=$(arbor_pid)
-	start=$SECONDS
+	cmd=$(pgrep -P "$pid")
 	kill -TERM "$pid"
-	wait_log "$REC" "^cmd TERM$"
+	wait_count "$REC" "^cmd TERM$" 1
+	kill -TERM "$pid"
+	wait_count "$REC" "^cmd TERM$" 2
+	kill -0 "$pid"
+	kill -0 "$cmd"
+	kill -KILL "$cmd"
 	dropin_wait
 	assert_equal "$status" 137
-	if [ $((SECONDS - start)) -lt 4 ]; then
-		echo "SIGKILL after $((SECONDS - start)) s, before the 5 s shutdown time"
-		return 1
-	fi
 }
 
 # -g: a signal to arbor reaches CMD's whole process group.
@@ -320,21 +332,26 @@ check_stdin() {
 	assert_output "hi"
 }
 
-# CMD starts with no blocked and no ignored signal.
+# CMD of an arbor started with no blocked and no ignored signal has none:
+# arbor's own (PIPE, TTIN, TTOU ignored, the rest blocked) stay its own.
 check_signal_mask() {
-	run --separate-stderr "${NS[@]}" "${ARB[@]}" -- \
+	run --separate-stderr "${NS[@]}" "$PY" "$FIXTURES/exec-with.py" -- "${ARB[@]}" -- \
 		grep -E '^Sig(Blk|Ign):' /proc/self/status
 	assert_success
+	output=$(std_sigs)
 	assert_output $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000'
 }
 
-# ... even when arbor itself was started with signals blocked and ignored.
+# ... and with the mask and ignored signals arbor itself was started with,
+# as tini's CMD (its sigconf test): blocked HUP, USR1, TERM, CHLD; ignored
+# HUP, INT, QUIT, USR2, PIPE. arbor still sees TERM and CHLD.
 check_signal_mask_inherited() {
 	run --separate-stderr "${NS[@]}" "$PY" "$FIXTURES/exec-with.py" \
 		--block USR1,HUP,TERM,CHLD --ignore INT,QUIT,PIPE,USR2,HUP -- \
 		"${ARB[@]}" -- grep -E '^Sig(Blk|Ign):' /proc/self/status
 	assert_success
-	assert_output $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000'
+	output=$(std_sigs)
+	assert_output $'SigBlk:\t0000000000014201\nSigIgn:\t0000000000001807'
 }
 
 # CMD gets none of arbor's own fds (signalfd, epoll, timerfd...): only 0-2

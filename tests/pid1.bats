@@ -38,8 +38,8 @@ teardown() { dropin_teardown; }
 
 @test "pid1: QUIT stops CMD and arbor exits with its status" { check_stop QUIT; }
 
-@test "pid1: a CMD that ignores TERM is killed after the shutdown time" {
-	check_kill_after_shutdown
+@test "pid1: a CMD that handles TERM and stays up gets each TERM and is not killed" {
+	check_waits_for_cmd
 }
 
 @test "pid1: -g signals CMD's whole process group" { check_group; }
@@ -52,9 +52,9 @@ teardown() { dropin_teardown; }
 
 @test "pid1: stdin passes through to CMD" { check_stdin; }
 
-@test "pid1: CMD starts with no blocked or ignored signal" { check_signal_mask; }
+@test "pid1: a CMD of a clean arbor starts with no blocked or ignored signal" { check_signal_mask; }
 
-@test "pid1: CMD's signal mask is clean even when arbor inherited a dirty one" {
+@test "pid1: CMD inherits the mask and ignored signals arbor was started with" {
 	check_signal_mask_inherited
 }
 

@@ -60,6 +60,10 @@ teardown() { dropin_teardown; }
 	check_stop TERM
 }
 
+@test "subreaper: a CMD that handles TERM and stays up gets each TERM and is not killed" {
+	check_waits_for_cmd
+}
+
 @test "subreaper: -g signals CMD's whole process group" { check_group; }
 
 @test "subreaper: without -g only CMD is signalled" { check_no_group; }
@@ -72,11 +76,11 @@ teardown() { dropin_teardown; }
 
 @test "subreaper: stdin passes through to CMD" { check_stdin; }
 
-@test "subreaper: CMD starts with no blocked or ignored signal" {
+@test "subreaper: a CMD of a clean arbor starts with no blocked or ignored signal" {
 	check_signal_mask
 }
 
-@test "subreaper: CMD's signal mask is clean even when arbor inherited a dirty one" {
+@test "subreaper: CMD inherits the mask and ignored signals arbor was started with" {
 	check_signal_mask_inherited
 }
 
