@@ -237,6 +237,7 @@ static int worker_opts(struct child *c, struct spawn_opts *o, char *notify, size
 		o->argv = c->cmd->argv;
 		o->search_path = true;
 		o->keep_inherited = true;
+		o->inherit_signals = true;	/* tini: CMD keeps the mask and ignored signals */
 		o->foreground = c->cmd->foreground;
 		return 0;
 	}

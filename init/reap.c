@@ -57,7 +57,7 @@ static void put(struct reap *r, pid_t pid, void *who)
 /* Keeps the map at most half full, so that a probe ends soon. */
 static int grow(struct reap *r)
 {
-	struct reap nm = { .cap = r->cap ? r->cap * 2 : 64 };
+	struct reap nm = { .cap = r->cap ? r->cap * 2 : 64, .warn = r->warn };
 
 	nm.slot = calloc(nm.cap, sizeof(*nm.slot));
 	if (!nm.slot)
