@@ -238,7 +238,13 @@ EOF
 	wait_log "$LOG" '^arbor: (started c5 pid=|start failed c5 reason=.*Too many open files)'
 	cat "$LOG"
 	if grep -q '^arbor: start failed c5' "$LOG"; then
+		# 24 workers stop one by one, in reverse order, as in OTP; each
+		# one's exit under ASan runs its leak check, so the bound is
+		# three times the usual one
+		local t=$TIMEOUT
+		TIMEOUT=$((t * 3))
 		arbor_wait
+		TIMEOUT=$t
 		[ "$status" -eq 1 ]
 		grep -q '^arbor: gave up /' "$LOG"
 	else
