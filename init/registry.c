@@ -170,6 +170,7 @@ static void member_fill(struct conf_node *m, struct conf_node *pool)
 	m->ready_fd = pool->ready_fd;
 	m->start_timeout_ms = pool->start_timeout_ms;
 	m->max_message = pool->max_message;
+	conf_backoff(m, &m->backoff_ms, &m->backoff_max_ms);
 	m->argv = pool->argv;
 	m->setup = pool->setup;
 }
