@@ -259,3 +259,26 @@ EOF
 	assert_success
 	assert_line --partial 'job: worker restart=transient ready=exit'
 }
+
+@test "nested: a waiting grandchild shows restart_in_ms, a done job exit_status, in the root's status" {
+	cat >"$INI" <<EOF2
+[supervisor sub]
+restart_delay = 60s
+
+[worker sub/job]
+command = sh -c 'exit 0'
+ready = exit
+
+[worker sub/w]
+command = sh -c 'sleep 0.2; exit 1'
+EOF2
+	arbor_bg -c "$INI"
+	wait_log "$LOG" '^arbor: ready / '
+	wait_until node_is sub/w '.state == "restarting" and .restart_in_ms > 0 and .restart_in_ms <= 60000'
+	node_is sub/job '.state == "stopped" and .exit_status == 0'
+	node_is sub '.state == "running"'
+	run ctl start sub/w
+	assert_success
+	wait_log "$LOG" '^arbor: backoff sub/w delay=60000ms n=2$'	# ran again at once
+	tree_stop
+}
