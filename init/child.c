@@ -3,6 +3,9 @@
  *   stopped/restarting --start--> starting (recovering) --ready--> running
  *   starting, running --stop--> stopping --exit--> stopped
  *   starting, running --exit--> what the owner says (stopped, restarting)
+ *   stopped/restarting --wait--> waiting --restart delay--> restarting
+ *   waiting --start--> starting (at once: the delay is dropped)
+ *   starting (ready = exit) --exit 0--> stopped, and ready
  *
  * Each cell of actions[state][event] is one transition; an empty cell is an
  * event that means nothing in that state and is dropped. */
@@ -32,6 +35,7 @@ const char *child_state_name(enum child_state st)
 		[CS_STOPPED] = "stopped", [CS_STARTING] = "starting",
 		[CS_RECOVERING] = "starting", [CS_RUNNING] = "running",
 		[CS_STOPPING] = "stopping", [CS_RESTARTING] = "restarting",
+		[CS_WAITING] = "restarting",
 	};
 
 	return n[st];
@@ -198,6 +202,14 @@ static void on_kill_deadline(struct loop *l, void *data)
 
 	c->timer = NULL;
 	child_event(c, CE_KILL_DEADLINE, 0);
+}
+
+static void on_restart_delay(struct loop *l, void *data)
+{
+	struct child *c = data;
+
+	c->timer = NULL;
+	child_event(c, CE_RESTART_DELAY, 0);
 }
 
 /* --- starting --- */
@@ -401,11 +413,38 @@ static int t_start(struct child *c, int again)
 		c->shutdown_ms = c->node->shutdown_ms;
 		c->stop_signal = c->node->stop_signal;
 	}
+	if (c->node && c->node->backoff_ms > 0)
+		c->started_ms = loop_now_ms();
 	reap_new_instance(c->instance, sizeof(c->instance));
 	if ((c->kind == CHILD_SUPERVISOR ? start_nested(c) : start_worker(c)) < 0)
 		return -1;
 	log_debug("starting %s pid=%d", c->path, (int)c->pid);
 	set_state(c, again ? CS_RECOVERING : CS_STARTING);
+	return 0;
+}
+
+/* A start while the restart delay runs: now, and the delay is dropped. */
+static int t_start_early(struct child *c, int again)
+{
+	loop_timer_del(c->loop, c->timer);
+	c->timer = NULL;
+	return t_start(c, again);
+}
+
+static int t_wait(struct child *c, int ms)
+{
+	c->timer = loop_timer_add(c->loop, ms, on_restart_delay, c);
+	if (!c->timer)
+		return -1;
+	c->restart_at = loop_now_ms() + ms;
+	set_state(c, CS_WAITING);
+	return 0;
+}
+
+static int t_restart_delay(struct child *c, int arg)
+{
+	set_state(c, CS_RESTARTING);
+	c->ops->waited(c);
 	return 0;
 }
 
@@ -484,6 +523,15 @@ static void clean_up_after(struct child *c)
 	}
 }
 
+/* A one-shot job (ready = exit) that exited with status 0 is ready, and
+ * done: it has no process left to watch. */
+static bool job_done(const struct child *c, enum child_state was, int ws)
+{
+	return c->kind == CHILD_WORKER && c->node && c->node->ready == READY_EXIT &&
+	       (was == CS_STARTING || was == CS_RECOVERING) && !c->start_err[0] &&
+	       WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+}
+
 static int t_exit(struct child *c, int ws)
 {
 	enum child_state was = c->state;
@@ -508,16 +556,25 @@ static int t_exit(struct child *c, int ws)
 	log_ev(was == CS_STOPPING ? "stopped" : "exited", c->path, "pid=%d %s", (int)c->pid,
 	       log_wstatus(ws));
 	c->pid = 0;
+	c->ws = ws;
+	if (job_done(c, was, ws)) {
+		set_state(c, CS_STOPPED);
+		c->ops->ready(c);
+		return 0;
+	}
 	set_state(c, c->ops->exited(c, was, ws));
 	return 0;
 }
 
 static transition *const actions[CS_NSTATES][CE_NEVENTS] = {
 	[CS_STOPPED] = {
-		[CE_START] = t_start,
+		[CE_START] = t_start, [CE_WAIT] = t_wait,
 	},
 	[CS_RESTARTING] = {
-		[CE_START] = t_start,
+		[CE_START] = t_start, [CE_WAIT] = t_wait,
+	},
+	[CS_WAITING] = {
+		[CE_START] = t_start_early, [CE_RESTART_DELAY] = t_restart_delay,
 	},
 	[CS_STARTING] = {
 		[CE_EXEC_OK] = t_exec_ok, [CE_READY] = t_ready, [CE_EXIT] = t_exit,
@@ -544,7 +601,11 @@ int child_event(struct child *c, enum child_event ev, int arg)
 
 void child_settle(struct child *c, enum child_state st)
 {
-	if (c->state == CS_STOPPED || c->state == CS_RESTARTING)
+	if (c->state == CS_WAITING) {
+		loop_timer_del(c->loop, c->timer);
+		c->timer = NULL;
+	}
+	if (c->state == CS_STOPPED || c->state == CS_RESTARTING || c->state == CS_WAITING)
 		set_state(c, st);
 }
 

@@ -10,8 +10,10 @@
 #ifndef ARBOR_CHILD_H
 #define ARBOR_CHILD_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "conf.h"
@@ -35,6 +37,8 @@ enum child_state {
 	CS_RUNNING,		/* ready */
 	CS_STOPPING,		/* its stop signal sent, its exit awaited */
 	CS_RESTARTING,		/* no process, to be started again */
+	CS_WAITING,		/* the same, its restart delay running (backoff):
+				 * "restarting" to arborctl */
 	CS_NSTATES
 };
 
@@ -46,7 +50,8 @@ enum child_event {
 	CE_START_TIMEOUT,	/* not ready within start_timeout */
 	CE_STOP,		/* stop it: its stop signal, then the deadline */
 	CE_KILL_DEADLINE,	/* shutdown ms passed since the stop signal */
-	CE_RESTART_DELAY,	/* (reserved) a restart delay elapsed */
+	CE_WAIT,		/* arg ms: wait that long before the restart */
+	CE_RESTART_DELAY,	/* the restart delay elapsed */
 	CE_WATCHDOG_MISS,	/* (reserved) no WATCHDOG=1 in time */
 	CE_HEALTH_FAIL,		/* (reserved) its health check failed */
 	CE_NEVENTS
@@ -78,6 +83,8 @@ struct child_ops {
 	enum child_state (*exited)(struct child *c, enum child_state was, int ws);
 	/* Frames to and from it over rfd and wfd; NULL on failure. */
 	struct link *(*attach)(struct child *c, int rfd, int wfd, size_t max);
+	/* Its restart delay elapsed: it is restarting again (CE_WAIT). */
+	void (*waited)(struct child *c);
 	/* Its link is done with: fail what waits on it with why, free it. */
 	void (*detach)(struct child *c, struct link *ln, const char *why);
 	/* A nested supervisor's process, right after fork: never returns. */
@@ -98,7 +105,12 @@ struct child {
 	int stop_sig;		/* the signal arbor sent to stop it, 0 none */
 	const struct child_cmd *cmd;	/* CHILD_CMD */
 	int exec_fd, ready_fd, notify_fd;
-	struct loop_timer *timer;	/* start timeout or kill deadline */
+	struct loop_timer *timer;	/* start timeout, kill deadline or restart
+					 * delay */
+	int ws;			/* the wait status of its last exit */
+	int64_t started_ms;	/* of its last start (a child with a backoff) */
+	int64_t restart_at;	/* CS_WAITING: when (loop_now_ms) */
+	unsigned backoffs;	/* restarts in a row, for the backoff */
 	struct link *ln;	/* GenServer or nested supervisor, or NULL */
 	long shutdown_ms;	/* as it was started with: reload may change */
 	int stop_signal;
@@ -127,8 +139,17 @@ static inline void child_stop(struct child *c)
 	child_event(c, CE_STOP, 0);
 }
 
+/* Waits ms before its restart (CS_WAITING): the restart-delay-elapsed
+ * event brings it back to CS_RESTARTING and tells the owner (waited); a
+ * start meanwhile starts it at once. 0, or -1 when no timer could be
+ * armed (the child is left as it was). */
+static inline int child_wait(struct child *c, long ms)
+{
+	return child_event(c, CE_WAIT, ms > INT_MAX ? INT_MAX : (int)ms);
+}
+
 /* The owner's decision about a child with no process: CS_STOPPED or
- * CS_RESTARTING. */
+ * CS_RESTARTING (a restart delay running is cancelled). */
 void child_settle(struct child *c, enum child_state st);
 /* SIGKILL to its process and all it holds (its group; for a supervisor,
  * its session goes when it is reaped). */

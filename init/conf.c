@@ -250,6 +250,13 @@ static int conf_worker_finish(struct conf_parser *p)
 	line = conf_seen(p, "ready");
 	if (n->ready == READY_GENSERVER && !n->genserver)
 		return conf_fail(p, line, "ready = genserver: needs genserver = yes");
+	if (n->ready == READY_EXIT && n->genserver)
+		return conf_fail(p, line, "ready = exit: a one-shot job cannot be a genserver");
+	if (n->ready == READY_EXIT && !conf_seen(p, "restart"))
+		n->restart = RESTART_TEMPORARY;	/* a one-shot job's default */
+	else if (n->ready == READY_EXIT && n->restart == RESTART_PERMANENT)
+		return conf_fail(p, conf_seen(p, "restart"), "restart = permanent: a one-shot job (ready = exit at line %d) is never restarted for its own exit (use transient or temporary)",
+				 line);
 	if (!n->instances) {
 		line = conf_seen(p, "intensity");
 		if (!line)
@@ -273,6 +280,10 @@ int conf_section_end(struct conf_parser *p)
 
 	if (p->sect.kind == SEC_WORKER)
 		r = conf_worker_finish(p);
+	if (!r && n && n->restart_delay_max_ms >= 0 &&
+	    n->restart_delay_max_ms < n->restart_delay_ms)
+		r = conf_fail(p, conf_seen(p, "restart_delay_max"), "restart_delay_max = %ld ms: less than restart_delay = %ld ms",
+			      n->restart_delay_max_ms, n->restart_delay_ms);
 	if (!r && n && n->significant && p->sect.kind != SEC_ROOT) {
 		int line = conf_seen(p, "significant");
 

@@ -17,7 +17,7 @@
 
 enum conf_strategy { STRAT_ONE_FOR_ONE, STRAT_ONE_FOR_ALL, STRAT_REST_FOR_ONE };
 enum conf_restart { RESTART_PERMANENT, RESTART_TRANSIENT, RESTART_TEMPORARY };
-enum conf_ready { READY_EXEC, READY_FD, READY_NOTIFY, READY_GENSERVER };
+enum conf_ready { READY_EXEC, READY_FD, READY_NOTIFY, READY_GENSERVER, READY_EXIT };
 enum conf_auto { AUTO_NEVER, AUTO_ANY_SIGNIFICANT, AUTO_ALL_SIGNIFICANT };
 enum conf_out { OUT_INHERIT, OUT_PREFIX, OUT_NULL, OUT_FILE };
 enum conf_logfmt { LOG_TEXT, LOG_JSON };
@@ -82,6 +82,13 @@ struct conf_node {
 				 * for workers, infinity for supervisors */
 	int stop_signal;	/* default SIGTERM */
 	bool significant;
+	/* backoff as written in its section, -1 when not: a worker's own, a
+	 * supervisor's the default of its children (see conf_backoff) */
+	long restart_delay_ms;
+	long restart_delay_max_ms;
+	/* the backoff of this child as it applies: conf_backoff's answer */
+	long backoff_ms;
+	long backoff_max_ms;
 
 	/* as a supervisor */
 	enum conf_strategy strategy;	/* default one_for_one */
@@ -135,6 +142,11 @@ void conf_print(const struct conf *c, FILE *f);
 /* Splits a command line like a POSIX shell splits words (quotes, backslashes),
  * without expansion. 0 and *argv (NULL-terminated), or -1 with a reason. */
 int conf_split(const char *line, char ***argv, const char **why);
+/* The backoff of n as a child: its own restart_delay (a worker's) or the
+ * nearest supervisor's above it that sets one, 0 when none does; its
+ * restart_delay_max found the same way, else the delay. A loaded tree
+ * has it in each node's backoff_ms and backoff_max_ms already. */
+void conf_backoff(const struct conf_node *n, long *delay_ms, long *max_ms);
 /* Two nodes' own keys (not their children) are the same: reload's "changed". */
 bool conf_node_same(const struct conf_node *a, const struct conf_node *b);
 /* Starts a pool member at run time (OTP's start_child on a

@@ -128,7 +128,8 @@ int conf_node_adopt(struct conf_node *parent, struct conf_node *kid);
 void conf_setup_free(struct conf_setup *s);
 /* Once the whole tree is read: each worker's env is its supervisors' env =
  * lines, the root's first, each deeper one over them, and its own over all
- * (the same NAME twice: the later wins). 0, or -1 when out of memory. */
+ * (the same NAME twice: the later wins); each node's backoff is found
+ * (conf_backoff). 0, or -1 when out of memory. */
 int conf_inherit_env(struct conf *c);
 
 /* A group by name or number: 0 and *gid, or -1 when there is none

@@ -175,11 +175,13 @@ int conf_set_ready(struct conf_parser *p, const struct conf_key *k, const char *
 		n->ready = READY_NOTIFY;
 	} else if (!strcmp(v, "genserver")) {
 		n->ready = READY_GENSERVER;
+	} else if (!strcmp(v, "exit")) {
+		n->ready = READY_EXIT;
 	} else if (!strncmp(v, "fd:", 3) && conf_parse_long(v + 3, 3, 1023, &fd)) {
 		n->ready = READY_FD;
 		n->ready_fd = (int)fd;
 	} else {
-		return conf_bad(p, k, v, "expected exec, fd:N (3 <= N <= 1023), notify or genserver");
+		return conf_bad(p, k, v, "expected exec, fd:N (3 <= N <= 1023), notify, genserver or exit");
 	}
 	return 0;
 }
@@ -194,6 +196,16 @@ int conf_set_start_timeout(struct conf_parser *p, const struct conf_key *k, cons
 	}
 	return conf_duration(p, k, v, 1, 1, "milliseconds > 0 or " CONF_UNITS ", or infinity",
 			     &n->start_timeout_ms);
+}
+
+/* restart_delay (arg 0) and restart_delay_max (arg 1): milliseconds when
+ * bare, as shutdown and start_timeout are. */
+int conf_set_restart_delay(struct conf_parser *p, const struct conf_key *k, const char *v)
+{
+	struct conf_node *n = p->sect.node;
+
+	return conf_duration(p, k, v, 1, 0, "milliseconds >= 0 or " CONF_UNITS,
+			     k->arg ? &n->restart_delay_max_ms : &n->restart_delay_ms);
 }
 
 int conf_set_max_message(struct conf_parser *p, const struct conf_key *k, const char *v)

@@ -73,6 +73,8 @@ static const struct conf_show conf_shows[] = {
 	{ "shutdown", SH_SHUTDOWN, N(shutdown_ms), NULL },
 	{ "stop_signal", SH_SIGNAL, N(stop_signal), NULL },
 	{ "significant", SH_BOOL, N(significant), NULL },
+	{ "restart_delay", SH_MS, N(restart_delay_ms), NULL },
+	{ "restart_delay_max", SH_MS, N(restart_delay_max_ms), NULL },
 	{ "genserver", SH_BOOL, N(genserver), NULL },
 	{ "ready", SH_READY, 0, NULL },
 	{ "start_timeout", SH_MS, N(start_timeout_ms), NULL },
@@ -136,7 +138,7 @@ static void show_output(FILE *f, const struct conf_output *o)
 
 static void show_ready(FILE *f, const struct conf_node *n)
 {
-	static const char *const modes[] = { "exec", "fd:", "notify", "genserver" };
+	static const char *const modes[] = { "exec", "fd:", "notify", "genserver", "exit" };
 
 	fputs(modes[n->ready], f);
 	if (n->ready == READY_FD)

@@ -23,6 +23,7 @@ CONF_SETTER(conf_set_genserver);
 CONF_SETTER(conf_set_command);
 CONF_SETTER(conf_set_ready);
 CONF_SETTER(conf_set_start_timeout);
+CONF_SETTER(conf_set_restart_delay);
 CONF_SETTER(conf_set_max_message);
 CONF_SETTER(conf_set_instances);
 CONF_SETTER(conf_set_socket);

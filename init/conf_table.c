@@ -23,6 +23,8 @@ const struct conf_key conf_keys[] = {
 	{ "shutdown", KW_CHILD, conf_set_shutdown, 0, false },
 	{ "stop_signal", KW_CHILD, conf_set_stop_signal, 0, false },
 	{ "significant", KW_CHILD, conf_set_significant, 0, false },
+	{ "restart_delay", KW_SUPS | KW_WORKER, conf_set_restart_delay, 0, false },
+	{ "restart_delay_max", KW_SUPS | KW_WORKER, conf_set_restart_delay, 1, false },
 	{ "command", KW_WORKER, conf_set_command, 0, false },
 	{ "genserver", KW_WORKER, conf_set_genserver, 0, false },
 	{ "ready", KW_WORKER, conf_set_ready, 0, false },

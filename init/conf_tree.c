@@ -26,6 +26,8 @@ struct conf_node *conf_node_new(bool is_sup)
 	n->ready = READY_EXEC;
 	n->start_timeout_ms = 30000;
 	n->max_message = 1024 * 1024;
+	n->restart_delay_ms = -1;
+	n->restart_delay_max_ms = -1;
 	return n;
 }
 
@@ -106,6 +108,7 @@ struct conf_node *conf_pool_add(struct conf *c, struct conf_node *pool, const ch
 	conf_member_keys(m, pool);
 	if (conf_node_adopt(pool, m) < 0)
 		goto err_free_node;
+	conf_backoff(m, &m->backoff_ms, &m->backoff_max_ms);
 	m->argv = pool->argv;	/* shared only once adopted: freed by the pool */
 	m->setup = pool->setup;
 	return m;
@@ -115,6 +118,26 @@ err_free_node:
 err_nomem:
 	errno = ENOMEM;
 	return NULL;
+}
+
+void conf_backoff(const struct conf_node *n, long *delay_ms, long *max_ms)
+{
+	const struct conf_node *x = n;
+
+	if (n->is_sup || (n->parent && n->parent->is_pool))
+		x = n->parent;	/* a pool's own keys are its members' */
+
+	*delay_ms = *max_ms = -1;
+	for (; x && (*delay_ms < 0 || *max_ms < 0); x = x->parent) {
+		if (*delay_ms < 0)
+			*delay_ms = x->restart_delay_ms;
+		if (*max_ms < 0)
+			*max_ms = x->restart_delay_max_ms;
+	}
+	if (*delay_ms < 0)
+		*delay_ms = 0;
+	if (*max_ms < 0)
+		*max_ms = *delay_ms;
 }
 
 struct conf *conf_empty(void)
@@ -332,9 +355,19 @@ static int conf_inherit_node(struct conf_node *n, char *const *up)
 	return 0;
 }
 
+/* Every node's backoff as a child, found once, off the restart path. */
+static void conf_inherit_backoff(struct conf_node *n)
+{
+	conf_backoff(n, &n->backoff_ms, &n->backoff_max_ms);
+	for (size_t i = 0; i < n->nkids; i++)
+		conf_inherit_backoff(n->kids[i]);
+}
+
 int conf_inherit_env(struct conf *c)
 {
 	struct conf_node *root = c->root;
+
+	conf_inherit_backoff(root);
 
 	for (size_t i = 0; i < root->nkids; i++)
 		if (conf_inherit_node(root->kids[i], root->setup.env) < 0)

@@ -78,12 +78,12 @@ static size_t group_restart(const struct policy_sup *s, size_t who, struct polic
 		if (i == who || k->outside)
 			continue;
 		n = emit(out, n, POL_STOP, i, 0);
-		if (k->restart == RESTART_TEMPORARY)
+		if (k->restart == RESTART_TEMPORARY && !k->oneshot)
 			n = emit(out, n, POL_FORGET, i, 0);
 	}
 	for (i = at; i < s->nkids; i++) {
 		const struct policy_kid *k = &s->kids[i];
-		bool forgotten = k->down || k->restart == RESTART_TEMPORARY;
+		bool forgotten = k->down || (k->restart == RESTART_TEMPORARY && !k->oneshot);
 
 		if (!forgotten && !k->held && !k->outside)
 			n = emit(out, n, POL_START, i, 0);
@@ -91,17 +91,35 @@ static size_t group_restart(const struct policy_sup *s, size_t who, struct polic
 	return n;
 }
 
+bool policy_restarts(const struct policy_kid *k, const struct policy_exit *e)
+{
+	if (k->outside || k->held)
+		return false;
+	return k->restart == RESTART_PERMANENT ||
+	       (k->restart == RESTART_TRANSIENT && policy_abnormal(e->ws, e->stop_sig));
+}
+
+/* Doubling stops at max_ms: no overflow however long the run of crashes. */
+long policy_backoff(long base_ms, long max_ms, unsigned n)
+{
+	long ms = base_ms;
+
+	if (base_ms <= 0)
+		return 0;
+	for (unsigned i = 1; i < n && ms < max_ms; i++)
+		ms = ms > max_ms / 2 ? max_ms : 2 * ms;
+	return ms < max_ms ? ms : max_ms;
+}
+
 size_t policy_decide(const struct policy_sup *s, const struct policy_exit *e,
 		     struct policy_action *out)
 {
 	const struct policy_kid *k = &s->kids[e->kid];
-	bool again = k->restart == RESTART_PERMANENT ||
-		     (k->restart == RESTART_TRANSIENT && policy_abnormal(e->ws, e->stop_sig));
 	size_t n;
 
 	if (k->outside)
 		return 0; /* the -- CMD: its exit is the caller's */
-	if (k->held || !again)
+	if (!policy_restarts(k, e))
 		return stays_down(s, e, out);
 	if (window_add(s->win, s->now_ms)) {
 		n = emit(out, 0, POL_STOPPED, e->kid, 0);

@@ -16,7 +16,8 @@
  *   child in reverse start order and starts them all in start order;
  *   rest_for_one does the same with the children after it;
  * - temporary bystanders of a group restart are stopped and forgotten, never
- *   started again; held children (stopped by arborctl) are left alone;
+ *   started again (but a one-shot job, ready = exit, runs again whenever
+ *   its group starts); held children (stopped by arborctl) are left alone;
  * - more than intensity restarts within period makes the supervisor give up
  *   (root: exit status 1; nested: a clean exit, OTP's reason shutdown);
  * - a significant child that ends for good triggers auto_shutdown (any or
@@ -43,6 +44,8 @@ struct policy_kid {
 				 * exit of its own waiting to be decided (such a
 				 * child is not down yet: all_significant waits) */
 	bool outside;		/* outside the strategies: the -- CMD */
+	bool oneshot;		/* ready = exit: runs again whenever its group
+				 * starts, even when temporary */
 };
 
 /* The supervisor, as the policy sees it. */
@@ -89,6 +92,15 @@ struct policy_action {
  * returns how many. */
 size_t policy_decide(const struct policy_sup *s, const struct policy_exit *e,
 		     struct policy_action *out);
+
+/* The exit e of kid k restarts it (its restart type, not held, not the
+ * -- CMD): the window and the strategy decide the rest. */
+bool policy_restarts(const struct policy_kid *k, const struct policy_exit *e);
+
+/* The wait before the n-th consecutive restart (n >= 1) of a child with
+ * restart_delay base_ms and restart_delay_max max_ms:
+ * min(base_ms x 2^(n-1), max_ms); 0 when base_ms is 0. */
+long policy_backoff(long base_ms, long max_ms, unsigned n);
 
 /* An exit OTP calls abnormal: a non-zero status, or a death by any signal
  * other than stop_sig (0: arbor sent none). */

@@ -162,6 +162,7 @@ static void member_fill(struct conf_node *m, struct conf_node *pool)
 	m->parent = pool;
 	m->file = pool->file;
 	conf_member_keys(m, pool);
+	conf_backoff(m, &m->backoff_ms, &m->backoff_max_ms);
 	m->argv = pool->argv;
 	m->setup = pool->setup;
 }

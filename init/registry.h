@@ -21,7 +21,9 @@ struct reg_node {
 	pid_t pid;
 	enum child_state state;
 	int restarts;
-	int64_t since;		/* CLOCK_REALTIME ms when it became running */
+	int64_t since;		/* CLOCK_REALTIME ms when it became running;
+				 * CS_WAITING: when it restarts; a one-shot job
+				 * stopped: when it was done, 0 if it was not */
 	bool giving_up;		/* a supervisor stopping after its intensity */
 };
 

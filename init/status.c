@@ -120,6 +120,11 @@ static void json_node(const struct status_src *s, struct sbuf *sb, struct conf_n
 		sb_printf(sb, "null");
 	sb_printf(sb, ",\"state\":\"%s\",\"restart\":\"%s\",\"restarts\":%d,\"uptime\":%lld",
 		  child_state_name(rt.state), restart_name(n), rt.restarts, (long long)up);
+	if (rt.state == CS_WAITING)	/* since: when it restarts */
+		sb_printf(sb, ",\"restart_in_ms\":%lld",
+			  (long long)(rt.since > loop_wall_ms() ? rt.since - loop_wall_ms() : 0));
+	if (!n->is_sup && n->ready == READY_EXIT && rt.state == CS_STOPPED && rt.since)
+		sb_printf(sb, ",\"exit_status\":0");	/* a one-shot job that is done */
 	if (n->is_sup)
 		sb_printf(sb, ",\"strategy\":\"%s\",\"intensity\":%d,\"period\":%ld",
 			  strategy_name(n), n->intensity, n->period_ms / 1000);
@@ -211,7 +216,7 @@ static const char *sick(const struct reg_node *rt)
 		return NULL;
 	if (rt->giving_up)
 		return "giving up";
-	if (rt->state == CS_RESTARTING)
+	if (rt->state == CS_RESTARTING || rt->state == CS_WAITING)
 		return "waiting to restart";
 	if (rt->state == CS_RECOVERING)
 		return "restarting";

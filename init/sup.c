@@ -13,6 +13,7 @@
  * handler of the event that led to it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@
 
 static void plan_run(struct sup *s);
 static void plan_next(struct sup *s, int rc, const char *text);
-static void decide(struct sup *s, struct child *c, int ws);
+static void decide(struct sup *s, struct child *c, int ws, bool waited);
 static void sup_kick(struct sup *s);
 static int sup_loop(struct sup *s);
 static void child_failed_start(struct sup *s, struct child *c, const char *why);
@@ -63,6 +64,10 @@ static void on_changed(struct child *c)
 		rt->giving_up = false;
 	if (c->state == CS_RUNNING)
 		rt->since = loop_wall_ms();
+	else if (c->state == CS_WAITING)	/* when it restarts, for restart_in_ms */
+		rt->since = loop_wall_ms() + (c->restart_at - loop_now_ms());
+	else if (c->state == CS_STOPPED && c->node->ready == READY_EXIT)
+		rt->since = WIFEXITED(c->ws) && !WEXITSTATUS(c->ws) ? loop_wall_ms() : 0;
 	if (s->up && c->kind != CHILD_CMD)
 		sup_event_up(s, c->path, rt);
 }
@@ -95,6 +100,11 @@ static void tell(struct sup *s, struct note n)
 static void on_ready(struct child *c)
 {
 	tell(c->owner, (struct note){ .c = c, .ready = true });
+}
+
+static void on_waited(struct child *c)
+{
+	tell(c->owner, (struct note){ .c = c, .waited = true, .ws = c->ws });
 }
 
 /* The current action is the stop of c as a bystander that starts again. */
@@ -139,7 +149,7 @@ static void on_detach(struct child *c, struct link *ln, const char *why)
 static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid);
 
 static const struct child_ops ops = {
-	.changed = on_changed, .ready = on_ready, .exited = on_exited,
+	.changed = on_changed, .ready = on_ready, .exited = on_exited, .waited = on_waited,
 	.attach = on_attach, .detach = on_detach, .nested_main = nested_main,
 };
 
@@ -413,7 +423,7 @@ static void next_death(struct sup *s)
 		s->ndeaths--;
 		memmove(s->deaths, s->deaths + 1, s->ndeaths * sizeof(*s->deaths));
 		if (d.c->state == CS_RESTARTING)	/* not restarted meanwhile */
-			decide(s, d.c, d.ws);
+			decide(s, d.c, d.ws, d.waited);
 	}
 }
 
@@ -571,6 +581,7 @@ static void policy_view(struct sup *s)
 			.down = k->role == ROLE_FORGOTTEN,
 			.stopped = k->state == CS_STOPPED,
 			.outside = k->kind == CHILD_CMD,
+			.oneshot = k->node && k->node->ready == READY_EXIT,
 		};
 	}
 }
@@ -637,8 +648,33 @@ static void act(struct sup *s, const struct policy_action *a, size_t n, size_t i
 	}
 }
 
-/* OTP's decision for one exited child (policy.c), carried out. */
-static void decide(struct sup *s, struct child *c, int ws)
+/* A child with a backoff that is to restart waits first: its n-th restart
+ * in a row waits policy_backoff(), and n starts again at 1 once it stayed
+ * up for the period. The restart is decided (and counted) when the wait
+ * is over. False when it restarts now. */
+static bool backoff(struct sup *s, struct child *c, int ws)
+{
+	const struct conf_node *n = c->node;
+	long ms;
+
+	c->ws = ws;	/* decided again, as it is, after the wait */
+	if (loop_now_ms() - c->started_ms >= s->node->period_ms)
+		c->backoffs = 0;
+	if (c->backoffs < UINT_MAX)
+		c->backoffs++;
+	ms = policy_backoff(n->backoff_ms, n->backoff_max_ms, c->backoffs);
+	if (child_wait(c, ms) < 0) {
+		log_msg("cannot arm the restart delay of %s: %s: restarting it now", c->path,
+			strerror(errno));
+		return false;
+	}
+	log_ev("backoff", c->path, "delay=%ldms n=%u", ms, c->backoffs);
+	return true;
+}
+
+/* OTP's decision for one exited child (policy.c), carried out; after its
+ * restart delay when it has one (waited: that delay is over). */
+static void decide(struct sup *s, struct child *c, int ws, bool waited)
 {
 	struct policy_sup ps = {
 		.strategy = s->node->strategy, .auto_shutdown = s->node->auto_shutdown,
@@ -660,6 +696,9 @@ static void decide(struct sup *s, struct child *c, int ws)
 		return;
 	}
 	policy_view(s);
+	if (!waited && c->node->backoff_ms > 0 && policy_restarts(&s->pkids[e.kid], &e) &&
+	    backoff(s, c, ws))
+		return;
 	plan_reset(s);
 	n = policy_decide(&ps, &e, s->pacts);
 	for (size_t i = 0; i < n; i++)
@@ -669,10 +708,10 @@ static void decide(struct sup *s, struct child *c, int ws)
 
 /* An exit that comes while a plan runs waits for it to end, as an EXIT
  * message waits in an OTP supervisor's mailbox. */
-static void defer_death(struct sup *s, struct child *c, int ws)
+static void defer_death(struct sup *s, struct child *c, int ws, bool waited)
 {
 	if (s->ndeaths < s->room)
-		s->deaths[s->ndeaths++] = (struct note){ .c = c, .ws = ws };
+		s->deaths[s->ndeaths++] = (struct note){ .c = c, .ws = ws, .waited = waited };
 }
 
 /* A start that failed: at boot it fails the supervisor's own start (the
@@ -704,12 +743,12 @@ static void child_failed_start(struct sup *s, struct child *c, const char *why)
 		 * crash, decided once the plan is done. */
 		s->hooks->start_failed(s, c, reason);
 		child_settle(c, CS_RESTARTING);
-		defer_death(s, c, 1 << 8);
+		defer_death(s, c, 1 << 8, false);
 		plan_next(s, 0, "");
 		return;
 	}
 	plan_reset(s);
-	decide(s, c, 1 << 8);
+	decide(s, c, 1 << 8, false);
 }
 
 /* arborctl start, stop, restart and kill of a direct child. Stop holds the
@@ -771,9 +810,9 @@ static void handle_exit(struct sup *s, const struct note *n)
 		if (c->state != CS_RESTARTING)
 			return;	/* restarted meanwhile */
 		if (s->at < s->nplan)
-			defer_death(s, c, n->ws);
+			defer_death(s, c, n->ws, false);
 		else
-			decide(s, c, n->ws);
+			decide(s, c, n->ws, false);
 		return;
 	}
 	if (cmd && c->start_err[0]) {
@@ -782,10 +821,22 @@ static void handle_exit(struct sup *s, const struct note *n)
 			"check that it is an executable file");
 		sup_shutdown(s, WEXITSTATUS(n->ws));
 	} else if (cmd) {
-		decide(s, c, n->ws);
+		decide(s, c, n->ws, false);
 	} else {
 		child_failed_start(s, c, c->start_err[0] ? c->start_err : NULL);
 	}
+}
+
+/* A child's restart delay is over: its restart is decided now, or once
+ * the plan that runs is done. */
+static void handle_waited(struct sup *s, const struct note *n)
+{
+	if (n->c->state != CS_RESTARTING || s->phase != PH_RUN)
+		return;		/* started or stopped meanwhile */
+	if (s->at < s->nplan)
+		defer_death(s, n->c, n->ws, true);
+	else
+		decide(s, n->c, n->ws, true);
 }
 
 /* A child became ready: the start the plan waits for is done. */
@@ -805,6 +856,8 @@ static void sup_step(struct loop *l, void *data)
 	for (size_t i = 0; i < s->ninbox; i++) {
 		if (s->inbox[i].ready)
 			handle_ready(s, &s->inbox[i]);
+		else if (s->inbox[i].waited)
+			handle_waited(s, &s->inbox[i]);
 		else
 			handle_exit(s, &s->inbox[i]);
 	}

@@ -84,7 +84,8 @@ struct reload {
 /* What a child told its supervisor, acted on from deferred work. */
 struct note {
 	struct child *c;
-	bool ready;		/* it became ready; else it exited: */
+	bool ready;		/* it became ready */
+	bool waited;		/* its restart delay elapsed; else it exited: */
 	enum child_state was;	/* its state before it exited */
 	int ws;
 };

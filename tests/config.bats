@@ -555,7 +555,7 @@ $GOOD: ok (2 supervisors, 4 workers)"
 	command = /bin/true
 	ready = genserver
 	EOF
-	bad "3: [worker a]: ready = fd:1: expected exec, fd:N (3 <= N <= 1023), notify or genserver" <<-'EOF'
+	bad "3: [worker a]: ready = fd:1: expected exec, fd:N (3 <= N <= 1023), notify, genserver or exit" <<-'EOF'
 	[worker a]
 	command = /bin/true
 	ready = fd:1

@@ -382,6 +382,55 @@ static void test_env_inherit(void)
 	conf_free(c);
 }
 
+/* restart_delay and restart_delay_max: a worker's own, else the nearest
+ * supervisor's above it; a supervisor's section sets its children's (a
+ * pool's, its members'); the max defaults to the delay. And ready = exit
+ * makes a temporary child unless restart says transient. */
+static void test_backoff_keys(void)
+{
+	struct conf_err err;
+	struct conf *c = load("backoff.ini",
+			      "[worker first]\ncommand = /bin/true\n"
+			      "[supervisor]\nrestart_delay = 100ms\n"
+			      "[supervisor web]\nrestart_delay = 1s\nrestart_delay_max = 30s\n"
+			      "[worker web/api]\ncommand = /bin/true\nrestart_delay = 2s\n"
+			      "[worker web/pool]\ncommand = /bin/true\ninstances = 2\nrestart_delay = 3s\n"
+			      "[worker web/x]\ncommand = /bin/true\n"
+			      "[worker job]\ncommand = /bin/true\nready = exit\n"
+			      "[worker tjob]\ncommand = /bin/true\nready = exit\nrestart = transient\n",
+			      &err);
+	const struct conf_node *n;
+
+	if (!c) {
+		ok(false, "backoff.ini loads: %s", err.msg);
+		return;
+	}
+	n = conf_find(c, "first");
+	ok(n->backoff_ms == 100 && n->backoff_max_ms == 100,
+	   "backoff: the root's section, though later, is a default; max = delay");
+	n = conf_find(c, "web");
+	ok(n->backoff_ms == 100 && n->backoff_max_ms == 100,
+	   "backoff: a supervisor's own keys are its children's, not its own");
+	n = conf_find(c, "web/api");
+	ok(n->backoff_ms == 2000 && n->backoff_max_ms == 30000,
+	   "backoff: a worker's own delay, its supervisor's max");
+	n = conf_find(c, "web/x");
+	ok(n->backoff_ms == 1000 && n->backoff_max_ms == 30000, "backoff: the supervisor's both");
+	ok(conf_find(c, "web/pool/2")->backoff_ms == 3000 &&
+	   conf_find(c, "web/pool/2")->backoff_max_ms == 30000 &&
+	   conf_find(c, "web/pool")->backoff_ms == 1000,
+	   "backoff: a pool's keys are its members'");
+	ok(conf_find(c, "job")->ready == READY_EXIT &&
+	   conf_find(c, "job")->restart == RESTART_TEMPORARY &&
+	   conf_find(c, "tjob")->restart == RESTART_TRANSIENT,
+	   "ready = exit: temporary by default, transient when asked");
+	conf_free(c);
+	c = load("nobackoff.ini", "[worker a]\ncommand = /bin/true\n", &err);
+	ok(c && conf_find(c, "a")->backoff_ms == 0 && conf_find(c, "a")->backoff_max_ms == 0,
+	   "backoff: none by default (OTP's immediate restart)");
+	conf_free(c);
+}
+
 /* Durations: a unit, or the key's own unit when bare; whole milliseconds. */
 static void test_durations(void)
 {
@@ -756,7 +805,7 @@ static const char *sample_value(const char *key)
 		{ "capabilities", "chown" }, { "no_new_privs", "yes" }, { "nice", "1" },
 		{ "oom_score_adj", "1" }, { "umask", "022" }, { "cwd", "/" }, { "env", "A=1" },
 		{ "env_file", "walk.env" }, { "clear_env", "yes" }, { "stdout", "null" },
-		{ "stderr", "prefix" },
+		{ "stderr", "prefix" }, { "restart_delay", "500ms" }, { "restart_delay_max", "1min" },
 	};
 
 	if (!strncmp(key, "rlimit_", 7))
@@ -895,6 +944,16 @@ static const struct {
 	  "%s:3: [worker a]: env = A=${T_UNSET}: ${T_UNSET}: T_UNSET is not set (give a default: ${T_UNSET:-VALUE})" },
 	{ "[worker a]\ncommand = /bin/true ${1X}\n",
 	  "%s:2: [worker a]: command = /bin/true ${1X}: ${1X}: bad variable name '1X' (letters, digits and _, not starting with a digit)" },
+	{ "[worker a]\ncommand = /bin/true\nrestart_delay = -1s\n",
+	  "%s:3: [worker a]: restart_delay = -1s: negative: expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h)" },
+	{ "[supervisor s]\nrestart_delay_max = 10m\n",
+	  "%s:2: [supervisor s]: restart_delay_max = 10m: 'm' is ambiguous (write ms or min): expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h)" },
+	{ "[worker a]\ncommand = /bin/true\nrestart_delay = 2s\nrestart_delay_max = 1s\n",
+	  "%s:4: [worker a]: restart_delay_max = 1000 ms: less than restart_delay = 2000 ms" },
+	{ "[worker a]\ncommand = /bin/true\nrestart = permanent\nready = exit\n",
+	  "%s:3: [worker a]: restart = permanent: a one-shot job (ready = exit at line 4) is never restarted for its own exit (use transient or temporary)" },
+	{ "[worker a]\ncommand = /bin/true\nready = exits\n",
+	  "%s:3: [worker a]: ready = exits: expected exec, fd:N (3 <= N <= 1023), notify, genserver or exit" },
 	{ "[worker a]\ncommand = /bin/true\nshutdown = ${T_SET}x\n",
 	  "%s:3: [worker a]: shutdown = 8080x (from ${T_SET}x): unknown unit: expected milliseconds >= 0 or a duration with a unit (500ms, 10s, 2min, 1h), brutal_kill or infinity" },
 };
@@ -1048,6 +1107,7 @@ int main(void)
 	test_unreadable();
 	test_depth();
 	test_same_keys();
+	test_backoff_keys();
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	printf("1..%d\n", ntest);
 	return nfail ? 1 : 0;

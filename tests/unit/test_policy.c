@@ -42,7 +42,7 @@ struct fx {
 /* Children from words such as "perm trans+sig temp+held cmd": the restart
  * type (perm, trans, temp) or cmd for the -- CMD (temporary, significant
  * and outside, as sup.c makes it), then flags: +sig, +held, +down,
- * +stopped, +out (outside the strategies). */
+ * +stopped, +out (outside the strategies), +once (a one-shot job). */
 static void kids(struct fx *f, const char *spec)
 {
 	char buf[256], *save, *w;
@@ -63,6 +63,7 @@ static void kids(struct fx *f, const char *spec)
 		k->held = strstr(w, "+held");
 		k->down = strstr(w, "+down");
 		k->stopped = strstr(w, "+stopped");
+		k->oneshot = strstr(w, "+once");
 	}
 }
 
@@ -267,6 +268,58 @@ static void bystanders(void)
 	teardown(&f);
 }
 
+/* One-shot jobs (ready = exit): temporary, yet run again with their group;
+ * their own clean exit restarts nothing. */
+static void oneshots(void)
+{
+	struct fx f;
+
+	setup(&f, STRAT_REST_FOR_ONE, 2, 300, "perm temp+once perm");
+	expect(decide(&f, 0, KILLED(SIGKILL), 0),
+	       "restart:a=1 stop:c stop:b start:a start:b start:c",
+	       "rest_for_one: a one-shot job after the failed child runs again");
+	teardown(&f);
+
+	setup(&f, STRAT_ONE_FOR_ALL, 2, 300, "temp+once+stopped perm");
+	expect(decide(&f, 1, EXITED(1), 0), "restart:b=1 stop:a start:a start:b",
+	       "one_for_all: a one-shot job that ran runs again");
+	teardown(&f);
+
+	setup(&f, STRAT_ONE_FOR_ALL, 2, 300, "temp+once perm");
+	expect(decide(&f, 0, EXITED(1), 0), "forget:a",
+	       "a temporary one-shot job that fails is not restarted");
+	teardown(&f);
+
+	setup(&f, STRAT_ONE_FOR_ALL, 2, 300, "trans+once perm");
+	expect(decide(&f, 0, EXITED(0), 0), "stopped:a",
+	       "a transient one-shot job's clean exit restarts nothing");
+	teardown(&f);
+}
+
+/* Backoff: min(base x 2^(n-1), max); 0 is OTP's immediate restart. */
+static void backoff(void)
+{
+	struct policy_kid perm = { .restart = RESTART_PERMANENT };
+	struct policy_kid held = { .restart = RESTART_PERMANENT, .held = true };
+	struct policy_kid trans = { .restart = RESTART_TRANSIENT };
+	struct policy_exit clean = { .ws = EXITED(0) }, crash = { .ws = EXITED(1) };
+
+	ok(policy_backoff(0, 0, 1) == 0 && policy_backoff(0, 5000, 7) == 0,
+	   "backoff: restart_delay 0 waits nothing");
+	ok(policy_backoff(500, 4000, 1) == 500 && policy_backoff(500, 4000, 2) == 1000 &&
+	   policy_backoff(500, 4000, 3) == 2000 && policy_backoff(500, 4000, 4) == 4000,
+	   "backoff: doubles from restart_delay");
+	ok(policy_backoff(500, 4000, 5) == 4000 && policy_backoff(500, 3000, 4) == 3000,
+	   "backoff: capped at restart_delay_max");
+	ok(policy_backoff(500, 500, 9) == 500, "backoff: max = delay: a fixed delay");
+	ok(policy_backoff(1000, 2147483647000L, 4000000000U) == 2147483647000L,
+	   "backoff: no overflow after many restarts");
+	ok(policy_backoff(5000, 1000, 1) == 1000, "backoff: an inherited max below the delay caps it");
+	ok(policy_restarts(&perm, &clean) && !policy_restarts(&held, &crash) &&
+	   policy_restarts(&trans, &crash) && !policy_restarts(&trans, &clean),
+	   "policy_restarts follows the restart types");
+}
+
 /* Held children (arborctl stop) and the -- CMD. */
 static void held_and_outside(void)
 {
@@ -415,6 +468,8 @@ int main(void)
 	held_and_outside();
 	intensity();
 	auto_shutdown();
+	oneshots();
+	backoff();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
