@@ -196,100 +196,136 @@ static int parse_code(const char *s, int *out)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct args {
+	struct sup_cmd cmd;
+	const char *file;
+	int verbose, pdeath;
+};
+
+/* One flag of arbor's (tini's, and -c); -1 to go on, else the status to
+ * exit with at once. */
+static int flag(int opt, char **argv, struct args *a)
+{
+	int code;
+
+	switch (opt) {
+	case 'c':
+		a->file = optarg;
+		return -1;
+	case 's':
+		return -1;
+	case 'l':
+		fputs(licence_text, stdout);
+		return 0;
+	case 'w':
+		a->cmd.warn_reap = true;
+		return -1;
+	case 'g':
+		a->cmd.group = true;
+		return -1;
+	case 'e':
+		if (parse_code(optarg, &code) < 0)
+			return usage("-e takes an exit status from 0 to 255, not '%s'", optarg);
+		a->cmd.clean[code] = true;
+		return -1;
+	case 'p':
+		a->pdeath = log_signum(optarg);
+		if (a->pdeath < 0)
+			return usage("-p takes a signal name or number (e.g. -p SIGKILL), not '%s'",
+				     optarg);
+		return -1;
+	case 'v':
+		a->verbose++;
+		return -1;
+	case 'h':
+		fputs(usage_text, stdout);
+		return 0;
+	case 'V':
+		printf("arbor %s\n", ARBOR_VERSION);
+		return 0;
+	case ':':
+		return usage("option -%s needs a value", (char[]){ (char)optopt, 0 });
+	default:
+		if (optopt)
+			return usage("unknown option -%s", (char[]){ (char)optopt, 0 });
+		return usage("unknown option %s", argv[optind - 1]);
+	}
+}
+
+/* The flags, then CMD or the tree to run; -1 to go on, else the status to
+ * exit with at once. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sup_cmd cmd = { 0 };
-	int code;
-	const char *file = NULL;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "+:c:sge:p:vwhl", longopts, NULL)) != -1)
+		if ((r = flag(opt, argv, a)) >= 0)
+			return r;
+	tini_env(&a->cmd, &a->verbose);
+	if (optind < argc)
+		a->cmd.argv = argv + optind;
+	else if (!a->file && optind > 1 && !strcmp(argv[optind - 1], "--"))
+		return usage("%s", "-- needs a command to run: arbor -- CMD [ARGS...]");
+	else if (!a->file && !(a->file = default_config()))
+		return no_config();
+	return -1;
+}
+
+/* The tree of file (an empty one for -- CMD alone) into *c; 0, or the
+ * status to exit with. */
+static int tree_of(const struct args *a, struct conf **c)
+{
+	int r;
+
+	if (!a->file) {
+		*c = conf_empty();
+		if (*c)
+			return 0;
+		fprintf(stderr, "arbor: out of memory\n");
+		return 1;
+	}
+	r = load(a->file, c);
+	if (r)
+		return r;
+	if (a->cmd.argv && conf_find(*c, "cmd")) {
+		fprintf(stderr, "arbor: %s: the -- command runs as 'cmd', "
+			"which a section already names: rename that child\n", a->file);
+		conf_free(*c);
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { 0 };
 	struct conf *c = NULL;
-	int opt, verbose = 0, pdeath = 0;
+	int r;
 
 	fd_sanitize();
 	title_init(argc, argv);	/* before anything keeps a pointer into argv */
 	spawn_save_signals();
 	if (argc > 1 && !strcmp(argv[1], "check"))
 		return check_main(argc - 1, argv + 1);
-	while ((opt = getopt_long(argc, argv, "+:c:sge:p:vwhl", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			file = optarg;
-			break;
-		case 's':
-			break;
-		case 'l':
-			fputs(licence_text, stdout);
-			return 0;
-		case 'w':
-			cmd.warn_reap = true;
-			break;
-		case 'g':
-			cmd.group = true;
-			break;
-		case 'e':
-			if (parse_code(optarg, &code) < 0)
-				return usage("-e takes an exit status from 0 to 255, not '%s'", optarg);
-			cmd.clean[code] = true;
-			break;
-		case 'p':
-			pdeath = log_signum(optarg);
-			if (pdeath < 0)
-				return usage("-p takes a signal name or number (e.g. -p SIGKILL), not '%s'",
-					     optarg);
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		case 'V':
-			printf("arbor %s\n", ARBOR_VERSION);
-			return 0;
-		case ':':
-			return usage("option -%s needs a value", (char[]){ (char)optopt, 0 });
-		default:
-			if (optopt)
-				return usage("unknown option -%s", (char[]){ (char)optopt, 0 });
-			return usage("unknown option %s", argv[optind - 1]);
-		}
-	}
-	tini_env(&cmd, &verbose);
-	if (optind < argc)
-		cmd.argv = argv + optind;
-	else if (!file && optind > 1 && !strcmp(argv[optind - 1], "--"))
-		return usage("%s", "-- needs a command to run: arbor -- CMD [ARGS...]");
-	else if (!file && !(file = default_config()))
-		return no_config();
-	if (pdeath && prctl(PR_SET_PDEATHSIG, pdeath) < 0)
+	r = parse_args(argc, argv, &a);
+	if (r >= 0)
+		return r;
+	if (a.pdeath && prctl(PR_SET_PDEATHSIG, a.pdeath) < 0)
 		fprintf(stderr, "arbor: -p: %s\n", strerror(errno));
 	if (getpid() != 1)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	if (file) {
-		int r = load(file, &c);
-
-		if (r)
-			return r;
-		if (cmd.argv && conf_find(c, "cmd")) {
-			fprintf(stderr, "arbor: %s: the -- command runs as 'cmd', "
-				"which a section already names: rename that child\n", file);
-			conf_free(c);
-			return EX_CONFIG;
-		}
-	} else {
-		c = conf_empty();
-		if (!c) {
-			fprintf(stderr, "arbor: out of memory\n");
-			return 1;
-		}
-	}
-	log_init(c->log_format, verbose);
-	log_quiet(!file);
-	cmd.foreground = cmd.argv && isatty(STDIN_FILENO);
+	r = tree_of(&a, &c);
+	if (r)
+		return r;
+	log_init(c->log_format, a.verbose);
+	log_quiet(!a.file);
+	a.cmd.foreground = a.cmd.argv && isatty(STDIN_FILENO);
 	spawn_save_limits();
-	return sup_run_root(c, file, cmd.argv ? &cmd : NULL, &route_hooks);
+	return sup_run_root(c, a.file, a.cmd.argv ? &a.cmd : NULL, &route_hooks);
 }
