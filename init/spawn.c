@@ -183,7 +183,7 @@ static char *const *child_env(const struct spawn_opts *o, int rep)
 	return env;
 }
 
-static void __attribute__((noreturn)) child(const struct spawn_opts *o, pid_t parent,
+static void __attribute__((noreturn)) in_child(const struct spawn_opts *o, pid_t parent,
 					    int rep, int gs_in, int gs_out, int rdy)
 {
 	char why[512] = "";
@@ -260,7 +260,7 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_res *r)
 	if (r->pid < 0)
 		goto err_close;
 	if (r->pid == 0)
-		child(o, parent, rep[1], in[0], out[1], rdy[1]);
+		in_child(o, parent, rep[1], in[0], out[1], rdy[1]);
 	if (o->own_pgrp)
 		setpgid(r->pid, r->pid);	/* both sides: no race with kill(-pgid) */
 	close(rep[1]);
