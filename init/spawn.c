@@ -184,7 +184,7 @@ static char *const *child_env(const struct spawn_opts *o, int rep)
 }
 
 static void __attribute__((noreturn)) in_child(const struct spawn_opts *o, pid_t parent,
-					    int rep, int gs_in, int gs_out, int rdy)
+					       int rep, int gs_in, int gs_out, int rdy)
 {
 	char why[512] = "";
 	char *const *argv = o->argv ? o->argv : o->node->argv;
