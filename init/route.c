@@ -370,6 +370,136 @@ void route_frame(struct link *ln, const struct frame *f)
 	}
 }
 
+/* --- a call or cast to every running member of a pool --- */
+
+/* OTP's multi_call / abcast: a call or cast to POOL's members (the path
+ * POOL, a slash and a star) reaches each member that runs, and is answered
+ * once all have answered, one line each. */
+struct multi_one {
+	struct multi *m;
+	char *path;
+	int rc;
+	char *text;
+	size_t len;
+};
+
+struct multi {
+	struct pending *p;
+	bool cast;
+	size_t n, left;
+	struct multi_one one[];
+};
+
+/* The pool a call's or cast's path names the members of (it ends in a
+ * slash and a star), into b; NULL when it names one node. */
+static char *multi_base(const char *verb, const char *path, char *b, size_t size)
+{
+	size_t n = strlen(path);
+
+	if ((strcmp(verb, "call") && strcmp(verb, "cast")) || n >= size ||
+	    (strcmp(path, "*") && (n < 2 || strcmp(path + n - 2, "/*"))))
+		return NULL;
+	if (n == 1)
+		n = 2;	/* the root's members */
+	memcpy(b, path, n - 2);
+	b[n - 2] = '\0';
+	return b;
+}
+
+/* "PATH: reply" a line, in the members' order; failed if any did. */
+static void multi_end(struct multi *m)
+{
+	char *b = NULL;
+	size_t len = 0;
+	int rc = 0;
+	FILE *f = open_memstream(&b, &len);
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct multi_one *o = &m->one[i];
+
+		rc |= o->rc;
+		if (f)
+			fprintf(f, "%s%s: %s%.*s", i ? "\n" : "", o->path, o->rc ? "error: " : "",
+				(int)o->len, o->text ? o->text : "");
+		free(o->path);
+		free(o->text);
+	}
+	if (f && fclose(f) == 0)
+		pending_answer(m->p, rc, b, len);
+	else
+		pending_answer_str(m->p, 1, "out of memory");
+	free(b);
+	free(m);
+}
+
+static void multi_done(void *ctx, int rc, const char *text, size_t len)
+{
+	struct multi_one *o = ctx;
+	struct multi *m = o->m;
+
+	o->rc = rc;
+	if (!rc && m->cast) {
+		text = "ok";
+		len = 2;
+	}
+	o->text = malloc(len + 1);
+	if (o->text) {
+		memcpy(o->text, text, len);
+		o->len = len;
+	}
+	if (--m->left == 0)
+		multi_end(m);
+}
+
+static void route_multi(struct sup *s, uint8_t type, struct conf_node *pool, const char *msg,
+			int64_t timeout, struct pending *p)
+{
+	struct conf_node *k;
+	struct multi *m;
+	size_t n = 0;
+
+	if (!pool->is_pool) {
+		char err[600];
+
+		snprintf(err, sizeof(err), "not a pool: %s (POOL/* names a pool's members)",
+			 *pool->path ? pool->path : "/");
+		pending_answer_str(p, 1, err);
+		return;
+	}
+	for (size_t i = 0; (k = registry_kid(s->reg, pool, i)); i++)
+		n++;
+	m = calloc(1, sizeof(*m) + n * sizeof(m->one[0]));
+	if (!m) {
+		pending_answer_str(p, 1, "out of memory");
+		return;
+	}
+	m->p = p;
+	m->cast = type != FRAME_CALL;
+	for (size_t i = 0; (k = registry_kid(s->reg, pool, i)) && m->n < n; i++) {
+		struct reg_node *rt = registry_find(s->reg, k->path);
+
+		if (rt && rt->state == CS_RUNNING && (m->one[m->n].path = strdup(k->path)))
+			m->one[m->n++].m = m;
+	}
+	if (!m->n) {
+		free(m);
+		pending_answer_str(p, 1, "noproc: no member of the pool is running");
+		return;
+	}
+	m->left = m->n + 1;	/* answers may come at once: none ends it early */
+	for (size_t i = 0; i < m->n; i++) {
+		struct multi_one *o = &m->one[i];
+		struct pending *q = pending_client(&s->calls, multi_done, o);
+
+		if (!q)
+			multi_done(o, 1, "out of memory", 13);
+		else
+			route_call(s, type, o->path, msg, strlen(msg), timeout, q);
+	}
+	if (--m->left == 0)
+		multi_end(m);
+}
+
 /* --- control requests, by table --- */
 
 /* One verb: argv[0]; n is the node argv[1] names, for a verb with a path;
@@ -435,11 +565,23 @@ static void v_reload(struct sup *s, int argc, char **argv, struct conf_node *n,
 
 static void v_call(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
 {
+	char b[512];
+
+	if (multi_base(argv[0], argv[1], b, sizeof(b))) {
+		route_multi(s, FRAME_CALL, n, argv[2], atoll(argv[3]), p);
+		return;
+	}
 	route_call(s, FRAME_CALL, argv[1], argv[2], strlen(argv[2]), atoll(argv[3]), p);
 }
 
 static void v_cast(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
 {
+	char b[512];
+
+	if (multi_base(argv[0], argv[1], b, sizeof(b))) {
+		route_multi(s, FRAME_CAST, n, argv[2], CALL_TIMEOUT_MS, p);
+		return;
+	}
 	route_call(s, !strcmp(argv[0], "cast") ? FRAME_CAST : FRAME_INFO, argv[1], argv[2],
 		   strlen(argv[2]), CALL_TIMEOUT_MS, p);
 }
@@ -478,6 +620,8 @@ static const struct verb {
 static const char *refuse(struct sup *s, const struct verb *v, int argc, char **argv,
 			  struct conf_node **n, char *m, size_t size)
 {
+	char b[512];
+
 	if (!v)
 		snprintf(m, size, "bad request: unknown verb '%s'", argc > 0 ? argv[0] : "");
 	else if (v->path && argc < 2)
@@ -486,7 +630,8 @@ static const char *refuse(struct sup *s, const struct verb *v, int argc, char **
 		snprintf(m, size, "bad request: %s needs %d words after it", v->name, v->words);
 	else if (v->path && !(*n = !strcmp(v->name, "start") ?
 			      registry_member(s->reg, s->conf, argv[1])	/* grows a pool */
-			      : registry_node(s->reg, s->conf, argv[1])))
+			      : registry_node(s->reg, s->conf, multi_base(argv[0], argv[1], b,
+										  sizeof(b)) ?: argv[1])))
 		snprintf(m, size, "no such child: %s", argv[1]);
 	else
 		return NULL;
