@@ -50,6 +50,7 @@ static const struct verb verbs[] = {
 	{ "stop", 1, 1, "PATH", "stop a child and keep it stopped" },
 	{ "restart", 1, 1, "PATH", "stop a child, then start it" },
 	{ "kill", 1, 2, "PATH [SIGNAL]", "send SIGNAL (default KILL) to a child" },
+	{ "delete", 1, 1, "PATH", "stop a pool member and remove it" },
 	{ "call", 2, -1, "PATH MESSAGE [--timeout MS]", "call a GenServer worker, print its reply" },
 	{ "cast", 2, -1, "PATH MESSAGE", "cast MESSAGE to a GenServer worker" },
 	{ "send", 2, -1, "PATH MESSAGE", "send MESSAGE to a worker's handle_info" },

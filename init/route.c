@@ -28,6 +28,12 @@ static void apply_event(struct sup *s, const struct frame *f)
 		return;
 	memcpy(path, e.path, e.path_len);
 	path[e.path_len] = '\0';
+	if (e.deleted) {	/* a pool member deleted below: forgotten, and up */
+		registry_delete(s->reg, path);
+		if (s->up)
+			link_send(s->up, FRAME_EVENT, 0, f->data, f->len, NULL, 0);
+		return;
+	}
 	if (!registry_member(s->reg, s->conf, path) || !(rt = registry_get(s->reg, path)))
 		return;
 	*rt = (struct reg_node){ .pid = e.pid, .state = e.state, .restarts = e.restarts,
@@ -157,6 +163,89 @@ void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 	forward(s, k->ln, type, path, msg, len, timeout, p, k->kind != CHILD_SUPERVISOR);
 }
 
+/* --- delete: a pool member stopped, then removed (OTP's delete_child) --- */
+
+struct deleting {
+	struct sup *s;
+	struct pending *p;
+	char path[];
+};
+
+/* Takes the stopped member out of the supervisor's children (freed with the
+ * others a plan leaves stopped), out of the registry, and tells the parent
+ * supervisors, whose registries forget it too. */
+static int remove_kid(struct sup *s, const char *path)
+{
+	struct frame_event e = { .deleted = true, .path = path, .path_len = strlen(path) };
+	uint8_t b[FRAME_EVENT_FIXED + 512];
+	struct child **g, *c = NULL;
+	char *copy;
+	size_t i, n;
+
+	for (i = 0; i < s->nkids && !c; i++)
+		if (!strcmp(s->kids[i]->path, path))
+			c = s->kids[i];
+	if (!c)
+		return 0;	/* deleted meanwhile */
+	g = realloc(s->gone, (s->ngone + 1) * sizeof(*g));
+	if (!g)
+		return -1;
+	s->gone = g;
+	copy = strdup(c->path);	/* freed with it, as a reload's removed child's */
+	if (!copy || registry_delete(s->reg, path) < 0) {
+		free(copy);
+		return -1;
+	}
+	c->path = copy;
+	memmove(&s->kids[i - 1], &s->kids[i], (s->nkids - i) * sizeof(*s->kids));
+	s->nkids--;
+	s->gone[s->ngone++] = c;
+	log_ev("deleted", path, NULL);
+	n = frame_event_encode(&e, b, sizeof(b));
+	if (s->up && n)
+		link_send(s->up, FRAME_EVENT, 0, b, n, NULL, 0);
+	return 0;
+}
+
+static void on_deleted_stop(void *ctx, int rc, const char *text, size_t len)
+{
+	struct deleting *d = ctx;
+
+	if (rc)
+		pending_answer(d->p, rc, text, len);
+	else if (remove_kid(d->s, d->path) < 0)
+		pending_answer_str(d->p, 1, "out of memory");
+	else
+		pending_answer_str(d->p, 0, "");
+	free(d);
+}
+
+static void route_delete(struct sup *s, struct child *k, struct pending *p)
+{
+	size_t n = strlen(k->path) + 1;
+	struct deleting *d;
+	struct pending *q;
+	char m[600];
+
+	if (!s->node->is_pool) {
+		snprintf(m, sizeof(m), "not a pool member: %s (delete removes a member of a "
+			 "pool; stop stops any child)", k->path);
+		pending_answer_str(p, 1, m);
+		return;
+	}
+	d = malloc(sizeof(*d) + n);
+	q = d ? pending_client(&s->calls, on_deleted_stop, d) : NULL;
+	if (!q) {
+		free(d);
+		pending_answer_str(p, 1, "out of memory");
+		return;
+	}
+	d->s = s;
+	d->p = p;
+	memcpy(d->path, k->path, n);
+	sup_admin(s, "stop", k, 0, q);
+}
+
 /* Admin verbs for a child of a nested supervisor travel as CTL frames:
  * "verb\0path\0arg". */
 void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
@@ -177,6 +266,10 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 	if (!k) {
 		snprintf(msg, sizeof(msg), "no such child: %s", path);
 		pending_answer_str(p, 1, msg);
+		return;
+	}
+	if (exact && !strcmp(argv[0], "delete")) {
+		route_delete(s, k, p);
 		return;
 	}
 	if (exact) {
@@ -588,7 +681,13 @@ static void v_cast(struct sup *s, int argc, char **argv, struct conf_node *n, st
 
 static void v_admin(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
 {
-	if (n == s->conf->root)
+	char m[600];
+
+	if (!strcmp(argv[0], "delete") && (!n->parent || !n->parent->is_pool)) {
+		snprintf(m, sizeof(m), "not a pool member: %s (delete removes a member of a "
+			 "pool; stop stops any child)", *n->path ? n->path : "/");
+		pending_answer_str(p, 1, m);
+	} else if (n == s->conf->root)
 		pending_answer_str(p, 1, "the root cannot be stopped or started: "
 				   "use arborctl shutdown");
 	else
@@ -614,6 +713,7 @@ static const struct verb {
 	{ "stop", 1, true, v_admin },		/* stop PATH */
 	{ "restart", 1, true, v_admin },	/* restart PATH */
 	{ "kill", 1, true, v_admin },		/* kill PATH SIGNAL */
+	{ "delete", 1, true, v_admin },		/* delete PATH */
 };
 
 /* Why argv cannot be run, into m; NULL when it can (*n its node). */

@@ -104,3 +104,48 @@ host_pid() {
 	[ "$status" = 1 ]
 	assert_output "arborctl: no such child: nope/*"
 }
+
+@test "delete stops a running pool member and removes it; start brings it back" {
+	local pid
+	pid=$(host_pid pool/2)
+	run ctl delete pool/2
+	assert_success
+	wait_gone "$pid"
+	wait_log "$LOG" '^arbor: deleted pool/2'
+	run ctl status
+	refute_output --partial pool/2
+	[ "$(ctl status pool --json | jq -c '[.children[].path]')" = '["pool/1","pool/3"]' ]
+	run ctl call 'pool/*' get_value
+	assert_output $'pool/1: 0\npool/3: 0'
+	run ctl call pool/2 get_value
+	[ "$status" = 1 ]
+	assert_output "arborctl: no such child: pool/2"
+	run ctl delete pool/2
+	[ "$status" = 1 ]
+	assert_output "arborctl: no such child: pool/2"
+	ctl start pool/2
+	answers_running() { [ "$(ctl call pool/2 get_value)" = 0 ]; }
+	wait_until answers_running
+	# a member started at run time is deleted the same way
+	ctl start pool/9
+	ctl delete pool/9
+	run ctl status pool/9
+	[ "$status" = 1 ]
+}
+
+@test "delete refuses what is not a pool member" {
+	run ctl delete solo
+	[ "$status" = 1 ]
+	assert_output "arborctl: not a pool member: solo (delete removes a member of a pool; stop stops any child)"
+	run ctl delete /
+	[ "$status" = 1 ]
+	assert_output "arborctl: not a pool member: / (delete removes a member of a pool; stop stops any child)"
+	run ctl delete pool
+	[ "$status" = 1 ]
+	assert_output --partial "not a pool member: pool"
+	run ctl delete nope/1
+	[ "$status" = 1 ]
+	assert_output "arborctl: no such child: nope/1"
+	run ctl status solo --json
+	[ "$(jq -r .state <<<"$output")" = running ]
+}
