@@ -295,4 +295,12 @@ void registry_rebind(struct registry *r, const struct conf *nc)
 		}
 	}
 	r->nmembers = keep;
+	keep = 0;
+	for (size_t i = 0; i < r->ndeleted; i++) {	/* the file's are started again */
+		if (conf_find(nc, r->deleted[i]))
+			free(r->deleted[i]);
+		else
+			r->deleted[keep++] = r->deleted[i];
+	}
+	r->ndeleted = keep;
 }

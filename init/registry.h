@@ -58,7 +58,8 @@ int registry_delete(struct registry *r, const char *path);
 struct conf_node *registry_kid(const struct registry *r, const struct conf_node *n, size_t i);
 bool registry_is_member(const struct registry *r, const struct conf_node *n);
 /* After a reload: the members take their keys from their pool in nc; those
- * whose pool is gone are dropped. */
+ * whose pool is gone are dropped; deleted members of the file are nodes
+ * again (the reload starts them). */
 void registry_rebind(struct registry *r, const struct conf *nc);
 
 #endif

@@ -149,3 +149,14 @@ host_pid() {
 	run ctl status solo --json
 	[ "$(jq -r .state <<<"$output")" = running ]
 }
+
+@test "a reload starts again a deleted member of the file, and status shows it" {
+	ctl delete pool/3
+	run ctl status pool/3
+	[ "$status" = 1 ]
+	ctl reload
+	wait_until eval "[ \"\$(ctl status pool/3 --json | jq -r .state)\" = running ]"
+	[ "$(ctl status pool --json | jq -c '[.children[].path]')" = '["pool/1","pool/2","pool/3"]' ]
+	run ctl call 'pool/*' get_value
+	assert_output $'pool/1: 0\npool/2: 0\npool/3: 0'
+}
