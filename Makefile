@@ -54,13 +54,13 @@ endif
 INIT_SRCS := $(filter-out init/main.c init/arborctl.c init/nonss.c,$(wildcard init/*.c))
 INIT_OBJS := $(INIT_SRCS:%.c=$(B)/%.o)
 FRAME_OBJ := $(B)/workers/frame.o
-LIBARBOR_SRCS := $(filter-out workers/counter.c workers/agent.c,$(wildcard workers/*.c))
+LIBARBOR_SRCS := $(filter-out workers/counter.c workers/agent.c workers/waiter.c,$(wildcard workers/*.c))
 LIBARBOR_OBJS := $(LIBARBOR_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURE_BINS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(B)/fixtures/%)
-PROGS := $(B)/arbor $(B)/arborctl $(B)/libarbor.a $(B)/counter $(B)/agent
+PROGS := $(B)/arbor $(B)/arborctl $(B)/libarbor.a $(B)/counter $(B)/agent $(B)/waiter
 
 .PHONY: all deps test-deps check lint demo run bench fuzz chaos install rootfs clean units
 
@@ -98,7 +98,7 @@ $(B)/libarbor.a: $(LIBARBOR_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/counter $(B)/agent: $(B)/%: $(B)/workers/%.o $(B)/libarbor.a
+$(B)/counter $(B)/agent $(B)/waiter: $(B)/%: $(B)/workers/%.o $(B)/libarbor.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_BIN) -o $@ $^
 
 $(B)/tests/%: tests/unit/%.c $(B)/libinit.a $(B)/libarbor.a $(B)/.flags
@@ -155,7 +155,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -s --strip-program=$(STRIP) -m 0755 $(B)/arbor $(DESTDIR)$(PREFIX)/sbin/arbor
 	install -s --strip-program=$(STRIP) -m 0755 $(B)/arborctl $(DESTDIR)$(PREFIX)/bin/arborctl
-	install -s --strip-program=$(STRIP) -m 0755 $(B)/counter $(B)/agent \
+	install -s --strip-program=$(STRIP) -m 0755 $(B)/counter $(B)/agent $(B)/waiter \
 		$(DESTDIR)$(PREFIX)/libexec/arbor/
 	install -m 0644 $(B)/libarbor.a $(DESTDIR)$(PREFIX)/lib/libarbor.a
 	install -m 0644 workers/arbor.h $(DESTDIR)$(PREFIX)/include/
@@ -175,7 +175,7 @@ rootfs:
 	install -d -m 1777 $(ROOTFS)/tmp
 	install -s --strip-program=$(STRIP) -m 0755 $(B)/arbor $(ROOTFS)/sbin/arbor
 	install -s --strip-program=$(STRIP) -m 0755 $(B)/arborctl $(ROOTFS)/usr/bin/arborctl
-	install -s --strip-program=$(STRIP) -m 0755 $(B)/counter $(B)/agent \
+	install -s --strip-program=$(STRIP) -m 0755 $(B)/counter $(B)/agent $(B)/waiter \
 		$(ROOTFS)/usr/libexec/arbor/
 	install -m 0644 conf/image/arbor.ini $(ROOTFS)/etc/arbor/arbor.ini
 	printf '%s\n' root:x:0:0:root:/root:/sbin/nologin \

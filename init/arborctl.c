@@ -50,6 +50,7 @@ static const struct verb verbs[] = {
 	{ "stop", 1, 1, "PATH", "stop a child and keep it stopped" },
 	{ "restart", 1, 1, "PATH", "stop a child, then start it" },
 	{ "kill", 1, 2, "PATH [SIGNAL]", "send SIGNAL (default KILL) to a child" },
+	{ "delete", 1, 1, "PATH", "stop a pool member and remove it" },
 	{ "call", 2, -1, "PATH MESSAGE [--timeout MS]", "call a GenServer worker, print its reply" },
 	{ "cast", 2, -1, "PATH MESSAGE", "cast MESSAGE to a GenServer worker" },
 	{ "send", 2, -1, "PATH MESSAGE", "send MESSAGE to a worker's handle_info" },
@@ -375,12 +376,38 @@ static void read_answer(int fd, const char *path, int64_t deadline_ms, struct fb
 	}
 }
 
+/* A call or cast to a pool's members (POOL, a slash and a star) is
+ * answered with a line per member, each "POOL/N: ...", an error when one failed: the lines are
+ * the answer either way. */
+static bool member_lines(const struct opts *o, const struct frame *f)
+{
+	const char *a = o->nargs ? o->args[0] : "";
+	size_t n;
+
+	while (*a == '/')
+		a++;
+	n = strlen(a);
+	if (strcmp(o->verb->name, "call") && strcmp(o->verb->name, "cast"))
+		return false;
+	if (n < 3 || a[n - 1] != '*' || a[n - 2] != '/')
+		return false;	/* the root is no pool: "*" is refused */
+	n--;			/* "POOL/" */
+	return f->len > n && !memcmp(f->data, a, n) && memchr(f->data, ':', f->len);
+}
+
 /* The answer's text: a reply on stdout, with a newline if it has none; an
  * error on stderr after "arborctl: ". */
-static int print_answer(const struct frame *f, const char *path)
+static int print_answer(const struct opts *o, const struct frame *f, const char *path)
 {
 	bool nl = f->len == 0 || f->data[f->len - 1] != '\n';
 
+	if (f->type == FRAME_ERROR && member_lines(o, f)) {
+		fwrite(f->data, 1, f->len, stdout);
+		if (nl)
+			putchar('\n');
+		fflush(stdout);
+		return EXIT_FAILED;
+	}
 	if (f->type == FRAME_REPLY) {
 		if (f->len) {
 			fwrite(f->data, 1, f->len, stdout);
@@ -432,7 +459,7 @@ int main(int argc, char **argv)
 		send_err = errno;
 	fbuf_free(&wb);
 	read_answer(fd, path, deadline, &rb, &f, send_err);
-	code = print_answer(&f, path);
+	code = print_answer(&o, &f, path);
 	fbuf_free(&rb);
 	close(fd);
 	return code;

@@ -17,6 +17,8 @@ struct registry {
 	size_t cap, count;
 	struct conf_node **members;	/* pool members started at run time */
 	size_t nmembers;
+	char **deleted;		/* pool members deleted, until started again */
+	size_t ndeleted;
 };
 
 /* FNV-1a */
@@ -61,6 +63,9 @@ void registry_free(struct registry *r)
 	for (size_t i = 0; i < r->nmembers; i++)
 		member_free(r->members[i]);
 	free(r->members);
+	for (size_t i = 0; i < r->ndeleted; i++)
+		free(r->deleted[i]);
+	free(r->deleted);
 	free(r->slot);
 	free(r);
 }
@@ -136,10 +141,51 @@ void registry_drop(struct registry *r, const char *path)
 
 /* --- pool members started at run time --- */
 
+static bool deleted(const struct registry *r, const char *path)
+{
+	for (size_t i = 0; i < r->ndeleted; i++)
+		if (!strcmp(r->deleted[i], path))
+			return true;
+	return false;
+}
+
+int registry_delete(struct registry *r, const char *path)
+{
+	char **d, *p;
+
+	registry_drop(r, path);
+	if (deleted(r, path))
+		return 0;
+	d = realloc(r->deleted, (r->ndeleted + 1) * sizeof(*d));
+	if (!d)
+		return -1;
+	r->deleted = d;
+	p = strdup(path);
+	if (!p)
+		return -1;
+	r->deleted[r->ndeleted++] = p;
+	return 0;
+}
+
+/* A member started again after it was deleted. */
+static void undelete(struct registry *r, const char *path)
+{
+	for (size_t i = 0; i < r->ndeleted; i++) {
+		if (!strcmp(r->deleted[i], path)) {
+			free(r->deleted[i]);
+			r->deleted[i] = r->deleted[--r->ndeleted];
+			return;
+		}
+	}
+}
+
 struct conf_node *registry_node(const struct registry *r, const struct conf *c,
 				 const char *path)
 {
 	struct conf_node *n = conf_find(c, path);
+
+	if (deleted(r, path))
+		return NULL;
 
 	for (size_t i = 0; !n && i < r->nmembers; i++)
 		if (!strcmp(r->members[i]->path, path))
@@ -180,8 +226,11 @@ struct conf_node *registry_member(struct registry *r, const struct conf *c,
 				   const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	struct conf_node *pool, *m = registry_node(r, c, path), **ms;
+	struct conf_node *pool, *m, **ms;
 	char parent[512];
+
+	undelete(r, path);
+	m = registry_node(r, c, path);
 
 	if (m || !slash || (size_t)(slash - path) >= sizeof(parent) || !conf_is_member_name(slash + 1))
 		return m;
@@ -207,11 +256,11 @@ struct conf_node *registry_member(struct registry *r, const struct conf *c,
 
 struct conf_node *registry_kid(const struct registry *r, const struct conf_node *n, size_t i)
 {
-	if (i < n->nkids)
-		return n->kids[i];
-	i -= n->nkids;
+	for (size_t j = 0; j < n->nkids; j++)
+		if ((!r->ndeleted || !deleted(r, n->kids[j]->path)) && i-- == 0)
+			return n->kids[j];
 	for (size_t j = 0; n->is_pool && j < r->nmembers; j++)
-		if (r->members[j]->parent == n && i-- == 0)
+		if (r->members[j]->parent == n && !deleted(r, r->members[j]->path) && i-- == 0)
 			return r->members[j];
 	return NULL;
 }
@@ -233,4 +282,12 @@ void registry_rebind(struct registry *r, const struct conf *nc)
 		}
 	}
 	r->nmembers = keep;
+	keep = 0;
+	for (size_t i = 0; i < r->ndeleted; i++) {	/* the file's are started again */
+		if (conf_find(nc, r->deleted[i]))
+			free(r->deleted[i]);
+		else
+			r->deleted[keep++] = r->deleted[i];
+	}
+	r->ndeleted = keep;
 }

@@ -48,15 +48,20 @@ struct conf_node;
 struct conf_node *registry_node(const struct registry *r, const struct conf *c,
 				 const char *path);
 /* The same, making the pool member POOL/N when path names one that does not
- * exist yet; NULL when path is no node and no member of a pool. */
+ * exist yet (or was deleted); NULL when path is no node and no member of a
+ * pool. */
 struct conf_node *registry_member(struct registry *r, const struct conf *c,
 				   const char *path);
-/* n's i-th child: those of the file, then the members started at run time;
- * NULL past the last. */
+/* Forgets the pool member path (arborctl delete): no node until it is
+ * started again (registry_member()). 0, or -1 on ENOMEM. */
+int registry_delete(struct registry *r, const char *path);
+/* n's i-th child: those of the file, then the members started at run time,
+ * less the deleted; NULL past the last. */
 struct conf_node *registry_kid(const struct registry *r, const struct conf_node *n, size_t i);
 bool registry_is_member(const struct registry *r, const struct conf_node *n);
 /* After a reload: the members take their keys from their pool in nc; those
- * whose pool is gone are dropped. */
+ * whose pool is gone are dropped; deleted members of the file are nodes
+ * again (the reload starts them). */
 void registry_rebind(struct registry *r, const struct conf *nc);
 
 #endif

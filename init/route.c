@@ -28,6 +28,12 @@ static void apply_event(struct sup *s, const struct frame *f)
 		return;
 	memcpy(path, e.path, e.path_len);
 	path[e.path_len] = '\0';
+	if (e.deleted) {	/* a pool member deleted below: forgotten, and up */
+		registry_delete(s->reg, path);
+		if (s->up)
+			link_send(s->up, FRAME_EVENT, 0, f->data, f->len, NULL, 0);
+		return;
+	}
 	if (!registry_member(s->reg, s->conf, path) || !(rt = registry_get(s->reg, path)))
 		return;
 	*rt = (struct reg_node){ .pid = e.pid, .state = e.state, .restarts = e.restarts,
@@ -157,6 +163,89 @@ void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 	forward(s, k->ln, type, path, msg, len, timeout, p, k->kind != CHILD_SUPERVISOR);
 }
 
+/* --- delete: a pool member stopped, then removed (OTP's delete_child) --- */
+
+struct deleting {
+	struct sup *s;
+	struct pending *p;
+	char path[];
+};
+
+/* Takes the stopped member out of the supervisor's children (freed with the
+ * others a plan leaves stopped), out of the registry, and tells the parent
+ * supervisors, whose registries forget it too. */
+static int remove_kid(struct sup *s, const char *path)
+{
+	struct frame_event e = { .deleted = true, .path = path, .path_len = strlen(path) };
+	uint8_t b[FRAME_EVENT_FIXED + 512];
+	struct child **g, *c = NULL;
+	char *copy;
+	size_t i, n;
+
+	for (i = 0; i < s->nkids && !c; i++)
+		if (!strcmp(s->kids[i]->path, path))
+			c = s->kids[i];
+	if (!c)
+		return 0;	/* deleted meanwhile */
+	g = realloc(s->gone, (s->ngone + 1) * sizeof(*g));
+	if (!g)
+		return -1;
+	s->gone = g;
+	copy = strdup(c->path);	/* freed with it, as a reload's removed child's */
+	if (!copy || registry_delete(s->reg, path) < 0) {
+		free(copy);
+		return -1;
+	}
+	c->path = copy;
+	memmove(&s->kids[i - 1], &s->kids[i], (s->nkids - i) * sizeof(*s->kids));
+	s->nkids--;
+	s->gone[s->ngone++] = c;
+	log_ev("deleted", path, NULL);
+	n = frame_event_encode(&e, b, sizeof(b));
+	if (s->up && n)
+		link_send(s->up, FRAME_EVENT, 0, b, n, NULL, 0);
+	return 0;
+}
+
+static void on_deleted_stop(void *ctx, int rc, const char *text, size_t len)
+{
+	struct deleting *d = ctx;
+
+	if (rc)
+		pending_answer(d->p, rc, text, len);
+	else if (remove_kid(d->s, d->path) < 0)
+		pending_answer_str(d->p, 1, "out of memory");
+	else
+		pending_answer_str(d->p, 0, "");
+	free(d);
+}
+
+static void route_delete(struct sup *s, struct child *k, struct pending *p)
+{
+	size_t n = strlen(k->path) + 1;
+	struct deleting *d;
+	struct pending *q;
+	char m[600];
+
+	if (!s->node->is_pool) {
+		snprintf(m, sizeof(m), "not a pool member: %s (delete removes a member of a "
+			 "pool; stop stops any child)", k->path);
+		pending_answer_str(p, 1, m);
+		return;
+	}
+	d = malloc(sizeof(*d) + n);
+	q = d ? pending_client(&s->calls, on_deleted_stop, d) : NULL;
+	if (!q) {
+		free(d);
+		pending_answer_str(p, 1, "out of memory");
+		return;
+	}
+	d->s = s;
+	d->p = p;
+	memcpy(d->path, k->path, n);
+	sup_admin(s, "stop", k, 0, q);
+}
+
 /* Admin verbs for a child of a nested supervisor travel as CTL frames:
  * "verb\0path\0arg". */
 void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
@@ -177,6 +266,10 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 	if (!k) {
 		snprintf(msg, sizeof(msg), "no such child: %s", path);
 		pending_answer_str(p, 1, msg);
+		return;
+	}
+	if (exact && !strcmp(argv[0], "delete")) {
+		route_delete(s, k, p);
 		return;
 	}
 	if (exact) {
@@ -370,6 +463,136 @@ void route_frame(struct link *ln, const struct frame *f)
 	}
 }
 
+/* --- a call or cast to every running member of a pool --- */
+
+/* OTP's multi_call / abcast: a call or cast to POOL's members (the path
+ * POOL, a slash and a star) reaches each member that runs, and is answered
+ * once all have answered, one line each. */
+struct multi_one {
+	struct multi *m;
+	char *path;
+	int rc;
+	char *text;
+	size_t len;
+};
+
+struct multi {
+	struct pending *p;
+	bool cast;
+	size_t n, left;
+	struct multi_one one[];
+};
+
+/* The pool a call's or cast's path names the members of (it ends in a
+ * slash and a star), into b; NULL when it names one node. */
+static char *multi_base(const char *verb, const char *path, char *b, size_t size)
+{
+	size_t n = strlen(path);
+
+	if ((strcmp(verb, "call") && strcmp(verb, "cast")) || n >= size ||
+	    (strcmp(path, "*") && (n < 2 || strcmp(path + n - 2, "/*"))))
+		return NULL;
+	if (n == 1)
+		n = 2;	/* the root's members */
+	memcpy(b, path, n - 2);
+	b[n - 2] = '\0';
+	return b;
+}
+
+/* "PATH: reply" a line, in the members' order; failed if any did. */
+static void multi_end(struct multi *m)
+{
+	char *b = NULL;
+	size_t len = 0;
+	int rc = 0;
+	FILE *f = open_memstream(&b, &len);
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct multi_one *o = &m->one[i];
+
+		rc |= o->rc;
+		if (f)
+			fprintf(f, "%s%s: %s%.*s", i ? "\n" : "", o->path, o->rc ? "error: " : "",
+				(int)o->len, o->text ? o->text : "");
+		free(o->path);
+		free(o->text);
+	}
+	if (f && fclose(f) == 0)
+		pending_answer(m->p, rc, b, len);
+	else
+		pending_answer_str(m->p, 1, "out of memory");
+	free(b);
+	free(m);
+}
+
+static void multi_done(void *ctx, int rc, const char *text, size_t len)
+{
+	struct multi_one *o = ctx;
+	struct multi *m = o->m;
+
+	o->rc = rc;
+	if (!rc && m->cast) {
+		text = "ok";
+		len = 2;
+	}
+	o->text = malloc(len + 1);
+	if (o->text) {
+		memcpy(o->text, text, len);
+		o->len = len;
+	}
+	if (--m->left == 0)
+		multi_end(m);
+}
+
+static void route_multi(struct sup *s, uint8_t type, struct conf_node *pool, const char *msg,
+			int64_t timeout, struct pending *p)
+{
+	struct conf_node *k;
+	struct multi *m;
+	size_t n = 0;
+
+	if (!pool->is_pool) {
+		char err[600];
+
+		snprintf(err, sizeof(err), "not a pool: %s (POOL/* names a pool's members)",
+			 *pool->path ? pool->path : "/");
+		pending_answer_str(p, 1, err);
+		return;
+	}
+	for (size_t i = 0; (k = registry_kid(s->reg, pool, i)); i++)
+		n++;
+	m = calloc(1, sizeof(*m) + n * sizeof(m->one[0]));
+	if (!m) {
+		pending_answer_str(p, 1, "out of memory");
+		return;
+	}
+	m->p = p;
+	m->cast = type != FRAME_CALL;
+	for (size_t i = 0; (k = registry_kid(s->reg, pool, i)) && m->n < n; i++) {
+		struct reg_node *rt = registry_find(s->reg, k->path);
+
+		if (rt && rt->state == CS_RUNNING && (m->one[m->n].path = strdup(k->path)))
+			m->one[m->n++].m = m;
+	}
+	if (!m->n) {
+		free(m);
+		pending_answer_str(p, 1, "noproc: no member of the pool is running");
+		return;
+	}
+	m->left = m->n + 1;	/* answers may come at once: none ends it early */
+	for (size_t i = 0; i < m->n; i++) {
+		struct multi_one *o = &m->one[i];
+		struct pending *q = pending_client(&s->calls, multi_done, o);
+
+		if (!q)
+			multi_done(o, 1, "out of memory", 13);
+		else
+			route_call(s, type, o->path, msg, strlen(msg), timeout, q);
+	}
+	if (--m->left == 0)
+		multi_end(m);
+}
+
 /* --- control requests, by table --- */
 
 /* One verb: argv[0]; n is the node argv[1] names, for a verb with a path;
@@ -436,18 +659,36 @@ static void v_reload(struct sup *s, int argc, char **argv, struct conf_node *n,
 
 static void v_call(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
 {
+	char b[512];
+
+	if (multi_base(argv[0], argv[1], b, sizeof(b))) {
+		route_multi(s, FRAME_CALL, n, argv[2], atoll(argv[3]), p);
+		return;
+	}
 	route_call(s, FRAME_CALL, argv[1], argv[2], strlen(argv[2]), atoll(argv[3]), p);
 }
 
 static void v_cast(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
 {
+	char b[512];
+
+	if (multi_base(argv[0], argv[1], b, sizeof(b))) {
+		route_multi(s, FRAME_CAST, n, argv[2], CALL_TIMEOUT_MS, p);
+		return;
+	}
 	route_call(s, !strcmp(argv[0], "cast") ? FRAME_CAST : FRAME_INFO, argv[1], argv[2],
 		   strlen(argv[2]), CALL_TIMEOUT_MS, p);
 }
 
 static void v_admin(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
 {
-	if (n == s->conf->root)
+	char m[600];
+
+	if (!strcmp(argv[0], "delete") && (!n->parent || !n->parent->is_pool)) {
+		snprintf(m, sizeof(m), "not a pool member: %s (delete removes a member of a "
+			 "pool; stop stops any child)", *n->path ? n->path : "/");
+		pending_answer_str(p, 1, m);
+	} else if (n == s->conf->root)
 		pending_answer_str(p, 1, "the root cannot be stopped or started: "
 				   "use arborctl shutdown");
 	else if (s->cmd && n == s->cmd->node && strcmp(argv[0], "kill"))
@@ -476,6 +717,7 @@ static const struct verb {
 	{ "stop", 1, true, v_admin },		/* stop PATH */
 	{ "restart", 1, true, v_admin },	/* restart PATH */
 	{ "kill", 1, true, v_admin },		/* kill PATH SIGNAL */
+	{ "delete", 1, true, v_admin },		/* delete PATH */
 };
 
 /* The node path names for v: a new pool member for start (it grows the
@@ -495,13 +737,16 @@ static struct conf_node *find_node(struct sup *s, const struct verb *v, const ch
 static const char *refuse(struct sup *s, const struct verb *v, int argc, char **argv,
 			  struct conf_node **n, char *m, size_t size)
 {
+	char b[512];
+
 	if (!v)
 		snprintf(m, size, "bad request: unknown verb '%s'", argc > 0 ? argv[0] : "");
 	else if (v->path && argc < 2)
 		snprintf(m, size, "bad request: %s needs a path", v->name);
 	else if (argc <= v->words)
 		snprintf(m, size, "bad request: %s needs %d words after it", v->name, v->words);
-	else if (v->path && !(*n = find_node(s, v, argv[1])))
+	else if (v->path && !(*n = find_node(s, v, multi_base(argv[0], argv[1], b, sizeof(b))
+							      ?: argv[1])))
 		snprintf(m, size, "no such child: %s", argv[1]);
 	else
 		return NULL;

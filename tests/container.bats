@@ -130,7 +130,7 @@ make_rootfs() {
 	local a f
 	ROOTFS=$BATS_FILE_TMPDIR/rootfs
 	make -s -C "$ROOT" rootfs B="$BUILD" ROOTFS="$ROOTFS" >/dev/null
-	for f in sbin/arbor usr/bin/arborctl usr/libexec/arbor/counter usr/libexec/arbor/agent; do
+	for f in sbin/arbor usr/bin/arborctl usr/libexec/arbor/counter usr/libexec/arbor/agent usr/libexec/arbor/waiter; do
 		libs_of "$ROOTFS/$f"
 	done
 	mkdir -p "$ROOTFS"/{bin,proc,dev,sys}
@@ -331,7 +331,7 @@ container_teardown() {
 	assert_equal "$(cx /usr/bin/arborctl call counter increment)" 1
 	assert_equal "$(cx /usr/bin/arborctl call agent put k v)" ok
 	run bash -c "podman export $C | tar -t | grep -v '/\$' | grep -Ev '^(etc/(hosts|hostname|resolv.conf|mtab)|run/.*|proc|sys|dev.*)\$' | sort | tr '\n' ' '"
-	assert_output "etc/arbor/arbor.ini etc/group etc/passwd sbin/arbor usr/bin/arborctl usr/libexec/arbor/agent usr/libexec/arbor/counter "
+	assert_output "etc/arbor/arbor.ini etc/group etc/passwd sbin/arbor usr/bin/arborctl usr/libexec/arbor/agent usr/libexec/arbor/counter usr/libexec/arbor/waiter "
 	podman stop -t 30 "$C" >/dev/null
 	assert_equal "$(podman inspect -f '{{.State.ExitCode}}' "$C")" 0
 }
@@ -385,7 +385,7 @@ unstripped() { readelf -S "$1" | grep -q '\.symtab'; }
 	# shellcheck disable=SC2086
 	run make -C "$ROOT" install B="$T/build" DESTDIR="$D" PREFIX=/usr $flags
 	assert_success
-	for f in sbin/arbor bin/arborctl libexec/arbor/counter libexec/arbor/agent; do
+	for f in sbin/arbor bin/arborctl libexec/arbor/counter libexec/arbor/agent libexec/arbor/waiter; do
 		[ -x "$D/usr/$f" ] || fail "$f is not installed"
 		unstripped "$T/build/${f##*/}" || fail "$f in the build has no symbols to strip"
 		! unstripped "$D/usr/$f" || fail "$f is not stripped"
@@ -395,7 +395,7 @@ unstripped() { readelf -S "$1" | grep -q '\.symtab'; }
 	[ -f "$D/usr/share/man/man5/arbor.ini.5" ] && [ -f "$D/usr/share/man/man3/libarbor.3" ]
 	# nothing else beside the man pages
 	assert_equal "$(cd "$D/usr" && find . -type f ! -path './share/man/*' | sort | tr '\n' ' ')" \
-		"./bin/arborctl ./include/arbor.h ./lib/libarbor.a ./libexec/arbor/agent ./libexec/arbor/counter ./sbin/arbor "
+		"./bin/arborctl ./include/arbor.h ./lib/libarbor.a ./libexec/arbor/agent ./libexec/arbor/counter ./libexec/arbor/waiter ./sbin/arbor "
 	run "$D/usr/sbin/arbor" --version
 	assert_success
 	# a worker built against the installed -dev files alone

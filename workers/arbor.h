@@ -6,14 +6,25 @@
  * caller, CASTs to handle_cast(), INFOs and the worker's own timers to
  * handle_info(), and terminate() runs when the worker is stopped in order
  * (SIGTERM, SIGINT, arbor gone, arbor_stop()). Messages are served one at a
- * time, in order. The full manual is libarbor(3). */
+ * time, in order; a call may be answered later (ARBOR_NOREPLY, arbor_reply()),
+ * so that many are in flight at once. The full manual is libarbor(3). */
 #ifndef ARBOR_H
 #define ARBOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Default timeout of arbor_call(), as GenServer.call's. */
 #define ARBOR_CALL_TIMEOUT 5000
+
+/* handle_call() returns it to answer later, with arbor_reply(). */
+#define ARBOR_NOREPLY 1
+
+/* Who waits for the answer to a call, as OTP's From: a small value to copy
+ * and keep. id is the CALL's correlation id (0: no call). */
+struct arbor_from {
+	uint64_t id;
+};
 
 /* A growable byte string. data is NUL-terminated past len once anything was
  * added (even zero bytes), so a text reply can be used as a C string; it may
@@ -40,7 +51,8 @@ struct arbor_callbacks {
 	 * once with a NULL state. */
 	int (*init)(int argc, char **argv, void **state);
 	/* Answers one CALL: returns 0 to reply with *reply, -1 to answer an
-	 * error whose reason is *reply. NULL: every call is an error
+	 * error whose reason is *reply, ARBOR_NOREPLY to answer later with
+	 * arbor_reply(), keeping arbor_from(). NULL: every call is an error
 	 * "unexpected call: MSG". */
 	int (*handle_call)(void *state, const char *msg, size_t len,
 			   struct arbor_buf *reply);
@@ -78,6 +90,17 @@ int arbor_call(const char *path, const char *msg, size_t len, int timeout_ms,
  * confirmed, as in OTP. */
 int arbor_cast(const char *path, const char *msg, size_t len);
 int arbor_send(const char *path, const char *msg, size_t len);
+
+/* The caller of the call handle_call() is serving; outside handle_call(),
+ * { 0 }. */
+struct arbor_from arbor_from(void);
+/* Answers a call handle_call() returned ARBOR_NOREPLY for, from any
+ * callback, once: 0, or -1 with errno: EINVAL  from is no call this worker
+ * was given; EMSGSIZE  len passes max_message; EPIPE  arbor is gone. A
+ * reply to a call that timed out meanwhile is dropped by arbor. */
+int arbor_reply(struct arbor_from from, const void *data, size_t len);
+/* The same, answering an error whose reason is the text why. */
+int arbor_reply_error(struct arbor_from from, const char *why);
 
 /* Delivers msg to this worker's handle_info() in ms milliseconds. Returns a
  * timer number (> 0) for arbor_cancel_timer(), or -1 (ENOMEM, EINVAL). */

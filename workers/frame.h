@@ -71,16 +71,19 @@ const char *frame_type_name(uint8_t type);
 bool frame_type_valid(uint8_t type);
 
 /* EVENT (supervisor -> parent supervisor): one node's run-time state.
- * Payload, big-endian: u32 pid, u8 state, u8 flags (bit 0: giving up),
+ * Payload, big-endian: u32 pid, u8 state, u8 flags (bit 0: giving up, bit
+ * 1: deleted),
  * u16 0, u32 restarts, u64 since (CLOCK_REALTIME ms), then the node's path
  * (no NUL). Only arbor's own processes speak it. */
 #define FRAME_EVENT_FIXED 20
 #define FRAME_EVENT_GIVING_UP 0x01
+#define FRAME_EVENT_DELETED 0x02	/* the node is gone (arborctl delete) */
 
 struct frame_event {
 	int32_t pid;
 	uint8_t state;
 	bool giving_up;
+	bool deleted;
 	int32_t restarts;
 	int64_t since_ms;
 	const char *path;	/* decoded: points into the frame, not NUL-ended */

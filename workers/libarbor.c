@@ -59,6 +59,8 @@ static struct worker {
 	struct fbuf rbuf, wbuf;
 	struct msg *head, **tail;
 	uint64_t last_id;	/* the last id this worker used for a CALL */
+	uint64_t serving;	/* the id of the CALL handle_call() serves */
+	uint64_t max_call;	/* the largest CALL id arbor sent */
 	uint64_t waiting;	/* the id arbor_call() waits for, 0 when none */
 	struct msg *answer;	/* its REPLY or ERROR once it came */
 	struct timer *timers;
@@ -298,6 +300,8 @@ static void accept_frame(const struct frame *f)
 	case FRAME_CALL:
 		if (f->id == 0)
 			protocol_error("CALL with id 0");
+		if (f->id > w.max_call)
+			w.max_call = f->id;
 		break;
 	case FRAME_CAST:
 	case FRAME_INFO:
@@ -472,7 +476,11 @@ static void handle_call(struct msg *m)
 	if (arbor_buf_add(&w.reply, "", 0) < 0)
 		die("out of memory");
 	if (cb->handle_call) {
+		w.serving = m->id;
 		rc = cb->handle_call(w.state, m->data, m->len, &w.reply);
+		w.serving = 0;
+		if (rc == ARBOR_NOREPLY)
+			return;
 	} else {
 		rc = -1;
 		arbor_buf_puts(&w.reply, "unexpected call: ");
@@ -488,6 +496,45 @@ static void handle_call(struct msg *m)
 	}
 	send_text(rc == 0 ? FRAME_REPLY : FRAME_ERROR, m->id, w.reply.data,
 		  w.reply.len);
+}
+
+struct arbor_from arbor_from(void)
+{
+	return (struct arbor_from){ .id = w.serving };
+}
+
+/* arbor kills a worker that answers an id it never sent, so such a reply
+ * is refused here. A second reply to the same call is arbor's to drop, as
+ * is one to a call that timed out. */
+static int reply_check(struct arbor_from from, size_t len)
+{
+	if (from.id == 0 || from.id > w.max_call) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (len > w.max) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+int arbor_reply(struct arbor_from from, const void *data, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+
+	if (reply_check(from, len) < 0)
+		return -1;
+	return send_frame(FRAME_REPLY, from.id, &iov, 1);
+}
+
+int arbor_reply_error(struct arbor_from from, const char *why)
+{
+	if (!why)
+		why = "error";
+	if (reply_check(from, 0) < 0)
+		return -1;
+	return send_text(FRAME_ERROR, from.id, why, strlen(why));
 }
 
 /* Hands one queued frame to its callback. */
