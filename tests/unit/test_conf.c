@@ -17,22 +17,9 @@
 #include "conf.h"
 #include "conf_int.h"
 
-static int ntest, nfail;
+#include "tap.h"
+
 static char dir[PATH_MAX];	/* mkdtemp, resolved */
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%s %d - ", cond ? "ok" : "not ok", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 /* Writes dir/name with the given text; returns its path (static buffer). */
 static const char *put(const char *name, const char *text)

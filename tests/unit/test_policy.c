@@ -15,21 +15,7 @@
 #define EXITED(n) ((n) << 8) /* a wait status: exit(n) */
 #define KILLED(sig) (sig)    /* a wait status: death by signal sig */
 
-static int ntest, nfail;
-
-static void __attribute__((format(printf, 2, 3))) ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		nfail++;
-	fflush(stdout);
-}
+#include "tap.h"
 
 /* A supervisor under test: its children, window and settings. */
 struct fx {

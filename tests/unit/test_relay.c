@@ -16,21 +16,7 @@
 #include "log.h"
 #include "relay.h"
 
-static int ntest, nfail;
-
-static void __attribute__((format(printf, 2, 3))) ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		nfail++;
-	fflush(stdout);
-}
+#include "tap.h"
 
 struct run {
 	int rfd;		/* the relay's read end, closed when it is done */

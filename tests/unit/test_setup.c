@@ -17,22 +17,9 @@
 
 #include "setup.h"
 
-static int ntest, nfail;
+#include "tap.h"
+
 static char tmpdir[] = "/tmp/test_setup.XXXXXX";
-
-static void __attribute__((format(printf, 2, 3))) ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		nfail++;
-	fflush(stdout);
-}
 
 static void skip(const char *what)
 {
