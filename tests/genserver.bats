@@ -97,17 +97,9 @@ restarted() {
 
 # host_pid PATH: PATH's pid as seen from here, found by its NSpid.
 host_pid() {
-	local inner a p
+	local inner
 	inner=$(running_pid "$1") || return 1
-	a=$(arbor_inner_pid)
-	for p in $(pgrep --ns "$a" --nslist pid); do
-		if [ "$(awk '$1 == "NSpid:" { print $NF }' "/proc/$p/status" 2>/dev/null)" = "$inner" ]
-		then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
+	outer_pid "$inner"
 }
 
 # is_stopped HOSTPID: the process is stopped by a signal.

@@ -73,6 +73,24 @@ arbor_bg() {
 # The pid of arbor itself (PID 1 inside), seen from outside.
 arbor_inner_pid() { pgrep -P "$ARBOR_PID" | head -n1; }
 
+# outer_pid PID: the pid, seen from here, of the namespace's process PID.
+outer_pid() {
+	local inner ns f o
+	inner=$(arbor_inner_pid)
+	[ -n "$inner" ] || return 1
+	[ "$1" = 1 ] && { echo "$inner"; return; }
+	ns=$(readlink "/proc/$inner/ns/pid")
+	for f in $(grep -lE "^NSpid:.*[[:space:]]$1\$" /proc/[0-9]*/status 2>/dev/null); do
+		o=${f#/proc/}
+		o=${o%/status}
+		if [ "$(readlink "/proc/$o/ns/pid" 2>/dev/null)" = "$ns" ]; then
+			echo "$o"
+			return
+		fi
+	done
+	return 1
+}
+
 # arbor_wait: waits for the background arbor to exit; its status in $status.
 arbor_wait() {
 	local end=$((SECONDS + TIMEOUT))

@@ -36,16 +36,9 @@ ctl() { "$ARBORCTL" "$@"; }
 
 # host_pid PATH: PATH's pid as seen from here, found by its NSpid.
 host_pid() {
-	local inner p
+	local inner
 	inner=$(ctl status "$1" --json | jq -er 'select(.state == "running") | .pid') || return 1
-	for p in $(pgrep --ns "$(arbor_inner_pid)" --nslist pid); do
-		if [ "$(awk '$1 == "NSpid:" { print $NF }' "/proc/$p/status" 2>/dev/null)" = "$inner" ]
-		then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
+	outer_pid "$inner"
 }
 
 @test "call 'pool/*' answers a line per member; cast 'pool/*' reaches each" {

@@ -87,24 +87,6 @@ wait_new_wpid() {
 	wait_until bash -c "p=\$(cat '$D/${1//\//_}.pid'); [ -n \"\$p\" ] && [ \"\$p\" != '$2' ]"
 }
 
-# outer_pid PID: the pid, seen from here, of the namespace's process PID.
-outer_pid() {
-	local inner ns f o
-	inner=$(arbor_inner_pid)
-	[ -n "$inner" ] || return 1
-	[ "$1" = 1 ] && { echo "$inner"; return; }
-	ns=$(readlink "/proc/$inner/ns/pid")
-	for f in $(grep -lE "^NSpid:.*[[:space:]]$1\$" /proc/[0-9]*/status 2>/dev/null); do
-		o=${f#/proc/}
-		o=${o%/status}
-		if [ "$(readlink "/proc/$o/ns/pid" 2>/dev/null)" = "$ns" ]; then
-			echo "$o"
-			return
-		fi
-	done
-	return 1
-}
-
 # ns_kill SIG PID...: sends SIG to the namespace's processes PID... (from
 # here, so that arbor's exit cannot take the sender with it).
 ns_kill() {
