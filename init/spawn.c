@@ -180,6 +180,12 @@ static char *const *child_env(const struct spawn_opts *o, int rep)
 		snprintf(kv, sizeof(kv), "NOTIFY_SOCKET=%s", o->notify_socket);
 		setup_env_put(&env, kv);
 	}
+	if (o->watchdog_ms > 0) {	/* systemd's names: sd_watchdog_enabled() */
+		snprintf(kv, sizeof(kv), "WATCHDOG_USEC=%lld", (long long)o->watchdog_ms * 1000);
+		setup_env_put(&env, kv);
+		snprintf(kv, sizeof(kv), "WATCHDOG_PID=%d", (int)getpid());
+		setup_env_put(&env, kv);
+	}
 	return env;
 }
 

@@ -28,6 +28,7 @@ struct spawn_opts {
 	int out_fd, err_fd;		/* onto 1 and 2 (prefix relays), or -1 */
 	size_t max_message;
 	const char *instance;		/* ARBOR_INSTANCE, with ARBOR_TREE (reap.h) */
+	long watchdog_ms;		/* > 0: WATCHDOG_USEC and WATCHDOG_PID */
 };
 
 struct spawn_res {
