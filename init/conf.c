@@ -237,6 +237,18 @@ static int conf_pool_expand(struct conf_parser *p, struct conf_node *pool)
 	return 0;
 }
 
+/* health_interval and the like mean nothing without a check to run. */
+static int conf_health_finish(struct conf_parser *p)
+{
+	static const char *const keys[] = { "health_interval", "health_timeout",
+					    "health_retries", "health_start_period" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !p->sect.node->health.argv; i++)
+		if (conf_seen(p, keys[i]))
+			return conf_fail(p, conf_seen(p, keys[i]), "%s: needs health_command (the check to run)", keys[i]);
+	return 0;
+}
+
 /* The checks that need the whole [worker] section. */
 static int conf_worker_finish(struct conf_parser *p)
 {
@@ -245,6 +257,8 @@ static int conf_worker_finish(struct conf_parser *p)
 
 	if (!n->argv)
 		return conf_fail(p, p->sect.line, "missing command (the program to run)");
+	if (conf_health_finish(p) < 0)
+		return -1;
 	if (!conf_seen(p, "ready") && n->genserver)
 		n->ready = READY_GENSERVER;
 	line = conf_seen(p, "ready");

@@ -63,6 +63,17 @@ struct conf_setup {
 	struct conf_output out, err;
 };
 
+/* A worker's watchdog and health check (0 and NULL: none). */
+struct conf_health {
+	long watchdog_ms;	/* WATCHDOG=1 at least this often once ready */
+	int watchdog_signal;	/* sent on a miss; default SIGABRT */
+	char **argv;		/* health_command, split like command */
+	long interval_ms;	/* default 10000 */
+	long timeout_ms;	/* default 5000 */
+	int retries;		/* failures in a row that kill it; default 3 */
+	long start_period_ms;	/* failures after ready not counted; default 0 */
+};
+
 struct conf_node {
 	char *path;		/* "" for the root, "web", "web/endpoint" */
 	const char *name;	/* last component of path (points into path) */
@@ -106,6 +117,7 @@ struct conf_node {
 	int instances;		/* 0 = not a pool; a pool's N as configured
 				 * (conf_pool_add does not change it) */
 	struct conf_setup setup;
+	struct conf_health health;
 
 	/* as a pool: what each member is as a child (the section's restart,
 	 * shutdown and stop_signal; the pool's own are a supervisor's) */
@@ -160,7 +172,7 @@ struct conf_node *conf_pool_add(struct conf *c, struct conf_node *pool, const ch
 bool conf_is_member_name(const char *name);
 /* Gives member m its pool's worker keys (restart, shutdown, stop signal,
  * genserver, ready, start_timeout, max_message) and line; not argv and
- * set-up, which the caller shares as it must. */
+ * set-up (nor health.argv), which the caller shares as it must. */
 void conf_member_keys(struct conf_node *m, const struct conf_node *pool);
 
 #endif

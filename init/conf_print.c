@@ -6,6 +6,7 @@
 #include <cap-ng.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf_int.h"
@@ -50,6 +51,7 @@ static void conf_print_seconds(FILE *f, long ms)
 enum show_kind {
 	SH_ENUM, SH_INT, SH_BOOL, SH_SECONDS, SH_MS, SH_SHUTDOWN, SH_SIGNAL, SH_SIZE,
 	SH_WORD, SH_READY, SH_GID, SH_GIDS, SH_CAPS, SH_OCTAL, SH_OUTPUT, SH_RLIMIT,
+	SH_ARGV,
 };
 
 struct conf_show {
@@ -79,6 +81,13 @@ static const struct conf_show conf_shows[] = {
 	{ "ready", SH_READY, 0, NULL },
 	{ "start_timeout", SH_MS, N(start_timeout_ms), NULL },
 	{ "max_message", SH_SIZE, N(max_message), NULL },
+	{ "watchdog", SH_MS, N(health.watchdog_ms), NULL },
+	{ "watchdog_signal", SH_SIGNAL, N(health.watchdog_signal), NULL },
+	{ "health_command", SH_ARGV, N(health.argv), NULL },
+	{ "health_interval", SH_MS, N(health.interval_ms), NULL },
+	{ "health_timeout", SH_MS, N(health.timeout_ms), NULL },
+	{ "health_start_period", SH_MS, N(health.start_period_ms), NULL },
+	{ "health_retries", SH_INT, N(health.retries), NULL },
 	{ "instances", SH_INT, N(instances), NULL },
 	{ "user", SH_WORD, N(setup.user), NULL },
 	{ "group", SH_GID, N(setup.gid), NULL },
@@ -174,6 +183,23 @@ static void show_list(FILE *f, const struct conf_setup *s, bool caps)
 	}
 }
 
+/* A command as one word, which conf_split reads back as the same words
+ * when none of them holds a quote or a space. */
+static void show_argv(FILE *f, char *const *argv)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&line, &len);
+
+	if (!m)
+		return;
+	for (char *const *a = argv; a && *a; a++)
+		fprintf(m, "%s%s", a == argv ? "" : " ", *a);
+	if (fclose(m) == 0)
+		conf_print_word(f, line);
+	free(line);
+}
+
 /* The value of key k of node n, as the INI file would say it. */
 static void show_value(FILE *f, const struct conf_node *n, const struct conf_key *k,
 		       const struct conf_show *sh)
@@ -231,6 +257,9 @@ static void show_value(FILE *f, const struct conf_node *n, const struct conf_key
 		break;
 	case SH_RLIMIT:
 		show_rlimit(f, &n->setup.rlimits[k->arg]);
+		break;
+	case SH_ARGV:
+		show_argv(f, *(char *const *const *)at);
 		break;
 	}
 }

@@ -30,6 +30,12 @@ CONF_SETTER(conf_set_socket);
 CONF_SETTER(conf_set_control_group);
 CONF_SETTER(conf_set_log_format);
 CONF_SETTER(conf_set_include);
+/* conf_health.c */
+CONF_SETTER(conf_set_watchdog);
+CONF_SETTER(conf_set_watchdog_signal);
+CONF_SETTER(conf_set_health_command);
+CONF_SETTER(conf_set_health_duration);
+CONF_SETTER(conf_set_health_retries);
 /* conf_setup.c */
 CONF_SETTER(conf_set_user);
 CONF_SETTER(conf_set_group);

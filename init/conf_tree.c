@@ -28,6 +28,10 @@ struct conf_node *conf_node_new(bool is_sup)
 	n->max_message = 1024 * 1024;
 	n->restart_delay_ms = -1;
 	n->restart_delay_max_ms = -1;
+	n->health.watchdog_signal = SIGABRT;
+	n->health.interval_ms = 10000;
+	n->health.timeout_ms = 5000;
+	n->health.retries = 3;
 	return n;
 }
 
@@ -42,6 +46,7 @@ void conf_node_free(struct conf_node *n)
 	free(n->kids);
 	if (!(n->parent && n->parent->is_pool)) {
 		conf_argv_free(n->argv);
+		conf_argv_free(n->health.argv);
 		conf_setup_free(&n->setup);
 	}
 	free(n->path);
@@ -79,6 +84,8 @@ void conf_member_keys(struct conf_node *m, const struct conf_node *pool)
 	m->ready_fd = pool->ready_fd;
 	m->start_timeout_ms = pool->start_timeout_ms;
 	m->max_message = pool->max_message;
+	m->health = pool->health;
+	m->health.argv = NULL;	/* shared by the caller, as argv is */
 }
 
 /* Members point at their pool's argv and setup rather than copying them:
@@ -110,6 +117,7 @@ struct conf_node *conf_pool_add(struct conf *c, struct conf_node *pool, const ch
 		goto err_free_node;
 	conf_backoff(m, &m->backoff_ms, &m->backoff_max_ms);
 	m->argv = pool->argv;	/* shared only once adopted: freed by the pool */
+	m->health.argv = pool->health.argv;
 	m->setup = pool->setup;
 	return m;
 
@@ -252,6 +260,14 @@ static bool conf_setup_same(const struct conf_setup *a, const struct conf_setup 
 	return true;
 }
 
+static bool conf_health_same(const struct conf_health *a, const struct conf_health *b)
+{
+	return a->watchdog_ms == b->watchdog_ms && a->watchdog_signal == b->watchdog_signal &&
+	       conf_argv_same(a->argv, b->argv) && a->interval_ms == b->interval_ms &&
+	       a->timeout_ms == b->timeout_ms && a->retries == b->retries &&
+	       a->start_period_ms == b->start_period_ms;
+}
+
 /* Where a node is in the file does not matter; what it runs and how does. */
 bool conf_node_same(const struct conf_node *a, const struct conf_node *b)
 {
@@ -264,7 +280,7 @@ bool conf_node_same(const struct conf_node *a, const struct conf_node *b)
 	       a->genserver == b->genserver && a->ready == b->ready &&
 	       a->ready_fd == b->ready_fd && a->start_timeout_ms == b->start_timeout_ms &&
 	       a->max_message == b->max_message && a->instances == b->instances &&
-	       conf_setup_same(&a->setup, &b->setup);
+	       conf_setup_same(&a->setup, &b->setup) && conf_health_same(&a->health, &b->health);
 }
 
 /* Frees a worker's set-up; a pool frees its members' (they share it). */

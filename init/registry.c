@@ -210,6 +210,7 @@ static void member_fill(struct conf_node *m, struct conf_node *pool)
 	conf_member_keys(m, pool);
 	conf_backoff(m, &m->backoff_ms, &m->backoff_max_ms);
 	m->argv = pool->argv;
+	m->health.argv = pool->health.argv;
 	m->setup = pool->setup;
 }
 

@@ -793,6 +793,10 @@ static const char *sample_value(const char *key)
 		{ "oom_score_adj", "1" }, { "umask", "022" }, { "cwd", "/" }, { "env", "A=1" },
 		{ "env_file", "walk.env" }, { "clear_env", "yes" }, { "stdout", "null" },
 		{ "stderr", "prefix" }, { "restart_delay", "500ms" }, { "restart_delay_max", "1min" },
+		{ "watchdog", "30s" }, { "watchdog_signal", "KILL" },
+		{ "health_command", "/bin/true" }, { "health_interval", "2s" },
+		{ "health_timeout", "1s" }, { "health_start_period", "5" },
+		{ "health_retries", "2" },
 	};
 
 	if (!strncmp(key, "rlimit_", 7))
@@ -829,6 +833,10 @@ static void test_print_every_key(void)
 			snprintf(ini, sizeof(ini), "[supervisor s]\n%s = %s\n", k->name, v);
 		else if (!strcmp(k->name, "command"))
 			snprintf(ini, sizeof(ini), "[worker w]\ncommand = %s\n", v);
+		else if (!strncmp(k->name, "health_", 7) && strcmp(k->name, "health_command"))
+			/* health_interval and the like need a check */
+			snprintf(ini, sizeof(ini), "[worker w]\ncommand = /bin/true\n"
+				 "health_command = /bin/true\n%s = %s\n", k->name, v);
 		else
 			snprintf(ini, sizeof(ini), "[worker w]\ncommand = /bin/true\n%s = %s\n",
 				 k->name, v);
