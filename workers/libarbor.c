@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +68,10 @@ static struct worker {
 	struct timer *timers;
 	int last_timer;
 	struct arbor_buf reply;
+	struct sockaddr_un notify;	/* $NOTIFY_SOCKET, for the watchdog */
+	socklen_t notify_len;	/* 0: no watchdog */
+	int64_t watchdog_ms;	/* half of $WATCHDOG_USEC, as sd_notify advises */
+	int64_t fed_at;		/* when WATCHDOG=1 was last sent */
 } w = { .in = -1, .out = -1, .tail = &w.head };
 
 /* Set by the handler of SIGTERM and SIGINT, read by the loop. */
@@ -361,10 +367,64 @@ static void read_input(void)
 	}
 }
 
-/* Waits for arbor's pipe, a stop signal, or the deadline (-1: none). */
+/* arbor's watchdog (watchdog = DURATION): WATCHDOG=1 on $NOTIFY_SOCKET
+ * every half period from the loop, so that a callback that never returns
+ * stops feeding it and arbor restarts the worker. As sd_watchdog_enabled(),
+ * only when WATCHDOG_PID is this process; the variables are removed, so
+ * that a program the worker runs does not feed it. */
+static void watchdog_setup(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	const char *sock = getenv("NOTIFY_SOCKET");
+	long long us = usec ? atoll(usec) : 0;
+	size_t n = sock ? strlen(sock) : 0;
+
+	if (us > 0 && pid && atoll(pid) == getpid() && n > 0 &&
+	    n < sizeof(w.notify.sun_path) && (sock[0] == '/' || sock[0] == '@')) {
+		w.notify.sun_family = AF_UNIX;
+		memcpy(w.notify.sun_path, sock, n);
+		if (sock[0] == '@')
+			w.notify.sun_path[0] = '\0';	/* abstract */
+		w.notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+		w.watchdog_ms = us / 2000 > 0 ? us / 2000 : 1;
+	}
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+}
+
+/* Sends WATCHDOG=1 when half the period has passed; the deadline of the
+ * next one, or -1 with no watchdog. A socket for each, as sd_notify does:
+ * the library keeps no fd of its own. */
+static int64_t watchdog_feed(void)
+{
+	static const char msg[] = "WATCHDOG=1";
+	int64_t now;
+	int fd;
+
+	if (!w.notify_len)
+		return -1;
+	now = now_ms();
+	if (now - w.fed_at < w.watchdog_ms)
+		return w.fed_at + w.watchdog_ms;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&w.notify,
+		       w.notify_len);
+		close(fd);
+	}
+	w.fed_at = now;
+	return now + w.watchdog_ms;
+}
+
+/* Waits for arbor's pipe, a stop signal, or the deadline (-1: none), and
+ * feeds the watchdog meanwhile. */
 static void wait_io(int64_t deadline)
 {
 	struct pollfd pfd = { .fd = w.in, .events = POLLIN };
+	int64_t feed = watchdog_feed();
+
+	if (feed >= 0 && (deadline < 0 || feed < deadline))
+		deadline = feed;
 
 	if (wait_fds(&pfd, 1, deadline) <= 0)
 		return;	/* timeout, stopping, or EINTR: the caller looks again */
@@ -463,6 +523,7 @@ static void setup_env(void)
 		die("out of memory");
 	w.in = env_fd("ARBOR_IN_FD");
 	w.out = env_fd("ARBOR_OUT_FD");
+	watchdog_setup();
 }
 
 /* Exactly one answer per CALL, whatever the callback did: a reply that
@@ -595,6 +656,7 @@ static void __attribute__((noreturn)) loop(void)
 
 		if (stop_signal || w.gone)
 			finish("shutdown", 0);
+		watchdog_feed();
 		busy = run_one_msg();
 		busy |= run_one_timer();
 		if (!busy)
