@@ -70,6 +70,8 @@ static void close_fd(struct child *c, int *fd)
 	}
 }
 
+static void check_stop(struct child *c);
+
 static void close_fds(struct child *c)
 {
 	close_fd(c, &c->exec_fd);
@@ -77,6 +79,168 @@ static void close_fds(struct child *c)
 	close_fd(c, &c->notify_fd);
 	loop_timer_del(c->loop, c->timer);
 	c->timer = NULL;
+	loop_timer_del(c->loop, c->watchdog);
+	c->watchdog = NULL;
+	check_stop(c);
+}
+
+/* --- the health check: a process of its own every health_interval --- */
+
+static void set_health(struct child *c, enum child_health st, int failures)
+{
+	if (c->check.state == st && c->check.failures == failures)
+		return;
+	c->check.state = st;
+	c->check.failures = failures;
+	c->ops->health(c);
+}
+
+static void on_check_timer(struct loop *l, void *data);
+
+static void check_arm(struct child *c, long ms)
+{
+	c->check.timer = loop_timer_add(c->loop, ms, on_check_timer, c);
+	if (!c->check.timer)
+		log_msg("cannot arm the health check of %s: %s", c->path, strerror(errno));
+}
+
+/* The check runs as the worker would (user, env, cwd, outputs), in a
+ * process group of its own, with the worker's ARBOR_INSTANCE: a sweep after
+ * the worker's death takes it too. Its exit comes back by the reap map. */
+static int check_spawn(struct child *c)
+{
+	const struct conf_node *n = c->node;
+	struct spawn_opts o = { .node = n, .path = c->path, .argv = n->health.argv,
+				.ready_fd = -1, .out_fd = -1, .err_fd = -1,
+				.own_pgrp = true, .instance = c->instance };
+	struct spawn_res r;
+	int rc = 0;
+
+	if (n->setup.out.kind == OUT_PREFIX &&
+	    !relay_new(c->loop, c->path, STDOUT_FILENO, &o.out_fd))
+		rc = -1;
+	if (rc == 0 && n->setup.err.kind == OUT_PREFIX &&
+	    !relay_new(c->loop, c->path, STDERR_FILENO, &o.err_fd))
+		rc = -1;
+	if (rc == 0 && spawn_worker(&o, &r) == 0) {
+		close(r.exec_fd);	/* a failed exec is an exit 127: a failure */
+		if (reap_add(c->reap, r.pid, &c->check) < 0) {
+			kill(-r.pid, SIGKILL);
+			waitpid(r.pid, NULL, 0);
+			rc = -1;
+		} else {
+			c->check.pid = r.pid;
+		}
+	} else {
+		rc = -1;
+	}
+	if (o.out_fd >= 0)
+		close(o.out_fd);
+	if (o.err_fd >= 0)
+		close(o.err_fd);
+	return rc;
+}
+
+/* The interval passed: a check starts, with its timeout; or the timeout
+ * passed: the check is killed, and its exit counts as a failure. */
+static void on_check_timer(struct loop *l, void *data)
+{
+	struct child *c = data;
+
+	c->check.timer = NULL;
+	if (c->check.pid > 0) {
+		c->check.timed_out = true;
+		kill(-c->check.pid, SIGKILL);
+		return;
+	}
+	c->check.timed_out = false;
+	if (check_spawn(c) < 0) {
+		log_msg("health check of %s: cannot start it: %s", c->path, strerror(errno));
+		check_arm(c, c->node->health.interval_ms);
+		return;
+	}
+	log_debug("health check of %s pid=%d", c->path, (int)c->check.pid);
+	check_arm(c, c->node->health.timeout_ms);
+}
+
+/* One check's outcome, as Docker counts them: a success makes it ok; a
+ * failure within the start period while it never succeeded is not
+ * counted; health_retries failures in a row kill it. */
+static void check_done(struct child *c, bool ok)
+{
+	struct child_check *k = &c->check;
+	const struct conf_health *h = &c->node->health;
+
+	if (ok) {
+		if (k->state != HEALTH_OK)
+			log_ev("health", c->path, "state=ok pid=%d", (int)c->pid);
+		set_health(c, HEALTH_OK, 0);
+	} else if (k->state == HEALTH_STARTING && loop_now_ms() < k->start_until) {
+		log_debug("health check of %s failed in its start period", c->path);
+	} else {
+		if (k->state != HEALTH_FAILING)
+			log_ev("health", c->path, "state=failing failures=1 pid=%d", (int)c->pid);
+		set_health(c, HEALTH_FAILING, k->failures + 1);
+		if (k->failures >= h->retries) {
+			child_event(c, CE_HEALTH_FAIL, 0);
+			return;
+		}
+	}
+	check_arm(c, h->interval_ms);
+}
+
+static void check_reaped(struct child_check *k, int ws)
+{
+	struct child *c = k->c;
+	bool ok = !k->timed_out && WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+
+	k->pid = 0;
+	if (k->dropped) {	/* of an earlier start: a new one may run */
+		k->dropped = false;
+		if (c->state == CS_RUNNING && !c->doomed && !k->timer && c->node->health.argv)
+			check_arm(c, c->node->health.interval_ms);
+		return;
+	}
+	loop_timer_del(c->loop, k->timer);
+	k->timer = NULL;
+	if (c->state != CS_RUNNING || c->doomed)
+		return;		/* its worker is gone or going */
+	if (!ok)
+		log_debug("health check of %s: %s", c->path,
+			  k->timed_out ? "timed out" : log_wstatus(ws));
+	check_done(c, ok);
+}
+
+void child_reaped(void *who, int ws)
+{
+	if (*(enum child_who *)who == WHO_CHECK)
+		check_reaped(who, ws);
+	else
+		child_event(who, CE_EXIT, ws);
+}
+
+/* From ready: the first check after health_interval, as Docker's. */
+static void check_start(struct child *c)
+{
+	c->check.c = c;
+	c->check.who = WHO_CHECK;
+	if (!c->node || !c->node->health.argv)
+		return;
+	c->check.start_until = loop_now_ms() + c->node->health.start_period_ms;
+	set_health(c, HEALTH_STARTING, 0);
+	if (!c->check.timer && c->check.pid == 0)
+		check_arm(c, c->node->health.interval_ms);
+}
+
+/* No more checks; one still running is killed (and reaped later). */
+static void check_stop(struct child *c)
+{
+	loop_timer_del(c->loop, c->check.timer);
+	c->check.timer = NULL;
+	if (c->check.pid > 0) {
+		kill(-c->check.pid, SIGKILL);
+		c->check.dropped = true;
+	}
 }
 
 /* --- what the process tells: exec, fd:N, notify --- */
@@ -157,20 +321,32 @@ static ssize_t notify_recv(int fd, char *b, size_t len, pid_t pgid)
 	return -2;
 }
 
-static bool has_line(char *b, const char *want)
+static bool has_line(const char *b, const char *want)
 {
-	char *save = NULL;
+	size_t n = strlen(want);
 
-	for (char *l = strtok_r(b, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (!strcmp(l, want))
+	for (const char *l = b; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, want, n) && (l[n] == '\n' || !l[n]))
 			return true;
 	return false;
 }
 
-/* notify: ready on a datagram holding the line READY=1 (sd_notify). The
- * socket stays open for the worker's life, as under systemd: later
- * messages (STATUS=, WATCHDOG=1, a BARRIER=1 whose fd is dropped, so the
- * sender's barrier returns) are read and ignored, never refused. */
+static void on_watchdog(struct loop *l, void *data);
+
+/* The watchdog's next deadline, from now (ready or the last WATCHDOG=1). */
+static void watchdog_arm(struct child *c)
+{
+	loop_timer_del(c->loop, c->watchdog);
+	c->watchdog = loop_timer_add(c->loop, c->node->health.watchdog_ms, on_watchdog, c);
+	if (!c->watchdog)
+		log_msg("cannot arm the watchdog of %s: %s", c->path, strerror(errno));
+}
+
+/* notify: ready on a datagram holding the line READY=1 (sd_notify), for a
+ * worker with ready = notify; WATCHDOG=1 feeds a watchdog, WATCHDOG=trigger
+ * fails it. The socket stays open for the worker's life, as under systemd:
+ * other messages (STATUS=, a BARRIER=1 whose fd is dropped, so the sender's
+ * barrier returns) are read and ignored, never refused. */
 static void on_notify(struct loop *l, int fd, uint32_t ev, void *data)
 {
 	struct child *c = data;
@@ -181,11 +357,23 @@ static void on_notify(struct loop *l, int fd, uint32_t ev, void *data)
 		if (n < 0)
 			continue;	/* not from the worker's group */
 		b[n] = '\0';
-		if (has_line(b, "READY=1"))
+		if (c->node->ready == READY_NOTIFY && has_line(b, "READY=1"))
 			child_event(c, CE_READY, 0);
+		if (c->watchdog && has_line(b, "WATCHDOG=1"))
+			watchdog_arm(c);
+		if (c->state == CS_RUNNING && has_line(b, "WATCHDOG=trigger"))
+			child_event(c, CE_WATCHDOG_MISS, 1);
 		if (c->notify_fd < 0)
 			return;		/* it was reaped meanwhile */
 	}
+}
+
+static void on_watchdog(struct loop *l, void *data)
+{
+	struct child *c = data;
+
+	c->watchdog = NULL;
+	child_event(c, CE_WATCHDOG_MISS, 0);
 }
 
 static void on_start_timeout(struct loop *l, void *data)
@@ -264,7 +452,8 @@ static int worker_opts(struct child *c, struct spawn_opts *o, char *notify, size
 	if (n->setup.err.kind == OUT_PREFIX &&
 	    !relay_new(c->loop, c->path, STDERR_FILENO, &o->err_fd))
 		return -1;
-	if (n->ready == READY_NOTIFY) {
+	o->watchdog_ms = n->health.watchdog_ms;
+	if (n->ready == READY_NOTIFY || n->health.watchdog_ms > 0) {
 		*what = "socket";
 		c->notify_fd = notify_open(notify, len);
 		if (c->notify_fd < 0)
@@ -452,9 +641,58 @@ static int t_ready(struct child *c, int arg)
 {
 	loop_timer_del(c->loop, c->timer);
 	c->timer = NULL;
+	c->doomed = false;
 	set_state(c, CS_RUNNING);
 	log_ev("started", c->path, "pid=%d", (int)c->pid);
+	if (c->node && c->node->health.watchdog_ms > 0 && c->kind == CHILD_WORKER)
+		watchdog_arm(c);
+	if (c->kind == CHILD_WORKER)
+		check_start(c);
 	c->ops->ready(c);
+	return 0;
+}
+
+/* A worker that hangs: watchdog_signal to its group (SIGCONT too, so a
+ * stopped one acts on it), SIGKILL after shutdown. It stays running until
+ * it is reaped, so that its exit is a crash its supervisor restarts. */
+static void doom(struct child *c)
+{
+	int sig = c->node->health.watchdog_signal;
+
+	c->doomed = true;
+	loop_timer_del(c->loop, c->watchdog);
+	c->watchdog = NULL;
+	check_stop(c);
+	c->ops->health(c);
+	kill(-c->pid, c->shutdown_ms == 0 ? SIGKILL : sig);
+	if (sig != SIGKILL && sig != SIGCONT)
+		kill(-c->pid, SIGCONT);
+	if (c->shutdown_ms > 0) {
+		loop_timer_del(c->loop, c->timer);
+		c->timer = loop_timer_add(c->loop, c->shutdown_ms, on_kill_deadline, c);
+		if (!c->timer)
+			child_kill(c);
+	}
+}
+
+/* arg 1: the worker sent WATCHDOG=trigger. */
+static int t_watchdog_miss(struct child *c, int trigger)
+{
+	if (c->doomed)
+		return 0;
+	log_ev("watchdog", c->path, "pid=%d reason=%s signal=%s", (int)c->pid,
+	       trigger ? "trigger" : "timeout", log_signame(c->node->health.watchdog_signal));
+	doom(c);
+	return 0;
+}
+
+static int t_health_fail(struct child *c, int arg)
+{
+	if (c->doomed)
+		return 0;
+	log_ev("health", c->path, "state=failing failures=%d pid=%d signal=%s", c->check.failures,
+	       (int)c->pid, log_signame(c->node->health.watchdog_signal));
+	doom(c);
 	return 0;
 }
 
@@ -488,6 +726,9 @@ static int t_stop(struct child *c, int arg)
 	c->stop_sig = ms == 0 ? SIGKILL : sig;
 	loop_timer_del(c->loop, c->timer);
 	c->timer = NULL;
+	loop_timer_del(c->loop, c->watchdog);
+	c->watchdog = NULL;
+	check_stop(c);
 	set_state(c, CS_STOPPING);
 	kill(target, c->stop_sig);
 	if (c->stop_sig != SIGKILL && c->stop_sig != SIGCONT && c->kind != CHILD_CMD)
@@ -557,6 +798,12 @@ static int t_exit(struct child *c, int ws)
 	       log_wstatus(ws));
 	c->pid = 0;
 	c->ws = ws;
+	if (c->check.state != HEALTH_NONE || c->doomed) {
+		c->doomed = false;
+		c->check.state = c->node && c->node->health.argv ? HEALTH_STARTING : HEALTH_NONE;
+		c->check.failures = 0;
+		c->ops->health(c);
+	}
 	if (job_done(c, was, ws)) {
 		set_state(c, CS_STOPPED);
 		c->ops->ready(c);
@@ -585,7 +832,8 @@ static transition *const actions[CS_NSTATES][CE_NEVENTS] = {
 		[CE_START_TIMEOUT] = t_start_timeout, [CE_STOP] = t_stop,
 	},
 	[CS_RUNNING] = {
-		[CE_EXIT] = t_exit, [CE_STOP] = t_stop,
+		[CE_EXIT] = t_exit, [CE_STOP] = t_stop, [CE_KILL_DEADLINE] = t_kill_deadline,
+		[CE_WATCHDOG_MISS] = t_watchdog_miss, [CE_HEALTH_FAIL] = t_health_fail,
 	},
 	[CS_STOPPING] = {
 		[CE_EXIT] = t_exit, [CE_KILL_DEADLINE] = t_kill_deadline,
@@ -625,6 +873,9 @@ struct child *child_new(enum child_kind kind, struct conf_node *n, const char *p
 	c->loop = l;
 	c->reap = r;
 	c->exec_fd = c->ready_fd = c->notify_fd = -1;
+	c->who = WHO_CHILD;
+	c->check.who = WHO_CHECK;
+	c->check.c = c;
 	return c;
 }
 
@@ -633,5 +884,7 @@ void child_free(struct child *c)
 	if (!c)
 		return;
 	close_fds(c);
+	if (c->check.pid > 0)	/* reaped as an orphan: nothing points here */
+		reap_del(c->reap, c->check.pid);
 	free(c);
 }

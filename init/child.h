@@ -52,9 +52,34 @@ enum child_event {
 	CE_KILL_DEADLINE,	/* shutdown ms passed since the stop signal */
 	CE_WAIT,		/* arg ms: wait that long before the restart */
 	CE_RESTART_DELAY,	/* the restart delay elapsed */
-	CE_WATCHDOG_MISS,	/* (reserved) no WATCHDOG=1 in time */
-	CE_HEALTH_FAIL,		/* (reserved) its health check failed */
+	CE_WATCHDOG_MISS,	/* no WATCHDOG=1 in time, or WATCHDOG=trigger */
+	CE_HEALTH_FAIL,		/* its health check failed health_retries times */
 	CE_NEVENTS
+};
+
+/* A health check's state, as `arborctl status --json` names it. */
+enum child_health {
+	HEALTH_NONE,		/* no health_command: null */
+	HEALTH_STARTING,	/* no success yet since ready */
+	HEALTH_OK,
+	HEALTH_FAILING,		/* from a failure until a success or the kill */
+};
+
+/* What the reap map holds for a pid: a child, or its health check's
+ * process (each struct begins with this). */
+enum child_who { WHO_CHILD, WHO_CHECK };
+
+/* A worker's health check at run time. */
+struct child_check {
+	enum child_who who;	/* WHO_CHECK */
+	struct child *c;
+	pid_t pid;		/* the check's process, 0 none */
+	bool timed_out;		/* killed at health_timeout: a failure */
+	bool dropped;		/* killed as its worker went: no outcome */
+	struct loop_timer *timer;	/* the next check, or its timeout */
+	enum child_health state;
+	int failures;		/* in a row */
+	int64_t start_until;	/* loop_now_ms: failures before are not counted */
 };
 
 /* What the supervisor means to do with a stopped child. */
@@ -87,11 +112,14 @@ struct child_ops {
 	void (*waited)(struct child *c);
 	/* Its link is done with: fail what waits on it with why, free it. */
 	void (*detach)(struct child *c, struct link *ln, const char *why);
+	/* Its health (check.state, check.failures, watchdog) changed. */
+	void (*health)(struct child *c);
 	/* A nested supervisor's process, right after fork: never returns. */
 	void (*nested_main)(struct child *c, int rfd, int wfd, pid_t ppid);
 };
 
 struct child {
+	enum child_who who;	/* WHO_CHILD: first, as in struct child_check */
 	const struct child_ops *ops;
 	void *owner;		/* the supervisor */
 	struct loop *loop;
@@ -116,6 +144,10 @@ struct child {
 	int stop_signal;
 	char instance[40];	/* ARBOR_INSTANCE of the current start */
 	char start_err[512];	/* why the start failed, for the log */
+	struct loop_timer *watchdog;	/* running: the next WATCHDOG=1 is due */
+	bool doomed;		/* a watchdog miss or failed checks: its kill
+				 * is under way (it stays running until reaped) */
+	struct child_check check;
 };
 
 /* A stopped child of node n (NULL for the CMD, with cmd set). */
@@ -124,6 +156,9 @@ struct child *child_new(enum child_kind kind, struct conf_node *n, const char *p
 			struct reap *r);
 /* Closes its fds and cancels its timer; the process, if any, is left. */
 void child_free(struct child *c);
+/* Hands a reaped pid's status to who the reap map had for it: a child
+ * (its CE_EXIT) or a health check. */
+void child_reaped(void *who, int ws);
 
 /* Feeds one event to its state machine. 0, or -1 when a start failed
  * (why in c->start_err, the child left as it was). */

@@ -25,6 +25,9 @@ struct reg_node {
 				 * CS_WAITING: when it restarts; a one-shot job
 				 * stopped: when it was done, 0 if it was not */
 	bool giving_up;		/* a supervisor stopping after its intensity */
+	enum child_health health;	/* its health check: HEALTH_NONE for none */
+	int health_failures;	/* in a row */
+	bool watchdog;		/* killed for a watchdog miss or its checks */
 };
 
 struct registry;

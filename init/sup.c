@@ -72,12 +72,30 @@ static void on_changed(struct child *c)
 		sup_event_up(s, c->path, rt);
 }
 
+/* Its health check or watchdog changed: in its slot and up, its state as
+ * it was. */
+static void on_health(struct child *c)
+{
+	struct sup *s = c->owner;
+	struct reg_node *rt = rt_of(c);
+
+	if (!rt)
+		return;
+	rt->health = c->check.state;
+	rt->health_failures = c->check.failures;
+	rt->watchdog = c->doomed;
+	if (s->up)
+		sup_event_up(s, c->path, rt);
+}
+
 void sup_event_up(struct sup *s, const char *path, const struct reg_node *rt)
 {
 	struct frame_event e = {
 		.pid = rt->pid, .state = (uint8_t)rt->state, .giving_up = rt->giving_up,
 		.restarts = rt->restarts, .since_ms = rt->since, .path = path,
 		.path_len = strlen(path),
+		.health = (uint8_t)rt->health, .health_failures = rt->health_failures,
+		.watchdog = rt->watchdog,
 	};
 	uint8_t b[FRAME_EVENT_FIXED + 512];
 	size_t n = frame_event_encode(&e, b, sizeof(b));
@@ -150,6 +168,7 @@ static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid);
 
 static const struct child_ops ops = {
 	.changed = on_changed, .ready = on_ready, .exited = on_exited, .waited = on_waited,
+	.health = on_health,
 	.attach = on_attach, .detach = on_detach, .nested_main = nested_main,
 };
 
@@ -912,7 +931,7 @@ static void on_adopt_timer(struct loop *l, void *data)
 
 static void on_death(void *ctx, void *who, int ws)
 {
-	child_event(who, CE_EXIT, ws);
+	child_reaped(who, ws);
 }
 
 static void reap(struct sup *s)

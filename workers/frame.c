@@ -152,7 +152,8 @@ size_t frame_event_encode(const struct frame_event *e, uint8_t *out, size_t size
 	out[4] = e->state;
 	out[5] = (e->giving_up ? FRAME_EVENT_GIVING_UP : 0) |
 		 (e->deleted ? FRAME_EVENT_DELETED : 0);
-	put_be16(out + 6, 0);
+	out[6] = (uint8_t)((e->health & 0x7f) | (e->watchdog ? FRAME_EVENT_WATCHDOG : 0));
+	out[7] = e->health_failures;
 	put_be32(out + 8, (uint32_t)e->restarts);
 	put_be64(out + 12, (uint64_t)e->since_ms);
 	memcpy(out + FRAME_EVENT_FIXED, e->path, e->path_len);
@@ -163,8 +164,11 @@ int frame_event_decode(const void *data, size_t len, struct frame_event *e)
 {
 	const uint8_t *p = data;
 
-	if (len < FRAME_EVENT_FIXED || (p[5] & ~(FRAME_EVENT_GIVING_UP | FRAME_EVENT_DELETED)) || get_be16(p + 6))
+	if (len < FRAME_EVENT_FIXED || (p[5] & ~(FRAME_EVENT_GIVING_UP | FRAME_EVENT_DELETED)))
 		return -1;
+	e->health = p[6] & 0x7f;
+	e->watchdog = p[6] & FRAME_EVENT_WATCHDOG;
+	e->health_failures = p[7];
 	e->pid = (int32_t)get_be32(p);
 	e->state = p[4];
 	e->giving_up = p[5] & FRAME_EVENT_GIVING_UP;

@@ -73,11 +73,13 @@ bool frame_type_valid(uint8_t type);
 /* EVENT (supervisor -> parent supervisor): one node's run-time state.
  * Payload, big-endian: u32 pid, u8 state, u8 flags (bit 0: giving up, bit
  * 1: deleted),
- * u16 0, u32 restarts, u64 since (CLOCK_REALTIME ms), then the node's path
+ * u8 health (its check's state, 0 none; bit 7: its watchdog or checks are
+ * killing it), u8 health failures in a row (at most 255), u32 restarts, u64 since (CLOCK_REALTIME ms), then the node's path
  * (no NUL). Only arbor's own processes speak it. */
 #define FRAME_EVENT_FIXED 20
 #define FRAME_EVENT_GIVING_UP 0x01
 #define FRAME_EVENT_DELETED 0x02	/* the node is gone (arborctl delete) */
+#define FRAME_EVENT_WATCHDOG 0x80	/* in the health byte */
 
 struct frame_event {
 	int32_t pid;
@@ -86,6 +88,9 @@ struct frame_event {
 	bool deleted;
 	int32_t restarts;
 	int64_t since_ms;
+	uint8_t health;		/* a health check's state (child.h), 0 none */
+	uint8_t health_failures;	/* in a row, at most 255 */
+	bool watchdog;		/* being killed by its watchdog or checks */
 	const char *path;	/* decoded: points into the frame, not NUL-ended */
 	size_t path_len;
 };

@@ -1,0 +1,178 @@
+#!/usr/bin/env bats
+# Service life beyond OTP: the watchdog (watchdog, watchdog_signal,
+# WATCHDOG_USEC/WATCHDOG_PID, WATCHDOG=1 and WATCHDOG=trigger), with real
+# processes in a tree that runs as PID 1 of its own namespace, and libarbor
+# workers that feed it from their loop.
+
+load helper
+load trees_helper
+
+setup() { tree_setup; }
+teardown() { tree_teardown; }
+
+ctl() { "$ARBORCTL" "$@"; }
+
+# node_json PATH: the node's object of `arborctl status --json`.
+node_json() { ctl status --json | jq -c --arg p "$1" '.. | objects | select(.path? == $p)'; }
+
+# node_is PATH JQ-TEST: the node's JSON passes the jq test.
+node_is() { node_json "$1" | jq -e "$2" >/dev/null; }
+
+# bad_check LINE-AND-MESSAGE < INI: `arbor check` refuses INI, naming the line.
+bad_check() {
+	local f=$D/bad.ini
+	cat >"$f"
+	run --separate-stderr "$ARBOR" check -c "$f"
+	echo "stderr: $stderr"
+	assert_equal "$status" 78
+	assert_equal "$stderr" "arbor: $f:$1"
+}
+
+# feeder: a worker that records its watchdog variables, then sends
+# WATCHDOG=1 every 0.1 s (one line in $D/feeds each) until $D/hang exists.
+feeder() {
+	cat >"$D/feeder" <<EOF
+#!/bin/sh
+echo "\$WATCHDOG_USEC \$WATCHDOG_PID \$\$" >$D/env.tmp && mv $D/env.tmp $D/env
+while [ ! -e $D/hang ]; do
+	python3 $FIXTURES/sdnotify.py WATCHDOG=1 && echo fed >>$D/feeds
+	sleep 0.1
+done
+exec sleep 1000
+EOF
+	chmod +x "$D/feeder"
+}
+
+@test "watchdog: a worker that feeds it stays up; once it stops, SIGABRT and a restart" {
+	feeder
+	cat >"$INI" <<EOF
+[supervisor]
+intensity = 3
+period = 60
+
+[worker dog]
+command = $D/feeder
+watchdog = 1s
+EOF
+	arbor_bg -c "$INI"
+	wait_log "$LOG" '^arbor: ready / '
+	wait_file "$D/env"
+	# systemd's names: the period in microseconds, the pid that must feed it
+	read -r usec wpid shpid <"$D/env"
+	assert_equal "$usec" 1000000
+	assert_equal "$wpid" "$shpid"
+	# ready = exec: NOTIFY_SOCKET comes with the watchdog all the same
+	wait_count "$D/feeds" . 30	# 3 s of feeding, three periods
+	no_log '^arbor: watchdog '
+	node_is dog '.state == "running" and .restarts == 0'
+	touch "$D/hang"
+	wait_log "$LOG" '^arbor: watchdog dog pid=[0-9]+ reason=timeout signal=SIGABRT$'
+	wait_log "$LOG" '^arbor: exited dog pid=[0-9]+ signal=SIGABRT'
+	wait_log "$LOG" '^arbor: restarting dog restart=1/3 '
+	wait_until node_is dog '.state == "running" and .restarts == 1'
+	tree_stop
+}
+
+@test "watchdog: WATCHDOG=trigger fails it at once, with watchdog_signal" {
+	cat >"$INI" <<EOF
+[worker t]
+command = sh -c 'echo \$\$ >$D/t.pid; while [ ! -e $D/go ]; do sleep 0.05; done; python3 $FIXTURES/sdnotify.py WATCHDOG=trigger; exec sleep 1000'
+watchdog = 1h
+watchdog_signal = USR1
+EOF
+	arbor_bg -c "$INI"
+	wait_log "$LOG" '^arbor: ready / '
+	touch "$D/go"
+	wait_log "$LOG" '^arbor: watchdog t pid=[0-9]+ reason=trigger signal=SIGUSR1$'
+	wait_log "$LOG" '^arbor: exited t pid=[0-9]+ signal=SIGUSR1'
+	wait_log "$LOG" '^arbor: restarting t restart=1/1 '
+	tree_stop
+}
+
+@test "watchdog: a worker that ignores watchdog_signal is killed after shutdown" {
+	cat >"$INI" <<EOF
+[worker deaf]
+command = sh -c 'trap "" ABRT; while :; do sleep 0.1; done'
+watchdog = 300ms
+shutdown = 300ms
+EOF
+	arbor_bg -c "$INI"
+	wait_log "$LOG" '^arbor: watchdog deaf pid=[0-9]+ reason=timeout signal=SIGABRT$'
+	wait_log "$LOG" '^arbor: killing deaf pid=[0-9]+ reason=shutdown_timeout'
+	wait_log "$LOG" '^arbor: exited deaf pid=[0-9]+ signal=SIGKILL'
+	wait_log "$LOG" '^arbor: restarting deaf '
+	tree_stop
+}
+
+@test "watchdog: a libarbor worker feeds it from its loop; a handler stuck in a loop gets it restarted" {
+	cat >"$INI" <<EOF
+[supervisor]
+intensity = 3
+period = 60
+
+[worker p]
+command = $FIXBIN/protoworker
+genserver = yes
+watchdog = 1s
+EOF
+	arbor_bg -c "$INI"
+	wait_log "$LOG" '^arbor: ready / '
+	# idle, and busy with calls: fed all the same, for three periods
+	wait_until node_is p '.uptime >= 3'
+	run ctl call p 'echo hi'
+	assert_output hi
+	no_log '^arbor: watchdog '
+	# the variables are the worker's own: a program it runs does not feed it
+	run ctl call p 'run test -z "$WATCHDOG_USEC$WATCHDOG_PID"'
+	assert_output 0
+	run ctl call p spin --timeout 200
+	assert_failure
+	wait_log "$LOG" '^arbor: watchdog p pid=[0-9]+ reason=timeout signal=SIGABRT$'
+	wait_log "$LOG" '^arbor: exited p pid=[0-9]+ signal=SIGABRT'
+	wait_until node_is p '.state == "running" and .restarts == 1'
+	run ctl call p 'echo back'
+	assert_output back
+	tree_stop
+}
+
+@test "watchdog: none set, none asked for: no WATCHDOG_USEC, no NOTIFY_SOCKET" {
+	cat >"$INI" <<EOF
+[worker plain]
+command = sh -c 'echo "[\$WATCHDOG_USEC][\$WATCHDOG_PID][\$NOTIFY_SOCKET]" >$D/env; exec sleep 1000'
+EOF
+	arbor_bg -c "$INI"
+	wait_file "$D/env"
+	assert_equal "$(cat "$D/env")" "[][][]"
+	tree_stop
+}
+
+@test "watchdog: arbor check refuses bad values, naming the line" {
+	bad_check "3: [worker w]: watchdog = -1s: negative: expected 0 or seconds (10, 0.5) or a duration with a unit (500ms, 10s, 2min)" <<EOF
+[worker w]
+command = /bin/true
+watchdog = -1s
+EOF
+	bad_check "3: [worker w]: watchdog = 5m: 'm' is ambiguous (write ms or min): expected 0 or seconds (10, 0.5) or a duration with a unit (500ms, 10s, 2min)" <<EOF
+[worker w]
+command = /bin/true
+watchdog = 5m
+EOF
+	bad_check "3: [worker w]: watchdog_signal = NOPE: expected a signal name or number (ABRT, SIGKILL, 6)" <<EOF
+[worker w]
+command = /bin/true
+watchdog_signal = NOPE
+EOF
+	bad_check "2: [supervisor]: watchdog: not a key of this section (it belongs in [worker PATH])" <<EOF
+[supervisor]
+watchdog = 1s
+EOF
+	cat >"$INI" <<EOF
+[worker w]
+command = /bin/true
+watchdog = 2.5
+watchdog_signal = KILL
+EOF
+	run "$ARBOR" check -c "$INI"
+	assert_success
+	assert_output --partial 'watchdog=2500 watchdog_signal=SIGKILL'
+}
