@@ -20,9 +20,10 @@ static int health_duration(struct conf_parser *p, const struct conf_key *k, cons
 	if (conf_parse_duration(v, 1000, out, &why) < 0)
 		return conf_bad(p, k, v, "%s: expected %s%s", why,
 				min_ms ? "" : "0 or ", HEALTH_UNITS);
-	if (*out < min_ms || *out > INT_MAX)
-		return conf_bad(p, k, v, "expected %s%s, at most 24 days",
-				min_ms ? "" : "0 or ", HEALTH_UNITS);
+	if (*out > INT_MAX)
+		return conf_bad(p, k, v, "longer than 24 days");
+	if (*out < min_ms)
+		return conf_bad(p, k, v, "expected %s", HEALTH_UNITS);
 	return 0;
 }
 
