@@ -56,7 +56,7 @@ static const struct verb verbs[] = {
 	{ "send", 2, -1, "PATH MESSAGE", "send MESSAGE to a worker's handle_info" },
 	{ "reload", 0, 0, "", "re-read the configuration, apply what changed" },
 	{ "shutdown", 0, 0, "", "stop the tree and arbor" },
-	{ "ping", 0, 0, "", "exit 0 if arbor answers and the tree is healthy" },
+	{ "ping", 0, 1, "[PATH]", "exit 0 if arbor answers and PATH's subtree (default: all) is healthy" },
 };
 
 struct opts {

@@ -38,6 +38,9 @@ static void apply_event(struct sup *s, const struct frame *f)
 		return;
 	*rt = (struct reg_node){ .pid = e.pid, .state = e.state, .restarts = e.restarts,
 				 .since = e.since_ms, .giving_up = e.giving_up };
+	rt->health = e.health <= HEALTH_FAILING ? (enum child_health)e.health : HEALTH_NONE;
+	rt->health_failures = e.health_failures;
+	rt->watchdog = e.watchdog;
 	if (s->up)
 		sup_event_up(s, path, rt);
 	else
@@ -628,8 +631,14 @@ static void v_ping(struct sup *s, int argc, char **argv, struct conf_node *n, st
 {
 	struct status_src src = source(s);
 	char m[600];
-	int rc = status_ping(&src, m, sizeof(m));
+	int rc;
 
+	if (argc > 1 && *argv[1] && !(n = registry_node(s->reg, s->conf, argv[1]))) {
+		snprintf(m, sizeof(m), "no such child: %s", argv[1]);
+		pending_answer_str(p, 1, m);
+		return;
+	}
+	rc = status_ping(&src, n ? n : s->conf->root, m, sizeof(m));
 	pending_answer_str(p, rc, m);
 }
 
@@ -705,7 +714,7 @@ static const struct verb {
 	bool path;		/* argv[1] names a node, which must exist */
 	verb_fn *fn;
 } verbs[] = {
-	{ "ping", 0, false, v_ping },		/* ping */
+	{ "ping", 0, false, v_ping },		/* ping [PATH] */
 	{ "tree", 0, false, v_tree },		/* tree */
 	{ "shutdown", 0, false, v_shutdown },	/* shutdown */
 	{ "reload", 0, false, v_reload },	/* reload */

@@ -103,6 +103,20 @@ static struct conf_node *kid_at(const struct status_src *s, struct conf_node *n,
 	return i == 0 || registry_kid(s->reg, n, i - 1) ? s->cmd : NULL;
 }
 
+/* A worker's health check: null without one. */
+static void json_health(struct sbuf *sb, const struct reg_node *rt)
+{
+	static const char *const names[] = {
+		[HEALTH_STARTING] = "starting", [HEALTH_OK] = "ok", [HEALTH_FAILING] = "failing",
+	};
+
+	if (rt->health == HEALTH_NONE)
+		sb_printf(sb, ",\"health\":null");
+	else
+		sb_printf(sb, ",\"health\":\"%s\"", names[rt->health]);
+	sb_printf(sb, ",\"health_failures\":%d", rt->health_failures);
+}
+
 static void json_node(const struct status_src *s, struct sbuf *sb, struct conf_node *n)
 {
 	struct conf_node *k;
@@ -130,6 +144,8 @@ static void json_node(const struct status_src *s, struct sbuf *sb, struct conf_n
 			  strategy_name(n), n->intensity, n->period_ms / 1000);
 	else
 		sb_printf(sb, ",\"genserver\":%s", n->genserver ? "true" : "false");
+	if (!n->is_sup && n != s->cmd)
+		json_health(sb, &rt);
 	sb_printf(sb, ",\"children\":[");
 	for (size_t i = 0; (k = kid_at(s, n, i)); i++) {
 		if (i)
@@ -208,32 +224,41 @@ static void status_text(const struct status_src *s, struct sbuf *sb, struct conf
 }
 
 /* Why n is not healthy, or NULL: a supervisor giving up, a child waiting
- * to restart, or one started again after a crash that is not ready yet. A
- * child started by arborctl or by a reload is not counted while it starts. */
-static const char *sick(const struct reg_node *rt)
+ * to restart, or one started again after a crash that is not ready yet, a
+ * worker failing its health check or killed by its watchdog. A child
+ * started by arborctl or by a reload is not counted while it starts. With
+ * all (ping PATH), every node must be running (a one-shot job done too). */
+static const char *sick(const struct conf_node *n, const struct reg_node *rt, bool all)
 {
 	if (!rt)
-		return NULL;
+		return all ? "stopped" : NULL;
 	if (rt->giving_up)
 		return "giving up";
 	if (rt->state == CS_RESTARTING || rt->state == CS_WAITING)
 		return "waiting to restart";
 	if (rt->state == CS_RECOVERING)
 		return "restarting";
+	if (rt->health == HEALTH_FAILING)
+		return "failing its health check";
+	if (rt->watchdog)
+		return "being killed by its watchdog";
+	if (all && rt->state != CS_RUNNING &&
+	    !(rt->state == CS_STOPPED && !n->is_sup && n->ready == READY_EXIT && rt->since))
+		return child_state_name(rt->state);
 	return NULL;
 }
 
 /* The first node of n's subtree that is not healthy; *why says how. */
 static const struct conf_node *unhealthy(const struct status_src *s, struct conf_node *n,
-					       const char **why)
+					       bool all, const char **why)
 {
 	struct conf_node *k;
 
-	*why = sick(registry_find(s->reg, n->path));
+	*why = sick(n, registry_find(s->reg, n->path), all);
 	if (*why)
 		return n;
 	for (size_t i = 0; (k = registry_kid(s->reg, n, i)); i++) {
-		const struct conf_node *bad = unhealthy(s, k, why);
+		const struct conf_node *bad = unhealthy(s, k, all, why);
 
 		if (bad)
 			return bad;
@@ -262,10 +287,11 @@ char *status_render(const struct status_src *s, struct conf_node *n, enum status
 	return sb.b;
 }
 
-int status_ping(const struct status_src *s, char *msg, size_t size)
+int status_ping(const struct status_src *s, struct conf_node *n, char *msg, size_t size)
 {
 	const char *why = NULL;
-	const struct conf_node *bad = unhealthy(s, s->conf->root, &why);
+	bool all = n != s->conf->root;
+	const struct conf_node *bad = unhealthy(s, n, all, &why);
 
 	if (s->root_state == CS_STARTING)
 		snprintf(msg, size, "starting");

@@ -23,8 +23,10 @@ enum status_view { STATUS_TEXT, STATUS_JSON, STATUS_TREE };
 /* n's subtree, malloc'd (NULL on ENOMEM), its length in *len. */
 char *status_render(const struct status_src *s, struct conf_node *n, enum status_view v,
 		    size_t *len);
-/* ping's verdict into msg: 0 (pong) when the root runs and no node is
- * giving up, waiting to restart or starting again after a crash. */
-int status_ping(const struct status_src *s, char *msg, size_t size);
+/* ping's verdict on n's subtree into msg: 0 (pong) when the root runs and
+ * no node is giving up, waiting to restart, starting again after a crash,
+ * failing its health check or being killed by its watchdog; below the
+ * root, every node must also be running (a one-shot job done counts). */
+int status_ping(const struct status_src *s, struct conf_node *n, char *msg, size_t size);
 
 #endif
