@@ -438,7 +438,7 @@ bogus
 Status
 status a b
 tree x
-ping now
+ping a b
 shutdown now
 reload x
 start
