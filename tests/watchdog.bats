@@ -75,8 +75,12 @@ EOF
 
 @test "watchdog: WATCHDOG=trigger fails it at once, with watchdog_signal" {
 	cat >"$INI" <<EOF
+[supervisor]
+intensity = 100
+period = 60
+
 [worker t]
-command = sh -c 'echo \$\$ >$D/t.pid; while [ ! -e $D/go ]; do sleep 0.05; done; python3 $FIXTURES/sdnotify.py WATCHDOG=trigger; exec sleep 1000'
+command = sh -c 'while [ ! -e $D/go ]; do sleep 0.05; done; rm $D/go; python3 $FIXTURES/sdnotify.py WATCHDOG=trigger; exec sleep 1000'
 watchdog = 1h
 watchdog_signal = USR1
 EOF
@@ -85,12 +89,17 @@ EOF
 	touch "$D/go"
 	wait_log "$LOG" '^arbor: watchdog t pid=[0-9]+ reason=trigger signal=SIGUSR1$'
 	wait_log "$LOG" '^arbor: exited t pid=[0-9]+ signal=SIGUSR1'
-	wait_log "$LOG" '^arbor: restarting t restart=1/1 '
+	wait_log "$LOG" '^arbor: restarting t restart=1/100 '
+	wait_until node_is t '.state == "running" and .restarts == 1'
 	tree_stop
 }
 
 @test "watchdog: a worker that ignores watchdog_signal is killed after shutdown" {
 	cat >"$INI" <<EOF
+[supervisor]
+intensity = 100
+period = 60
+
 [worker deaf]
 command = sh -c 'trap "" ABRT; while :; do sleep 0.1; done'
 watchdog = 300ms
