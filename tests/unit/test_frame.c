@@ -380,6 +380,31 @@ static void test_eintr(void)
 	fbuf_free(&out);
 }
 
+/* An EVENT carries a node's health up: its check's state, its failures
+ * in a row (at most 255 in the byte) and whether it is being killed. */
+static void test_event_health(void)
+{
+	struct frame_event e = { .pid = 42, .state = 3, .restarts = 7, .since_ms = 1234,
+				 .health = 3, .health_failures = 200, .watchdog = true,
+				 .path = "app/web", .path_len = 7 }, d;
+	uint8_t b[FRAME_EVENT_FIXED + 16];
+	size_t n = frame_event_encode(&e, b, sizeof(b));
+
+	ok(n == FRAME_EVENT_FIXED + 7, "event: encoded in %zu bytes", n);
+	ok(frame_event_decode(b, n, &d) == 0, "event: decodes");
+	ok(d.health == 3 && d.health_failures == 200 && d.watchdog,
+	   "event: health %u, failures %u, watchdog %d", d.health, d.health_failures,
+	   d.watchdog);
+	ok(d.pid == 42 && d.restarts == 7 && d.since_ms == 1234 && d.path_len == 7 &&
+	   !memcmp(d.path, "app/web", 7), "event: the rest as before");
+	e.health = 0;
+	e.watchdog = false;
+	e.health_failures = 0;
+	n = frame_event_encode(&e, b, sizeof(b));
+	ok(frame_event_decode(b, n, &d) == 0 && d.health == 0 && !d.watchdog &&
+	   d.health_failures == 0, "event: no check, no watchdog");
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -394,6 +419,7 @@ int main(void)
 	test_fill_bound();
 	test_flush_full_pipe();
 	test_eintr();
+	test_event_health();
 	printf("1..%d\n", tests);
 	return failures ? 1 : 0;
 }
