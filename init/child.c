@@ -222,8 +222,6 @@ void child_reaped(void *who, int ws)
 /* From ready: the first check after health_interval, as Docker's. */
 static void check_start(struct child *c)
 {
-	c->check.c = c;
-	c->check.who = WHO_CHECK;
 	if (!c->node || !c->node->health.argv)
 		return;
 	c->check.start_until = loop_now_ms() + c->node->health.start_period_ms;
