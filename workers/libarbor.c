@@ -4,8 +4,9 @@
  * from arbor and the nearest timer, with SIGTERM and SIGINT let through only
  * there, and hands each frame to a callback, one at a time. An outgoing call
  * blocks the loop until its answer; whatever arrives meanwhile is queued in
- * order. The library opens no fd of its own: a worker holds 0, 1, 2,
- * arbor's two pipes and only what its callbacks open. */
+ * order. The library keeps no fd of its own (a watchdog ping opens and
+ * closes its socket at once): a worker holds 0, 1, 2, arbor's two pipes
+ * and only what its callbacks open. */
 #define _GNU_SOURCE
 #include "arbor.h"
 #include "frame.h"
