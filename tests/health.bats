@@ -120,6 +120,10 @@ EOF
 
 @test "health: a check that hangs past health_timeout is killed and counts as a failure" {
 	cat >"$INI" <<EOF
+[supervisor]
+intensity = 100
+period = 60
+
 [worker slow]
 command = sleep 2000
 health_command = sleep 1001
