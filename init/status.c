@@ -103,14 +103,16 @@ static struct conf_node *kid_at(const struct status_src *s, struct conf_node *n,
 	return i == 0 || registry_kid(s->reg, n, i - 1) ? s->cmd : NULL;
 }
 
-/* A worker's health check: null without one. */
-static void json_health(struct sbuf *sb, const struct reg_node *rt)
+/* A worker's health check: null without one; starting until its first
+ * outcome (before its first start too). */
+static void json_health(struct sbuf *sb, const struct conf_node *n, const struct reg_node *rt)
 {
 	static const char *const names[] = {
-		[HEALTH_STARTING] = "starting", [HEALTH_OK] = "ok", [HEALTH_FAILING] = "failing",
+		[HEALTH_NONE] = "starting", [HEALTH_STARTING] = "starting", [HEALTH_OK] = "ok",
+		[HEALTH_FAILING] = "failing",
 	};
 
-	if (rt->health == HEALTH_NONE)
+	if (!n->health.argv)
 		sb_printf(sb, ",\"health\":null");
 	else
 		sb_printf(sb, ",\"health\":\"%s\"", names[rt->health]);
@@ -145,7 +147,7 @@ static void json_node(const struct status_src *s, struct sbuf *sb, struct conf_n
 	else
 		sb_printf(sb, ",\"genserver\":%s", n->genserver ? "true" : "false");
 	if (!n->is_sup && n != s->cmd)
-		json_health(sb, &rt);
+		json_health(sb, n, &rt);
 	sb_printf(sb, ",\"children\":[");
 	for (size_t i = 0; (k = kid_at(s, n, i)); i++) {
 		if (i)

@@ -59,6 +59,7 @@ EOF
 	arbor_bg -c "$INI"
 	wait_log "$LOG" '^arbor: ready / '
 	node_is plain '.health == null and .health_failures == 0'
+	node_is web '.health != null'
 	wait_log "$LOG" '^arbor: health web state=ok pid=[0-9]+$'
 	node_is web '.health == "ok" and .health_failures == 0'
 	pid=$(log_pid web)
