@@ -793,6 +793,7 @@ static const char *sample_value(const char *key)
 		{ "oom_score_adj", "1" }, { "umask", "022" }, { "cwd", "/" }, { "env", "A=1" },
 		{ "env_file", "walk.env" }, { "clear_env", "yes" }, { "stdout", "null" },
 		{ "stderr", "prefix" }, { "restart_delay", "500ms" }, { "restart_delay_max", "1min" },
+		{ "log_max_size", "10M" }, { "log_backups", "3" },
 	};
 
 	if (!strncmp(key, "rlimit_", 7))
