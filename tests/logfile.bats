@@ -6,6 +6,7 @@
 # are numbered so that every one can be found again, whole, in order.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 setup() {
 	T=$BATS_TEST_TMPDIR
@@ -71,7 +72,7 @@ files_under() {
 	[ ! -e "$T/out.log.11" ]
 	files_under 1048576 "$T"/out.log*
 	check_lines 1 100000 "$T"/out.log.{10..1} "$T/out.log"
-	! grep -q dropped "$LOG"
+	run ! grep -q dropped "$LOG"
 }
 
 @test "logfile: the oldest backups are dropped; log_backups = 0 keeps none" {
@@ -193,7 +194,7 @@ files_under() {
 	touch "$T/go"
 	wait_log "$T/n.log" '^301 '
 	check_lines 301 301 "$T/n.log"
-	! grep -q '^301 ' "$T/n.log.moved"
+	run ! grep -q '^301 ' "$T/n.log.moved"
 }
 
 @test "logfile: a full disk drops lines, logged once; the worker and arbor go on; lines resume" {
@@ -215,7 +216,7 @@ files_under() {
 	run "$ARBORCTL" ping
 	assert_success
 	[ "$(pgrep -P "$(arbor_inner_pid)" -x sh)" = "$W" ]
-	! grep -q 'lines dropped' "$LOG"
+	run ! grep -q 'lines dropped' "$LOG"
 	rm "$MNT/fill"
 	freed=$(cat "$T/count")
 	wait_log "$LOG" "^arbor: log $MNT/w.log: [0-9]+ lines dropped: No space left on device$"
@@ -228,7 +229,7 @@ files_under() {
 	dropped=$(sed -nE 's/.* ([0-9]+) lines dropped.*/\1/p' "$LOG")
 	[ "$dropped" -gt 100 ]
 	# only whole lines in the file; what is missing is what was counted
-	! grep -Ev '^([0-9]+) x+ \1$' "$MNT/w.log"
+	run ! grep -Ev '^([0-9]+) x+ \1$' "$MNT/w.log"
 	upto=$(tail -n 1 "$MNT/w.log" | cut -d' ' -f1)
 	[ $((upto - $(wc -l <"$MNT/w.log"))) -eq "$dropped" ]
 	kill -CONT "$W"
