@@ -170,6 +170,30 @@ files_under() {
 	[ ! -e "$T/out.log" ]
 }
 
+@test "logfile: a reopen that fails names the file; its lines are counted until it can be opened" {
+	mkdir "$T/d"
+	cat >"$INI" <<-EOF
+		[worker w]
+		command = /bin/sh -c 'i=0; while :; do i=\$((i + 1)); echo "\$i xx \$i"; echo \$i >$T/count; sleep 0.01; done'
+		stdout = file:$T/d/out.log
+	EOF
+	arbor_bg -c "$INI"
+	wait_log "$T/d/out.log" '^20 '
+	mv "$T/d" "$T/d.old"
+	run "$ARBORCTL" reopen
+	assert_failure 1
+	assert_output "arborctl: reopened 0 files; 1 failed: log $T/d/out.log: No such file or directory"
+	gone=$(cat "$T/count")
+	wait_until eval "[ \$(cat '$T/count') -gt $((gone + 20)) ]"
+	mkdir "$T/d"
+	wait_log "$LOG" "^arbor: log $T/d/out.log: [0-9]+ lines dropped: No such file or directory$"
+	wait_log "$T/d/out.log" '^[0-9]+ '
+	dropped=$(sed -nE 's/.* ([0-9]+) lines dropped.*/\1/p' "$LOG")
+	last=$(tail -n 1 "$T/d.old/out.log" | cut -d' ' -f1)
+	[ "$dropped" -gt 20 ]
+	[ "$(head -n 1 "$T/d/out.log" | cut -d' ' -f1)" -eq $((last + dropped + 1)) ]
+}
+
 @test "logfile: a nested supervisor's worker: rotated by its supervisor's default, reopened" {
 	cat >"$INI" <<-EOF
 		[supervisor]
