@@ -273,8 +273,9 @@ err_free:
 	return NULL;
 }
 
-struct relay *relay_new_file(struct loop *l, const struct conf_output *o, size_t max,
-			     int backups, int *child_fd)
+/* The same for file:PATH (o), rotated at max bytes with backups. */
+static struct relay *relay_new_file(struct loop *l, const struct conf_output *o, size_t max,
+				    int backups, int *child_fd)
 {
 	struct relay *r = calloc(1, sizeof(*r));
 
