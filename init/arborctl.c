@@ -55,6 +55,7 @@ static const struct verb verbs[] = {
 	{ "cast", 2, -1, "PATH MESSAGE", "cast MESSAGE to a GenServer worker" },
 	{ "send", 2, -1, "PATH MESSAGE", "send MESSAGE to a worker's handle_info" },
 	{ "reload", 0, 0, "", "re-read the configuration, apply what changed" },
+	{ "reopen", 0, 0, "", "reopen every file: output (after logrotate moved it)" },
 	{ "shutdown", 0, 0, "", "stop the tree and arbor" },
 	{ "ping", 0, 1, "[PATH]", "exit 0 if arbor answers and PATH's subtree (default: all) is healthy" },
 };

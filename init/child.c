@@ -424,7 +424,8 @@ static int notify_open(char *name, size_t len)
 }
 
 /* The options of spawn_worker for this child: its relays and notify
- * socket are opened here. 0, or -1 with *what the failed call. */
+ * socket are opened here. 0, or -1 with *what the failed call (NULL:
+ * start_err says it all). */
 static int worker_opts(struct child *c, struct spawn_opts *o, char *notify, size_t len,
 		       const char **what)
 {
@@ -443,12 +444,9 @@ static int worker_opts(struct child *c, struct spawn_opts *o, char *notify, size
 	o->max_message = n->max_message;
 	if (n->ready == READY_FD)
 		o->ready_fd = n->ready_fd;
-	*what = "pipe2";
-	if (n->setup.out.kind == OUT_PREFIX &&
-	    !relay_new(c->loop, c->path, STDOUT_FILENO, &o->out_fd))
-		return -1;
-	if (n->setup.err.kind == OUT_PREFIX &&
-	    !relay_new(c->loop, c->path, STDERR_FILENO, &o->err_fd))
+	*what = NULL;
+	if (relay_outputs(c->loop, c->path, &n->setup, &o->out_fd, &o->err_fd, c->start_err,
+			  sizeof(c->start_err)) < 0)
 		return -1;
 	o->watchdog_ms = n->health.watchdog_ms;
 	if (n->ready == READY_NOTIFY || n->health.watchdog_ms > 0) {
@@ -527,8 +525,9 @@ static int start_worker(struct child *c)
 		close(o.err_fd);
 	if (rc < 0) {
 		close_fds(c);
-		snprintf(c->start_err, sizeof(c->start_err), "%s %s: %s", what, c->path,
-			 strerror(e));
+		if (what)
+			snprintf(c->start_err, sizeof(c->start_err), "%s %s: %s", what, c->path,
+				 strerror(e));
 		return -1;
 	}
 	c->pid = r.pid;

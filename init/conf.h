@@ -24,6 +24,7 @@ enum conf_logfmt { LOG_TEXT, LOG_JSON };
 
 #define CONF_INFINITY (-1L)	/* shutdown = infinity */
 #define CONF_NLIMITS 16		/* RLIMIT_NLIMITS on Linux */
+#define CONF_UNSET ((size_t)-1)	/* a size key not written */
 
 struct conf_rlimit {
 	bool set;
@@ -61,6 +62,9 @@ struct conf_setup {
 	char *env_file;		/* read at start: KEY=VALUE lines, # comments */
 	bool clear_env;
 	struct conf_output out, err;
+	/* file: outputs as they apply (see conf_log_rotation) */
+	size_t log_max_size;	/* 0: never rotated */
+	int log_backups;	/* default 5 */
 };
 
 /* A worker's watchdog and health check (0 and NULL: none). */
@@ -100,6 +104,12 @@ struct conf_node {
 	/* the backoff of this child as it applies: conf_backoff's answer */
 	long backoff_ms;
 	long backoff_max_ms;
+
+	/* log_max_size and log_backups as written in its section, CONF_UNSET
+	 * and -1 when not: a worker's own, a supervisor's the default of the
+	 * workers under it (see conf_log_rotation) */
+	size_t log_max_size;
+	int log_backups;
 
 	/* as a supervisor */
 	enum conf_strategy strategy;	/* default one_for_one */
@@ -159,6 +169,10 @@ int conf_split(const char *line, char ***argv, const char **why);
  * restart_delay_max found the same way, else the delay. A loaded tree
  * has it in each node's backoff_ms and backoff_max_ms already. */
 void conf_backoff(const struct conf_node *n, long *delay_ms, long *max_ms);
+/* The rotation of n's file: outputs: its own log_max_size (a worker's, or
+ * its pool's) or the nearest supervisor's above it, else 0; log_backups
+ * found the same way, else 5. A loaded tree has them in setup already. */
+void conf_log_rotation(const struct conf_node *n, size_t *max, int *backups);
 /* Two nodes' own keys (not their children) are the same: reload's "changed". */
 bool conf_node_same(const struct conf_node *a, const struct conf_node *b);
 /* Starts a pool member at run time (OTP's start_child on a

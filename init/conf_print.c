@@ -102,6 +102,8 @@ static const struct conf_show conf_shows[] = {
 	{ "clear_env", SH_BOOL, N(setup.clear_env), NULL },
 	{ "stdout", SH_OUTPUT, N(setup.out), NULL },
 	{ "stderr", SH_OUTPUT, N(setup.err), NULL },
+	{ "log_max_size", SH_SIZE, N(log_max_size), NULL },
+	{ "log_backups", SH_INT, N(log_backups), NULL },
 	{ "rlimit_", SH_RLIMIT, 0, NULL },
 };
 

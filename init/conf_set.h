@@ -49,6 +49,8 @@ CONF_SETTER(conf_set_cwd);
 CONF_SETTER(conf_set_env);
 CONF_SETTER(conf_set_env_file);
 CONF_SETTER(conf_set_output);
+CONF_SETTER(conf_set_log_max_size);
+CONF_SETTER(conf_set_log_backups);
 CONF_SETTER(conf_set_nnp);
 CONF_SETTER(conf_set_clear_env);
 

@@ -326,6 +326,28 @@ int conf_set_output(struct conf_parser *p, const struct conf_key *k,
 	return 0;
 }
 
+/* log_max_size = SIZE: bytes, or K, M, G (powers of 1024); 0 = never. */
+int conf_set_log_max_size(struct conf_parser *p, const struct conf_key *k, const char *v)
+{
+	unsigned long long n;
+
+	if (!conf_parse_size(v, 1ULL << 50, &n))
+		return conf_bad(p, k, v, "expected a size in bytes, K, M or G (0, 65536, 512K, "
+				"10M, 1G; powers of 1024), 0 for no rotation");
+	p->sect.node->log_max_size = (size_t)n;
+	return 0;
+}
+
+int conf_set_log_backups(struct conf_parser *p, const struct conf_key *k, const char *v)
+{
+	long n;
+
+	if (!conf_parse_long(v, 0, 1000, &n))
+		return conf_bad(p, k, v, "expected an integer from 0 (no backup) to 1000");
+	p->sect.node->log_backups = (int)n;
+	return 0;
+}
+
 int conf_set_nnp(struct conf_parser *p, const struct conf_key *k, const char *v)
 {
 	if (!conf_parse_bool(v, &conf_cur_setup(p)->no_new_privs))

@@ -52,6 +52,8 @@ const struct conf_key conf_keys[] = {
 	{ "clear_env", KW_WORKER, conf_set_clear_env, 0, false },
 	{ "stdout", KW_WORKER, conf_set_output, 1, false },
 	{ "stderr", KW_WORKER, conf_set_output, 2, false },
+	{ "log_max_size", KW_SUPS | KW_WORKER, conf_set_log_max_size, 0, false },
+	{ "log_backups", KW_SUPS | KW_WORKER, conf_set_log_backups, 0, false },
 	RL("as", RLIMIT_AS),
 	RL("core", RLIMIT_CORE),
 	RL("cpu", RLIMIT_CPU),

@@ -32,6 +32,8 @@ struct conf_node *conf_node_new(bool is_sup)
 	n->health.interval_ms = 10000;
 	n->health.timeout_ms = 5000;
 	n->health.retries = 3;
+	n->log_max_size = CONF_UNSET;
+	n->log_backups = -1;
 	return n;
 }
 
@@ -244,7 +246,8 @@ static bool conf_setup_same(const struct conf_setup *a, const struct conf_setup 
 	    a->has_umask != b->has_umask || a->umask != b->umask ||
 	    !conf_str_same(a->cwd, b->cwd) || !conf_argv_same(a->env, b->env) ||
 	    !conf_str_same(a->env_file, b->env_file) || a->clear_env != b->clear_env ||
-	    !conf_output_same(&a->out, &b->out) || !conf_output_same(&a->err, &b->err))
+	    !conf_output_same(&a->out, &b->out) || !conf_output_same(&a->err, &b->err) ||
+	    a->log_max_size != b->log_max_size || a->log_backups != b->log_backups)
 		return false;
 	if (a->ngroups && memcmp(a->groups, b->groups, a->ngroups * sizeof(*a->groups)))
 		return false;
@@ -366,9 +369,29 @@ static int conf_inherit_node(struct conf_node *n, char *const *up)
 	}
 	conf_argv_free(n->setup.env);
 	n->setup.env = env;
-	for (size_t i = 0; n->is_pool && i < n->nkids; i++)
+	conf_log_rotation(n, &n->setup.log_max_size, &n->setup.log_backups);
+	for (size_t i = 0; n->is_pool && i < n->nkids; i++) {
 		n->kids[i]->setup.env = env;
+		n->kids[i]->setup.log_max_size = n->setup.log_max_size;
+		n->kids[i]->setup.log_backups = n->setup.log_backups;
+	}
 	return 0;
+}
+
+void conf_log_rotation(const struct conf_node *n, size_t *max, int *backups)
+{
+	*max = CONF_UNSET;
+	*backups = -1;
+	for (const struct conf_node *x = n; x; x = x->parent) {
+		if (*max == CONF_UNSET)
+			*max = x->log_max_size;
+		if (*backups < 0)
+			*backups = x->log_backups;
+	}
+	if (*max == CONF_UNSET)
+		*max = 0;
+	if (*backups < 0)
+		*backups = 5;
 }
 
 /* Every node's backoff as a child, found once, off the restart path. */

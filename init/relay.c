@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logfile.h"
 #include "relay.h"
 
 #define RELAY_IOV 64		/* iovecs in one batched writev */
@@ -34,6 +35,8 @@ struct relay {
 	char *prefix;		/* "[path] ", or {"path":...,"line":" in JSON */
 	size_t plen;
 	bool json;		/* log_format = json when it was made */
+	struct logfile *file;	/* file:PATH: the lines go there, as they are */
+	bool mid;		/* file: the last piece written ended mid-line */
 	size_t len;		/* bytes waiting in buf */
 	char buf[RELAY_LINE + 1];	/* + 1: a full-length line's newline */
 };
@@ -153,6 +156,23 @@ static void relay_lines(struct relay *r)
 	r->len -= off;
 }
 
+/* file:PATH: every complete line read goes in one write, untouched; a
+ * full buffer with no newline goes as a piece of a long line. */
+static void relay_file(struct relay *r)
+{
+	char *nl = memrchr(r->buf, '\n', r->len);
+	size_t n = nl ? (size_t)(nl - r->buf) + 1 : 0;
+
+	if (!n && r->len == sizeof(r->buf))
+		n = r->len;
+	if (!n)
+		return;
+	logfile_write(r->file, r->buf, n, r->mid);
+	r->mid = r->buf[n - 1] != '\n';
+	memmove(r->buf, r->buf + n, r->len - n);
+	r->len -= n;
+}
+
 static void relay_readable(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct relay *r = data;
@@ -165,7 +185,10 @@ static void relay_readable(struct loop *l, int fd, uint32_t events, void *data)
 		return;
 	}
 	r->len += (size_t)n;
-	relay_lines(r);
+	if (r->file)
+		relay_file(r);
+	else
+		relay_lines(r);
 }
 
 /* {"path":"PATH","stream":"stdout","line":" and room in jbuf for a line
@@ -200,11 +223,36 @@ static int json_prefix(struct relay *r, const char *path, int dst_fd)
 	return 0;
 }
 
+/* The pipe, watched, and r in the list of live relays. */
+static int relay_pipe(struct loop *l, struct relay *r, int *child_fd)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    loop_add_fd(l, p[0], EPOLLIN, relay_readable, r) < 0) {
+		int e = errno;
+
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	r->loop = l;
+	r->fd = p[0];
+	r->next = live;
+	if (live)
+		live->prev = r;
+	live = r;
+	*child_fd = p[1];
+	return 0;
+}
+
 struct relay *relay_new(struct loop *l, const char *path, int dst_fd,
 			int *child_fd)
 {
 	struct relay *r = calloc(1, sizeof(*r));
-	int p[2];
 
 	if (!r)
 		return NULL;
@@ -213,34 +261,70 @@ struct relay *relay_new(struct loop *l, const char *path, int dst_fd,
 		goto err_free;
 	r->plen = strlen(r->prefix);
 	r->json = log_json();
-	if (pipe2(p, O_CLOEXEC) < 0)
-		goto err_free_prefix;
-	if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0 ||
-	    loop_add_fd(l, p[0], EPOLLIN, relay_readable, r) < 0)
-		goto err_close_pipe;
-	r->loop = l;
-	r->fd = p[0];
 	r->dst = dst_fd;
-	r->next = live;
-	if (live)
-		live->prev = r;
-	live = r;
-	*child_fd = p[1];
+	if (relay_pipe(l, r, child_fd) < 0)
+		goto err_free_prefix;
 	return r;
 
-err_close_pipe:
-	{
-		int e = errno;
-
-		close(p[0]);
-		close(p[1]);
-		errno = e;
-	}
 err_free_prefix:
 	free(r->prefix);
 err_free:
 	free(r);
 	return NULL;
+}
+
+/* The same for file:PATH (o), rotated at max bytes with backups. */
+static struct relay *relay_new_file(struct loop *l, const struct conf_output *o, size_t max,
+				    int backups, int *child_fd)
+{
+	struct relay *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->file = logfile_open(o->path, max, backups);
+	if (!r->file)
+		goto err_free;
+	if (relay_pipe(l, r, child_fd) < 0)
+		goto err_put;
+	return r;
+
+err_put:
+	{
+		int e = errno;
+
+		logfile_put(r->file);
+		errno = e;
+	}
+err_free:
+	free(r);
+	return NULL;
+}
+
+/* One stream: a prefix relay, a file relay, or nothing to do. */
+static int relay_output(struct loop *l, const char *path, const struct conf_setup *s,
+			const struct conf_output *o, int dst, int *child_fd, char *why,
+			size_t len)
+{
+	const char *key = dst == STDERR_FILENO ? "stderr" : "stdout";
+
+	if (o->kind == OUT_PREFIX && !relay_new(l, path, dst, child_fd)) {
+		snprintf(why, len, "pipe2 %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (o->kind == OUT_FILE &&
+	    !relay_new_file(l, o, s->log_max_size, s->log_backups, child_fd)) {
+		snprintf(why, len, "%s: file:%s: %s", key, o->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int relay_outputs(struct loop *l, const char *path, const struct conf_setup *s,
+		  int *out_fd, int *err_fd, char *why, size_t len)
+{
+	if (relay_output(l, path, s, &s->out, STDOUT_FILENO, out_fd, why, len) < 0)
+		return -1;
+	return relay_output(l, path, s, &s->err, STDERR_FILENO, err_fd, why, len);
 }
 
 static void unlink_free(struct relay *r)
@@ -260,7 +344,11 @@ void relay_free(struct relay *r)
 {
 	if (!r)
 		return;
-	if (r->len) {
+	if (r->file) {
+		if (r->len)
+			logfile_write(r->file, r->buf, r->len, r->mid);
+		logfile_put(r->file);
+	} else if (r->len) {
 		struct batch b = { .n = 0 };
 
 		batch_add(r, &b, r->buf, r->len, r->buf[r->len - 1] != '\n');
@@ -280,4 +368,5 @@ void relay_forget_all(void)
 {
 	while (live)
 		unlink_free(live);
+	logfile_forget_all();
 }

@@ -9,6 +9,7 @@
 #include "route.h"
 #include "status.h"
 #include "reload.h"
+#include "reopen.h"
 #include "sup.h"
 
 #define CALL_TIMEOUT_MS 5000
@@ -382,6 +383,8 @@ static void got_ctl(struct link *ln, const struct frame *f)
 	argv[argc] = NULL;
 	if (argc == 1 && !strcmp(argv[0], "reload"))
 		reload_request(ln->sup, p);	/* answered once applied */
+	else if (argc == 1 && !strcmp(argv[0], "reopen"))
+		reopen_request(ln->sup, p);	/* answered once the subtree's are */
 	else if (argc < 2)
 		pending_answer_str(p, 1, "bad request");
 	else
@@ -666,6 +669,12 @@ static void v_reload(struct sup *s, int argc, char **argv, struct conf_node *n,
 	reload_request(s, p);	/* answered once applied */
 }
 
+static void v_reopen(struct sup *s, int argc, char **argv, struct conf_node *n,
+		     struct pending *p)
+{
+	reopen_request(s, p);	/* answered once the whole tree's are */
+}
+
 static void v_call(struct sup *s, int argc, char **argv, struct conf_node *n, struct pending *p)
 {
 	char b[512];
@@ -718,6 +727,7 @@ static const struct verb {
 	{ "tree", 0, false, v_tree },		/* tree */
 	{ "shutdown", 0, false, v_shutdown },	/* shutdown */
 	{ "reload", 0, false, v_reload },	/* reload */
+	{ "reopen", 0, false, v_reopen },	/* reopen */
 	{ "status", 1, true, v_status },	/* status PATH text|json */
 	{ "call", 3, true, v_call },		/* call PATH MESSAGE TIMEOUT_MS */
 	{ "cast", 2, true, v_cast },		/* cast PATH MESSAGE */

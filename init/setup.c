@@ -15,7 +15,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -277,68 +276,18 @@ err_free:
 
 /* ---- output ---- */
 
-/* Appends to PATH, creating it 0640 whatever the umask: O_EXCL tells whether
- * this open made the file, and only then is its mode set. */
-static int open_log(const char *path)
-{
-	for (int tries = 0; tries < 8; tries++) {
-		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-
-		if (fd >= 0) {
-			if (fchmod(fd, 0640) < 0) {
-				close(fd);
-				return -1;
-			}
-			return fd;
-		}
-		if (errno != EEXIST)
-			return -1;
-		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT)
-			return fd;
-	}
-	return -1;
-}
-
-/* A regular file on a filesystem with no block left for the worker (root
- * may use the reserved ones): its first write would fail, so its start
- * fails now, naming the key, instead of the worker losing its output. */
-static bool disk_full(int fd, bool root)
-{
-	struct statvfs v;
-	struct stat st;
-
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fstatvfs(fd, &v) < 0 ||
-	    v.f_blocks == 0)
-		return false;
-	return (root ? v.f_bfree : v.f_bavail) == 0;
-}
-
+/* null opens /dev/null; inherit keeps arbor's fd; prefix and file:PATH are
+ * relay pipes the caller has put on the fd already (relay.h). */
 static int output_open(const struct conf_output *o, int target, const char *key,
-		       bool root, char *why, size_t len)
+		       char *why, size_t len)
 {
 	int fd;
 
-	switch (o->kind) {
-	case OUT_NULL:
-		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return fail(why, len, "%s: /dev/null: %s", key, strerror(errno));
-		break;
-	case OUT_FILE:
-		fd = open_log(o->path);
-		if (fd >= 0 && disk_full(fd, root)) {
-			close(fd);
-			fd = -1;
-			errno = ENOSPC;
-		}
-		if (fd < 0)
-			return fail(why, len, "%s: file:%s: %s", key, o->path,
-				    strerror(errno));
-		break;
-	default:
+	if (o->kind != OUT_NULL)
 		return 0;
-	}
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(why, len, "%s: /dev/null: %s", key, strerror(errno));
 	if (fd == target)	/* target was closed: keep it, lose CLOEXEC */
 		return fcntl(fd, F_SETFD, 0) < 0 ?
 			fail(why, len, "%s: fcntl: %s", key, strerror(errno)) : 0;
@@ -353,11 +302,9 @@ static int output_open(const struct conf_output *o, int target, const char *key,
 
 int setup_output(const struct conf_setup *s, char *why, size_t len)
 {
-	bool root = s->has_user ? s->uid == 0 : geteuid() == 0;
-
-	if (output_open(&s->out, STDOUT_FILENO, "stdout", root, why, len) < 0)
+	if (output_open(&s->out, STDOUT_FILENO, "stdout", why, len) < 0)
 		return -1;
-	return output_open(&s->err, STDERR_FILENO, "stderr", root, why, len);
+	return output_open(&s->err, STDERR_FILENO, "stderr", why, len);
 }
 
 /* ---- limits ---- */

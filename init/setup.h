@@ -32,8 +32,8 @@ void setup_env_free(char **env);
  * reduced, ambient raised), then cwd (as the worker's user), and
  * no_new_privs last. */
 int setup_apply(const struct conf_setup *s, char *why, size_t len);
-/* Opens stdout/stderr as the set-up says (null, file:PATH appended, created
- * 0640) onto fds 1 and 2; inherit and prefix are left to the caller. */
+/* Opens /dev/null onto fd 1 or 2 for `null`; inherit, prefix and file:PATH
+ * are left to the caller (prefix and file: are relay pipes, relay.h). */
 int setup_output(const struct conf_setup *s, char *why, size_t len);
 
 #endif

@@ -489,7 +489,7 @@ EOF
 	run --separate-stderr ctl -h
 	assert_success
 	assert_equal "$stderr" ""
-	for v in status tree start stop restart kill call cast send reload shutdown ping \
+	for v in status tree start stop restart kill call cast send reload reopen shutdown ping \
 		--json --timeout -S; do
 		assert_output --partial "$v"
 	done

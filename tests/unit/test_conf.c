@@ -797,6 +797,7 @@ static const char *sample_value(const char *key)
 		{ "health_command", "/bin/true" }, { "health_interval", "2s" },
 		{ "health_timeout", "1s" }, { "health_start_period", "5" },
 		{ "health_retries", "2" },
+		{ "log_max_size", "10M" }, { "log_backups", "3" },
 	};
 
 	if (!strncmp(key, "rlimit_", 7))

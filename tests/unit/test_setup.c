@@ -219,45 +219,28 @@ static int output_child(const struct conf_setup *s, char *why, size_t len)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* null opens /dev/null; file:PATH is a relay pipe put on the fd by the
+ * caller (relay.c, logfile.c): setup_output leaves the fd alone. */
 static void test_output(void)
 {
 	struct conf_setup s = { 0 };
-	char path[PATH_MAX], why[512], buf[64] = "";
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/out.log", tmpdir);
-	s.out = (struct conf_output){ OUT_FILE, path };
-	s.err = (struct conf_output){ OUT_FILE, path };
-	ok(output_child(&s, why, sizeof(why)) == 0, "file: for stdout and stderr");
-	if (stat(path, &st) < 0)
-		st.st_mode = 0;
-	ok((st.st_mode & 07777) == 0640, "file: created 0640 under umask 077 (mode %o)",
-	   st.st_mode & 07777);
-	ok(output_child(&s, why, sizeof(why)) == 0 && file_size(path) == 16,
-	   "file: appends (16 bytes after two runs)");
-	fd = open(path, O_RDONLY);
-	ok(fd >= 0 && read(fd, buf, sizeof(buf) - 1) == 16 &&
-	   !strcmp(buf, "out\nerr\nout\nerr\n"), "file: both streams in order");
-	if (fd >= 0)
-		close(fd);
-	chmod(path, 0600);
-	ok(output_child(&s, why, sizeof(why)) == 0 && stat(path, &st) == 0 &&
-	   (st.st_mode & 07777) == 0600, "file: an existing file keeps its mode");
+	char path[PATH_MAX], why[512];
+	int saved = dup(1), null = open("/dev/null", O_WRONLY), rc;
 
 	s.out = (struct conf_output){ OUT_NULL, NULL };
 	s.err = (struct conf_output){ OUT_NULL, NULL };
 	ok(output_child(&s, why, sizeof(why)) == 0, "null: writes succeed");
 
-	s.out = (struct conf_output){ OUT_FILE, "/nonexistent/x.log" };
-	s.err = (struct conf_output){ OUT_INHERIT, NULL };
-	ok(output_child(&s, why, sizeof(why)) == 1 &&
-	   streq(why, "stdout: file:/nonexistent/x.log: No such file or directory"),
-	   "file: in a missing directory fails naming the key: %s", why);
-	s.out = (struct conf_output){ OUT_INHERIT, NULL };
-	s.err = (struct conf_output){ OUT_FILE, "/nonexistent/y.log" };
-	ok(output_child(&s, why, sizeof(why)) == 1 && !strncmp(why, "stderr: file:", 13),
-	   "stderr names its key: %s", why);
+	snprintf(path, sizeof(path), "%s/out.log", tmpdir);
+	s.out = (struct conf_output){ OUT_FILE, path };
+	s.err = (struct conf_output){ OUT_NULL, NULL };
+	fflush(stdout);
+	dup2(null, 1);		/* the child's "out" would go into the TAP */
+	rc = output_child(&s, why, sizeof(why));
+	dup2(saved, 1);
+	close(saved);
+	close(null);
+	ok(rc == 0 && file_size(path) < 0, "file: is left to the relay: nothing opened");
 }
 
 /* Applies s in a child that execs sh to print its own /proc status, limits
