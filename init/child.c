@@ -106,7 +106,8 @@ static void check_arm(struct child *c, long ms)
 
 /* The check runs as the worker would (user, env, cwd, outputs), in a
  * process group of its own, with the worker's ARBOR_INSTANCE: a sweep after
- * the worker's death takes it too. Its exit comes back by the reap map. */
+ * the worker's death takes it too. Its exit comes back by the reap map.
+ * Its outputs go where the worker's go: relayed, or into its file:. */
 static int check_spawn(struct child *c)
 {
 	const struct conf_node *n = c->node;
@@ -116,12 +117,13 @@ static int check_spawn(struct child *c)
 	struct spawn_res r;
 	int rc = 0;
 
-	if (n->setup.out.kind == OUT_PREFIX &&
-	    !relay_new(c->loop, c->path, STDOUT_FILENO, &o.out_fd))
+	char why[256];
+
+	if (relay_outputs(c->loop, c->path, &n->setup, &o.out_fd, &o.err_fd, why,
+			  sizeof(why)) < 0) {
+		log_msg("health check of %s: %s", c->path, why);
 		rc = -1;
-	if (rc == 0 && n->setup.err.kind == OUT_PREFIX &&
-	    !relay_new(c->loop, c->path, STDERR_FILENO, &o.err_fd))
-		rc = -1;
+	}
 	if (rc == 0 && spawn_worker(&o, &r) == 0) {
 		close(r.exec_fd);	/* a failed exec is an exit 127: a failure */
 		if (reap_add(c->reap, r.pid, &c->check) < 0) {

@@ -183,6 +183,20 @@ EOF
 	tree_stop
 }
 
+@test "health: the check's output goes into the worker's file: output" {
+	cat >"$INI" <<EOF
+[worker w]
+command = sh -c 'echo from-worker; exec sleep 2000'
+stdout = file:$D/out.log
+health_command = sh -c 'echo from-check'
+health_interval = 100ms
+EOF
+	arbor_bg -c "$INI"
+	wait_until grep -q from-check "$D/out.log"
+	assert grep -q from-worker "$D/out.log"
+	tree_stop
+}
+
 @test "ping PATH: a missing PATH is a clear error; a stopped child fails it" {
 	cat >"$INI" <<EOF
 [worker a]
