@@ -160,6 +160,8 @@ void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 		pending_answer_str(p, 1, "noproc");
 		return;
 	}
+	if (!s->up && type == FRAME_CALL)	/* the root counts them for status */
+		pending_target(p, path);
 	forward(s, k->ln, type, path, msg, len, timeout, p, k->kind != CHILD_SUPERVISOR);
 }
 
@@ -607,7 +609,7 @@ static struct status_src source(struct sup *s)
 		.reg = s->reg, .conf = s->conf,
 		.root_state = s->phase == PH_STOP || s->phase == PH_DONE ? CS_STOPPING
 			      : s->phase == PH_BOOT ? CS_STARTING : CS_RUNNING,
-		.cmd = s->cmd ? s->cmd->node : NULL,
+		.cmd = s->cmd ? s->cmd->node : NULL, .calls = &s->calls,
 	};
 }
 
