@@ -78,12 +78,17 @@ bool frame_type_valid(uint8_t type);
 #define FRAME_EVENT_FIXED 20
 #define FRAME_EVENT_GIVING_UP 0x01
 #define FRAME_EVENT_DELETED 0x02	/* the node is gone (arborctl delete) */
+/* A log event for arborctl events, passed up to the root: pid is the
+ * logging process, since the event's time, and the path field holds
+ * EVENT NUL PATH NUL KV (log.h's struct log_event). */
+#define FRAME_EVENT_LOG 0x80
 
 struct frame_event {
 	int32_t pid;
 	uint8_t state;
 	bool giving_up;
 	bool deleted;
+	bool log;		/* FRAME_EVENT_LOG */
 	int32_t restarts;
 	int64_t since_ms;
 	const char *path;	/* decoded: points into the frame, not NUL-ended */
