@@ -57,6 +57,7 @@ static const struct verb verbs[] = {
 	{ "reload", 0, 0, "", "re-read the configuration, apply what changed" },
 	{ "shutdown", 0, 0, "", "stop the tree and arbor" },
 	{ "ping", 0, 0, "", "exit 0 if arbor answers and the tree is healthy" },
+	{ "events", 0, 1, "[PATH] [--json]", "follow the supervisor events as they happen" },
 };
 
 struct opts {
@@ -76,7 +77,7 @@ static void usage(FILE *f)
 	fprintf(f, "\noptions:\n"
 		"  -S SOCKET      the control socket (default: $ARBOR_SOCKET, else %s\n"
 		"                 for root, /tmp/arbor-UID/arbor.sock for another uid)\n"
-		"  --json         status as JSON\n"
+		"  --json         status and events as JSON\n"
 		"  --timeout MS   how long to wait for the answer (call: default %d)\n"
 		"  -h, --help     this help;  --version  arborctl's version\n\n"
 		"exit status: 0 done, 1 the request failed, 2 arbor cannot be reached,"
@@ -160,8 +161,8 @@ static void check_args(struct opts *o, const char *timeout)
 			    o->args[o->verb->max]);
 	if (o->verb->max < 0 && o->nargs > 2)
 		join_message(o);
-	if (o->json && strcmp(o->verb->name, "status"))
-		usage_error(o->verb, "--json is for status only");
+	if (o->json && strcmp(o->verb->name, "status") && strcmp(o->verb->name, "events"))
+		usage_error(o->verb, "--json is for status and events only");
 	if (timeout) {
 		o->timeout_ms = parse_ms(timeout);
 		if (o->timeout_ms < 0)
@@ -249,7 +250,7 @@ static int build_request(const struct opts *o, char **out, size_t *len)
 	w[n++] = o->verb->name;
 	for (int i = 0; i < o->nargs; i++)
 		w[n++] = i == 0 ? norm_path(o->args[0]) : o->args[i];
-	if (!strcmp(o->verb->name, "status")) {
+	if (!strcmp(o->verb->name, "status") || !strcmp(o->verb->name, "events")) {
 		if (n == 1)
 			w[n++] = "";
 		w[n++] = o->json ? "json" : "text";
@@ -429,6 +430,30 @@ static int print_answer(const struct opts *o, const struct frame *f, const char 
 	return EXIT_UNREACHABLE;
 }
 
+/* events: after the answer that says the request holds, each INFO frame
+ * is one log line, printed as it comes, until the REPLY that says arbor
+ * shut down (status 0) or a lost connection (2). */
+static int follow_events(int fd, const char *path, struct fbuf *rb)
+{
+	struct frame f;
+
+	for (;;) {
+		read_answer(fd, path, -1, rb, &f, 0);
+		if (f.type == FRAME_REPLY)
+			return 0;
+		if (f.type != FRAME_INFO) {
+			fprintf(stderr, "arborctl: %s: unexpected %s frame in the events\n", path,
+				frame_type_name(f.type));
+			return EXIT_UNREACHABLE;
+		}
+		if (fwrite(f.data, 1, f.len, stdout) != f.len || fflush(stdout) == EOF) {
+			fprintf(stderr, "arborctl: writing the events: %s\n", strerror(errno));
+			return EXIT_FAILED;
+		}
+		fbuf_consume(rb, FRAME_HDR + (size_t)f.len);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -459,7 +484,12 @@ int main(int argc, char **argv)
 		send_err = errno;
 	fbuf_free(&wb);
 	read_answer(fd, path, deadline, &rb, &f, send_err);
-	code = print_answer(&o, &f, path);
+	if (!strcmp(o.verb->name, "events") && f.type == FRAME_REPLY) {
+		fbuf_consume(&rb, FRAME_HDR + (size_t)f.len);
+		code = follow_events(fd, path, &rb);
+	} else {
+		code = print_answer(&o, &f, path);
+	}
 	fbuf_free(&rb);
 	close(fd);
 	return code;
