@@ -21,6 +21,7 @@
 #include "ctl_path.h"
 #include "frame.h"
 #include "log.h"
+#include "top.h"
 
 #ifndef ARBOR_VERSION
 #define ARBOR_VERSION "0.1.0"
@@ -58,6 +59,7 @@ static const struct verb verbs[] = {
 	{ "shutdown", 0, 0, "", "stop the tree and arbor" },
 	{ "ping", 0, 0, "", "exit 0 if arbor answers and the tree is healthy" },
 	{ "events", 0, 1, "[PATH] [--json]", "follow the supervisor events as they happen" },
+	{ "top", 0, 0, "", "a live full-screen view of the tree, with keys to steer it" },
 };
 
 struct opts {
@@ -454,6 +456,49 @@ static int follow_events(int fd, const char *path, struct fbuf *rb)
 	}
 }
 
+/* top's way to arbor: one connection per request, as a plain arborctl
+ * would make. */
+static int top_ask(void *data, const char *const *words, int n, char **out, size_t *len)
+{
+	const char *path = data;
+	struct fbuf wb = { 0 }, rb = { 0 };
+	struct frame f;
+	size_t total = 0;
+	char *req, *at;
+	int fd, send_err = 0, rc;
+
+	for (int i = 0; i < n; i++)
+		total += strlen(words[i]) + 1;
+	req = malloc(total);
+	if (!req)
+		return -1;
+	at = req;
+	for (int i = 0; i < n; i++) {
+		memcpy(at, words[i], strlen(words[i]) + 1);
+		at += strlen(words[i]) + 1;
+	}
+	rc = fbuf_put(&wb, FRAME_CALL, 1, req, (uint32_t)total - 1, 0);
+	free(req);
+	if (rc < 0)
+		return -1;
+	fd = connect_to(path);
+	if (send_all(fd, wb.buf + wb.off, fbuf_pending(&wb)) < 0)
+		send_err = errno;
+	fbuf_free(&wb);
+	read_answer(fd, path, loop_now_ms() + CALL_TIMEOUT_MS + TIMEOUT_SLACK_MS, &rb, &f,
+		    send_err);
+	close(fd);
+	*out = malloc((size_t)f.len + 1);
+	if (*out) {
+		memcpy(*out, f.data, f.len);
+		(*out)[f.len] = '\0';
+		*len = f.len;
+	}
+	rc = f.type == FRAME_REPLY ? 0 : 1;
+	fbuf_free(&rb);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -467,6 +512,11 @@ int main(int argc, char **argv)
 
 	parse(argc, argv, &o);
 	path = ctl_path_choose(o.socket, geteuid(), def);
+	if (!strcmp(o.verb->name, "top")) {
+		struct top_io io = { .ask = top_ask, .data = (void *)path };
+
+		return top_run(&io);
+	}
 	if (build_request(&o, &req, &len) < 0)
 		return EXIT_USAGE;
 	if (o.timeout_ms > 0)
