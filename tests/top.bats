@@ -196,3 +196,10 @@ keys() { tmux -S "$TMUX_SOCK" send-keys -t top "$@"; }
 	[ "$status" -eq 2 ]
 	assert_output --partial "top needs a terminal"
 }
+
+@test "top and events are in arborctl -h" {
+	run --separate-stderr "$ARBORCTL" -h
+	assert_success
+	assert_output --partial "top "
+	assert_output --partial "events    [PATH] [--json]"
+}
