@@ -559,7 +559,10 @@ static void follower_put(struct ctl_client *cl, const char *line, size_t n)
 {
 	int r;
 
-	if ((cl->dropped && put_dropped(cl) < 0) ||
+	/* after a drop, the queue drains to half before anything more goes
+	 * in: one "dropped" line per episode, not one per event */
+	if ((cl->dropped && (fbuf_pending(&cl->wb) > CTL_FOLLOW_QUEUE / 2 ||
+			     put_dropped(cl) < 0)) ||
 	    fbuf_put(&cl->wb, FRAME_INFO, 0, line, (uint32_t)n, CTL_FOLLOW_QUEUE) < 0) {
 		cl->dropped++;
 		return;
@@ -588,7 +591,8 @@ static void follower_io(struct ctl_client *cl, uint32_t ev)
 	}
 	if (ev & (EPOLLERR | EPOLLHUP))
 		cl->dead = true;
-	if (!cl->dead && (ev & EPOLLOUT) && client_flush(cl) == 1 && cl->dropped)
+	if (!cl->dead && (ev & EPOLLOUT) && client_flush(cl) >= 0 && cl->dropped &&
+	    fbuf_pending(&cl->wb) <= CTL_FOLLOW_QUEUE / 2)
 		put_dropped(cl);
 	client_pump(cl);
 }
