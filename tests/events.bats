@@ -16,7 +16,7 @@ setup() {
 		[worker a]
 		command = /bin/sleep 1000
 
-		[worker flap]
+		[worker flap_with_a_long_name_that_fills_a_queue_sooner]
 		command = /bin/sh -c 'test -e $T/go && exit 1; exec sleep 1000'
 
 		[supervisor sub]
@@ -39,6 +39,7 @@ teardown() {
 }
 
 ctl() { "$ARBORCTL" "$@"; }
+FLAP=flap_with_a_long_name_that_fills_a_queue_sooner
 
 # follow OUT ARGS...: arborctl events ARGS in the background into OUT,
 # and waits until it is following: the probe under PROBE (default
@@ -117,16 +118,18 @@ wpid() { outer_pid "$(ctl status --json | jq -r --arg p "$1" '.. | objects | sel
 	slow=$LAST
 	kill -STOP "$slow"
 	touch "$T/go"
-	kill -KILL "$(wpid flap)"
-	# far more than the follower's queue and its socket hold
-	wait_until eval "[ \$(grep -c 'started flap' '$LOG') -gt 6000 ]"
+	kill -KILL "$(wpid $FLAP)"
+	# far more than the follower's queue (64 KiB) and its socket hold
+	TIMEOUT=90 wait_until eval "[ \$(grep -c 'started $FLAP' '$LOG') -gt 1500 ]"
 	run timeout 5 "$ARBORCTL" status a
 	assert_success
 	ctl kill a
 	rm "$T/go"
-	wait_until eval "ctl status --json | jq -e '.children[] | select(.path == \"flap\") | .state == \"running\"' >/dev/null"
+	wait_until eval "ctl status --json | jq -e '.children[] | select(.path == \"$FLAP\") | .state == \"running\"' >/dev/null"
 	kill -CONT "$slow"
 	wait_log "$T/slow" '^arbor: dropped / count=[0-9]+$'
+	# one line for the episode, not one per event
+	[ "$(grep -c dropped "$T/slow")" = 1 ]
 	# and the stream goes on
 	kill -KILL "$(wpid sub/w)"
 	wait_log "$T/slow" 'started sub/w'
