@@ -531,10 +531,12 @@ static void on_client_io(struct loop *l, int fd, uint32_t ev, void *data)
 
 static bool follows(const struct ctl_client *cl, const char *path)
 {
-	size_t n = strlen(cl->follow_path);
+	size_t n;
 
-	return cl->follow && !cl->dead && (!n || (!strncmp(path, cl->follow_path, n) &&
-						  (path[n] == '/' || !path[n])));
+	if (!cl->follow || cl->dead)
+		return false;
+	n = strlen(cl->follow_path);
+	return !n || (!strncmp(path, cl->follow_path, n) && (path[n] == '/' || !path[n]));
 }
 
 /* Says how many events were dropped, once that fits: 0, or -1. */
