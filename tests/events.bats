@@ -114,6 +114,7 @@ wpid() { outer_pid "$(ctl status --json | jq -r --arg p "$1" '.. | objects | sel
 }
 
 @test "events: a follower that does not read never blocks arbor; it hears what was dropped" {
+	[ -z "${ARBOR_VALGRIND:-}" ] || skip "valgrind slows the 1500 restarts this needs past the wait"
 	follow "$T/slow"
 	slow=$LAST
 	kill -STOP "$slow"
@@ -146,10 +147,10 @@ wpid() { outer_pid "$(ctl status --json | jq -r --arg p "$1" '.. | objects | sel
 	[ "$(ls "/proc/$inner/fd" | wc -l)" -ge $((fds + 10)) ]
 	kill "${pids[@]}"
 	wait_until eval "[ \$(ls /proc/$inner/fd | wc -l) -le $fds ]"
+	# an event with the followers gone: arbor goes on
 	kill -KILL "$(wpid sub/w)"
-	wait_log "$LOG" 'started sub/w'
-	run ctl ping
-	assert_success
+	wait_count "$LOG" '^arbor: started sub/w ' 2
+	wait_until ctl ping
 }
 
 @test "events: bad input" {
