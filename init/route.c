@@ -50,13 +50,14 @@ static void apply_event(struct sup *s, const struct frame *f)
 	struct reg_node *rt;
 	char path[512];
 
-	if (frame_event_decode(f->data, f->len, &e) < 0 || e.path_len >= sizeof(path) ||
-	    e.state >= CS_NSTATES)
+	if (frame_event_decode(f->data, f->len, &e) < 0)
 		return;
-	if (e.log) {
+	if (e.log) {	/* its path field is longer than a path */
 		follow_event(s, f, &e);
 		return;
 	}
+	if (e.path_len >= sizeof(path) || e.state >= CS_NSTATES)
+		return;
 	memcpy(path, e.path, e.path_len);
 	path[e.path_len] = '\0';
 	if (e.deleted) {	/* a pool member deleted below: forgotten, and up */
