@@ -16,7 +16,7 @@ PKGS := inih libcap-ng
 APT_BUILD := gcc libc6-dev make pkg-config libinih-dev libcap-ng-dev
 APT_DEMO := procps util-linux jq
 APT_TEST := bats bats-support bats-assert python3 util-linux procps jq valgrind nginx \
-	clang libclang-rt-dev podman runc catatonit busybox-static tini
+	clang libclang-rt-dev podman runc catatonit busybox-static tini tmux
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE

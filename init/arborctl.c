@@ -21,6 +21,7 @@
 #include "ctl_path.h"
 #include "frame.h"
 #include "log.h"
+#include "top.h"
 
 #ifndef ARBOR_VERSION
 #define ARBOR_VERSION "0.1.0"
@@ -58,6 +59,8 @@ static const struct verb verbs[] = {
 	{ "reopen", 0, 0, "", "reopen every file: output (after logrotate moved it)" },
 	{ "shutdown", 0, 0, "", "stop the tree and arbor" },
 	{ "ping", 0, 1, "[PATH]", "exit 0 if arbor answers and PATH's subtree (default: all) is healthy" },
+	{ "events", 0, 1, "[PATH] [--json]", "follow the supervisor events as they happen" },
+	{ "top", 0, 0, "", "a live full-screen view of the tree, with keys to steer it" },
 };
 
 struct opts {
@@ -77,7 +80,7 @@ static void usage(FILE *f)
 	fprintf(f, "\noptions:\n"
 		"  -S SOCKET      the control socket (default: $ARBOR_SOCKET, else %s\n"
 		"                 for root, /tmp/arbor-UID/arbor.sock for another uid)\n"
-		"  --json         status as JSON\n"
+		"  --json         status and events as JSON\n"
 		"  --timeout MS   how long to wait for the answer (call: default %d)\n"
 		"  -h, --help     this help;  --version  arborctl's version\n\n"
 		"exit status: 0 done, 1 the request failed, 2 arbor cannot be reached,"
@@ -161,8 +164,8 @@ static void check_args(struct opts *o, const char *timeout)
 			    o->args[o->verb->max]);
 	if (o->verb->max < 0 && o->nargs > 2)
 		join_message(o);
-	if (o->json && strcmp(o->verb->name, "status"))
-		usage_error(o->verb, "--json is for status only");
+	if (o->json && strcmp(o->verb->name, "status") && strcmp(o->verb->name, "events"))
+		usage_error(o->verb, "--json is for status and events only");
 	if (timeout) {
 		o->timeout_ms = parse_ms(timeout);
 		if (o->timeout_ms < 0)
@@ -250,7 +253,7 @@ static int build_request(const struct opts *o, char **out, size_t *len)
 	w[n++] = o->verb->name;
 	for (int i = 0; i < o->nargs; i++)
 		w[n++] = i == 0 ? norm_path(o->args[0]) : o->args[i];
-	if (!strcmp(o->verb->name, "status")) {
+	if (!strcmp(o->verb->name, "status") || !strcmp(o->verb->name, "events")) {
 		if (n == 1)
 			w[n++] = "";
 		w[n++] = o->json ? "json" : "text";
@@ -430,6 +433,73 @@ static int print_answer(const struct opts *o, const struct frame *f, const char 
 	return EXIT_UNREACHABLE;
 }
 
+/* events: after the answer that says the request holds, each INFO frame
+ * is one log line, printed as it comes, until the REPLY that says arbor
+ * shut down (status 0) or a lost connection (2). */
+static int follow_events(int fd, const char *path, struct fbuf *rb)
+{
+	struct frame f;
+
+	for (;;) {
+		read_answer(fd, path, -1, rb, &f, 0);
+		if (f.type == FRAME_REPLY)
+			return 0;
+		if (f.type != FRAME_INFO) {
+			fprintf(stderr, "arborctl: %s: unexpected %s frame in the events\n", path,
+				frame_type_name(f.type));
+			return EXIT_UNREACHABLE;
+		}
+		if (fwrite(f.data, 1, f.len, stdout) != f.len || fflush(stdout) == EOF) {
+			fprintf(stderr, "arborctl: writing the events: %s\n", strerror(errno));
+			return EXIT_FAILED;
+		}
+		fbuf_consume(rb, FRAME_HDR + (size_t)f.len);
+	}
+}
+
+/* top's way to arbor: one connection per request, as a plain arborctl
+ * would make. */
+static int top_ask(void *data, const char *const *words, int n, char **out, size_t *len)
+{
+	const char *path = data;
+	struct fbuf wb = { 0 }, rb = { 0 };
+	struct frame f;
+	size_t total = 0;
+	char *req, *at;
+	int fd, send_err = 0, rc;
+
+	for (int i = 0; i < n; i++)
+		total += strlen(words[i]) + 1;
+	req = malloc(total);
+	if (!req)
+		return -1;
+	at = req;
+	for (int i = 0; i < n; i++) {
+		memcpy(at, words[i], strlen(words[i]) + 1);
+		at += strlen(words[i]) + 1;
+	}
+	rc = fbuf_put(&wb, FRAME_CALL, 1, req, (uint32_t)total - 1, 0);
+	free(req);
+	if (rc < 0)
+		return -1;
+	fd = connect_to(path);
+	if (send_all(fd, wb.buf + wb.off, fbuf_pending(&wb)) < 0)
+		send_err = errno;
+	fbuf_free(&wb);
+	read_answer(fd, path, loop_now_ms() + CALL_TIMEOUT_MS + TIMEOUT_SLACK_MS, &rb, &f,
+		    send_err);
+	close(fd);
+	*out = malloc((size_t)f.len + 1);
+	if (*out) {
+		memcpy(*out, f.data, f.len);
+		(*out)[f.len] = '\0';
+		*len = f.len;
+	}
+	rc = f.type == FRAME_REPLY ? 0 : 1;
+	fbuf_free(&rb);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -443,6 +513,11 @@ int main(int argc, char **argv)
 
 	parse(argc, argv, &o);
 	path = ctl_path_choose(o.socket, geteuid(), def);
+	if (!strcmp(o.verb->name, "top")) {
+		struct top_io io = { .ask = top_ask, .data = (void *)path };
+
+		return top_run(&io);
+	}
 	if (build_request(&o, &req, &len) < 0)
 		return EXIT_USAGE;
 	if (o.timeout_ms > 0)
@@ -460,7 +535,12 @@ int main(int argc, char **argv)
 		send_err = errno;
 	fbuf_free(&wb);
 	read_answer(fd, path, deadline, &rb, &f, send_err);
-	code = print_answer(&o, &f, path);
+	if (!strcmp(o.verb->name, "events") && f.type == FRAME_REPLY) {
+		fbuf_consume(&rb, FRAME_HDR + (size_t)f.len);
+		code = follow_events(fd, path, &rb);
+	} else {
+		code = print_answer(&o, &f, path);
+	}
 	fbuf_free(&rb);
 	close(fd);
 	return code;

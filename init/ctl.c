@@ -9,7 +9,12 @@
  * An answer may come long after the request (a call waits for its worker)
  * or before the request callback returns. It goes through a struct ctl_req that
  * outlives its client: when the client goes first, req->cl is set to NULL
- * and the answer is dropped. */
+ * and the answer is dropped.
+ *
+ * A client whose `events` request was answered with success becomes a
+ * follower: it sends nothing more, and every event of its subtree is
+ * queued for it as an INFO frame (ctl_event()), up to CTL_FOLLOW_QUEUE
+ * bytes; the rest is dropped and counted. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +45,7 @@
 #define CTL_IDLE_MS (60 * 1000)	/* an idle connection is closed after this */
 #define CTL_RETRY_MS 100	/* accept() paused this long after EMFILE */
 #define CTL_ACCEPT_BATCH 64	/* accepts per wake-up, so clients get turns */
+#define CTL_FOLLOW_QUEUE (64 * 1024)	/* events queued for a follower, at most */
 
 struct ctl_client;
 
@@ -65,6 +71,7 @@ struct ctl {
 struct ctl_req {
 	struct ctl_client *cl;	/* NULL once the client has gone */
 	uint64_t id;
+	bool follow;		/* `events`: a follower once answered */
 };
 
 struct ctl_client {
@@ -79,6 +86,10 @@ struct ctl_client {
 	bool dead;		/* free at the end of the pump */
 	bool pumping, again;
 	int64_t last;		/* the last request or answer, for the idle timer */
+	bool follow;		/* follows events: sends no more requests */
+	bool follow_json;
+	char *follow_path;	/* the subtree it follows */
+	unsigned long dropped;	/* events that did not fit its queue */
 };
 
 static void client_pump(struct ctl_client *cl);
@@ -261,6 +272,7 @@ static void client_free(struct ctl_client *cl)
 	close(cl->fd);
 	fbuf_free(&cl->rb);
 	fbuf_free(&cl->wb);
+	free(cl->follow_path);
 	if (cl->prev)
 		cl->prev->next = cl->next;
 	else
@@ -339,11 +351,13 @@ static void ctl_done(void *ctx, int rc, const char *text, size_t len)
 	struct ctl_req *r = ctx;
 	struct ctl_client *cl = r->cl;
 	uint64_t id = r->id;
+	bool follow = r->follow;
 
 	free(r);
 	if (!cl)
 		return;
 	cl->req = NULL;
+	cl->follow = follow && rc == 0;
 	if (len > UINT32_MAX - FRAME_HDR)
 		len = 0;
 	if (fbuf_put(&cl->wb, rc ? FRAME_ERROR : FRAME_REPLY, id, text, (uint32_t)len, 0) < 0)
@@ -392,6 +406,13 @@ static void client_request(struct ctl_client *cl, const struct frame *f)
 	fbuf_consume(&cl->rb, FRAME_HDR + (size_t)f->len);
 	r->cl = cl;
 	r->id = f->id;
+	r->follow = false;
+	if (argc >= 3 && !strcmp(argv[0], "events")) {	/* events PATH text|json */
+		free(cl->follow_path);
+		cl->follow_path = strdup(argv[1]);
+		cl->follow_json = !strcmp(argv[2], "json");
+		r->follow = cl->follow_path != NULL;
+	}
 	cl->req = r;
 	if (f->len == 0 || argc > CTL_MAX_WORDS) {
 		const char *m = f->len ? "bad request: too many words" : "bad request: empty";
@@ -432,7 +453,7 @@ static void client_next(struct ctl_client *cl)
 
 static bool client_idle(const struct ctl_client *cl)
 {
-	return !cl->req && !fbuf_pending(&cl->wb) && !cl->closing;
+	return !cl->req && !fbuf_pending(&cl->wb) && !cl->closing && !cl->follow;
 }
 
 /* Reads only while idle: the next request waits in the socket until the
@@ -441,6 +462,9 @@ static void client_watch(struct ctl_client *cl)
 {
 	struct ctl *c = cl->ctl;
 	uint32_t ev = fbuf_pending(&cl->wb) ? EPOLLOUT : client_idle(cl) ? EPOLLIN : cl->events;
+
+	if (cl->follow)	/* EPOLLIN: to see it go */
+		ev = EPOLLIN | (fbuf_pending(&cl->wb) ? EPOLLOUT : 0);
 
 	if (ev != cl->events && loop_mod_fd(c->loop, cl->fd, ev) == 0)
 		cl->events = ev;
@@ -476,10 +500,16 @@ static void client_pump(struct ctl_client *cl)
 		client_watch(cl);
 }
 
+static void follower_io(struct ctl_client *cl, uint32_t ev);
+
 static void on_client_io(struct loop *l, int fd, uint32_t ev, void *data)
 {
 	struct ctl_client *cl = data;
 
+	if (cl->follow) {
+		follower_io(cl, ev);
+		return;
+	}
 	if ((ev & EPOLLIN) && !client_idle(cl) && !fbuf_pending(&cl->wb)) {
 		/* a request is in flight and the next one knocks: wait */
 		if (loop_mod_fd(l, fd, 0) == 0)
@@ -495,6 +525,116 @@ static void on_client_io(struct loop *l, int fd, uint32_t ev, void *data)
 	if ((ev & EPOLLERR) || ((ev & EPOLLHUP) && !(ev & EPOLLIN)))
 		cl->dead = true;
 	client_pump(cl);
+}
+
+/* --- followers of events --- */
+
+static bool follows(const struct ctl_client *cl, const char *path)
+{
+	size_t n;
+
+	if (!cl->follow || cl->dead)
+		return false;
+	n = strlen(cl->follow_path);
+	return !n || (!strncmp(path, cl->follow_path, n) && (path[n] == '/' || !path[n]));
+}
+
+/* Says how many events were dropped, once that fits: 0, or -1. */
+static int put_dropped(struct ctl_client *cl)
+{
+	char kv[48], line[LOG_LINE_MAX];
+	struct log_event e = { .pid = (int)getpid(), .event = "dropped",
+			       .path = cl->follow_path, .kv = kv };
+	size_t n;
+
+	snprintf(kv, sizeof(kv), "count=%lu", cl->dropped);
+	e.time_ms = loop_wall_ms();
+	n = log_render(line, sizeof(line), cl->follow_json, &e);
+	if (fbuf_put(&cl->wb, FRAME_INFO, 0, line, (uint32_t)n, CTL_FOLLOW_QUEUE) < 0)
+		return -1;
+	cl->dropped = 0;
+	return 0;
+}
+
+/* Queues one line and writes what the socket takes now. */
+static void follower_put(struct ctl_client *cl, const char *line, size_t n)
+{
+	int r;
+
+	/* after a drop, the queue drains to half before anything more goes
+	 * in: one "dropped" line per episode, not one per event */
+	if ((cl->dropped && (fbuf_pending(&cl->wb) > CTL_FOLLOW_QUEUE / 2 ||
+			     put_dropped(cl) < 0)) ||
+	    fbuf_put(&cl->wb, FRAME_INFO, 0, line, (uint32_t)n, CTL_FOLLOW_QUEUE) < 0) {
+		cl->dropped++;
+		return;
+	}
+	r = client_flush(cl);
+	if (r < 0) {
+		client_drop(cl);
+		return;
+	}
+	if (r == 0 && !(cl->events & EPOLLOUT) &&
+	    loop_mod_fd(cl->ctl->loop, cl->fd, EPOLLIN | EPOLLOUT) == 0)
+		cl->events = EPOLLIN | EPOLLOUT;
+}
+
+/* A follower only ever reads its queue; what it writes is ignored, and
+ * its end (EOF, an error) frees it. */
+static void follower_io(struct ctl_client *cl, uint32_t ev)
+{
+	if (ev & EPOLLIN) {
+		char junk[512];
+		ssize_t n = recv(cl->fd, junk, sizeof(junk), MSG_DONTWAIT);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			       errno != EINTR))
+			cl->dead = true;
+	}
+	if (ev & (EPOLLERR | EPOLLHUP))
+		cl->dead = true;
+	if (!cl->dead && (ev & EPOLLOUT) && client_flush(cl) >= 0 && cl->dropped &&
+	    fbuf_pending(&cl->wb) <= CTL_FOLLOW_QUEUE / 2)
+		put_dropped(cl);
+	client_pump(cl);
+}
+
+void ctl_event(void *data, const struct log_event *e)
+{
+	struct ctl *c = data;
+	char text[LOG_LINE_MAX], json[LOG_LINE_MAX];
+	size_t nt = 0, nj = 0;
+	struct ctl_client *cl, *next;
+
+	if (!c || c->closing)
+		return;
+	for (cl = c->clients; cl; cl = next) {
+		next = cl->next;
+		if (!follows(cl, e->path))
+			continue;
+		if (cl->follow_json && !nj)
+			nj = log_render(json, sizeof(json), true, e);
+		else if (!cl->follow_json && !nt)
+			nt = log_render(text, sizeof(text), false, e);
+		if (cl->follow_json)
+			follower_put(cl, json, nj);
+		else
+			follower_put(cl, text, nt);
+	}
+}
+
+/* Followers hear that the stream ends, as far as their socket takes it. */
+static void followers_end(struct ctl *c)
+{
+	static const char end[] = "shut down";
+
+	for (struct ctl_client *cl = c->clients; cl; cl = cl->next) {
+		if (!cl->follow || cl->dead)
+			continue;
+		if (cl->dropped)
+			put_dropped(cl);
+		fbuf_put(&cl->wb, FRAME_REPLY, 0, end, sizeof(end) - 1, 0);
+	}
 }
 
 /* --- the socket --- */
@@ -706,6 +846,7 @@ void ctl_close(struct ctl *c)
 
 	if (!c)
 		return;
+	followers_end(c);
 	c->closing = true;
 	for (struct ctl_client *cl = c->clients; cl; cl = cl->next)
 		client_flush(cl);	/* answers given at the very end go out */

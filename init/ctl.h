@@ -30,7 +30,17 @@ struct ctl *ctl_open(struct loop *l, const char *path, ctl_request_fn *fn, void 
  * own uid: the file becomes mode 0660, owned by that group. (gid_t)-1
  * admits no group again (mode 0600). 0, or -1 after logging why. */
 int ctl_allow_gid(struct ctl *c, gid_t gid);
-/* Closes the socket, drops the clients and unlinks the file. Requests in
+/* Hands one event to the clients that follow events (the request
+ * `events PATH text|json`, once answered with success, makes its client a
+ * follower of PATH's subtree): each gets it as an INFO frame holding the
+ * log line. A follower that reads too slowly never blocks arbor: its queue
+ * is bounded, and what does not fit is dropped and counted, and a
+ * "dropped" event says how many once there is room again. A log_hook_fn
+ * (log.h); c may be NULL. */
+struct log_event;
+void ctl_event(void *c, const struct log_event *e);
+/* Closes the socket, drops the clients and unlinks the file. Followers of
+ * events get a last REPLY frame, "shut down", first. Requests in
  * flight are answered to nobody. Not from inside a ctl_done_fn. */
 void ctl_close(struct ctl *c);
 

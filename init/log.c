@@ -274,26 +274,63 @@ static size_t json_kv(char *b, size_t at, size_t cap, const char *kv)
 	return at;
 }
 
-static size_t json_head(char *b, size_t cap, const char *event)
+static size_t json_head(char *b, size_t cap, int64_t ms, int pid, const char *event)
 {
-	struct timespec ts;
+	time_t secs = (time_t)(ms / 1000);
 	struct tm tm;
 	size_t at;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&secs, &tm);
 	at = strftime(b, cap, "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
-	at += (size_t)snprintf(b + at, cap - at, ".%03ldZ\",\"arbor_pid\":%d,\"event\":\"%s\"",
-			       ts.tv_nsec / 1000000, (int)getpid(), event);
+	at += (size_t)snprintf(b + at, cap - at, ".%03dZ\",\"arbor_pid\":%d,\"event\":\"%s\"",
+			       (int)(ms % 1000), pid, event);
+	return at;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static log_hook_fn *hook_;
+static void *hook_data_;
+
+void log_set_hook(log_hook_fn *fn, void *data)
+{
+	hook_ = fn;
+	hook_data_ = data;
+}
+
+size_t log_render(char *b, size_t cap, bool json, const struct log_event *e)
+{
+	size_t at;
+
+	if (json) {
+		at = json_head(b, cap - 8, e->time_ms, e->pid, e->event);
+		at += (size_t)snprintf(b + at, cap - 8 - at, ",\"path\":\"");
+		at = json_str(b, at, cap - 8, e->path, strlen(e->path));
+		b[at++] = '"';
+		at = json_kv(b, at, cap - 8, e->kv);
+		b[at++] = '}';
+	} else {
+		at = (size_t)snprintf(b, cap - 2, "arbor: %s %s%s%s", e->event,
+				      *e->path ? e->path : "/", *e->kv ? " " : "", e->kv);
+		if (at > cap - 2)
+			at = cap - 2;
+	}
+	b[at++] = '\n';
 	return at;
 }
 
 void log_ev(const char *event, const char *path, const char *kv, ...)
 {
-	char d[1024] = "", b[2048];
-	size_t at;
+	char d[1024] = "", b[LOG_LINE_MAX];
+	struct log_event e = { .event = event, .path = path, .kv = d };
 
-	if (quiet_ && !verbose_)
+	if (!hook_ && quiet_ && !verbose_)
 		return;
 	if (kv) {
 		va_list ap;
@@ -302,21 +339,13 @@ void log_ev(const char *event, const char *path, const char *kv, ...)
 		vsnprintf(d, sizeof(d), kv, ap);
 		va_end(ap);
 	}
-	if (fmt_ == LOG_JSON) {
-		at = json_head(b, sizeof(b) - 8, event);
-		at += (size_t)snprintf(b + at, sizeof(b) - at, ",\"path\":\"");
-		at = json_str(b, at, sizeof(b) - 8, path, strlen(path));
-		b[at++] = '"';
-		at = json_kv(b, at, sizeof(b) - 8, d);
-		b[at++] = '}';
-	} else {
-		at = (size_t)snprintf(b, sizeof(b) - 2, "arbor: %s %s%s%s", event,
-				      *path ? path : "/", *d ? " " : "", d);
-		if (at > sizeof(b) - 2)
-			at = sizeof(b) - 2;
-	}
-	b[at++] = '\n';
-	emit(b, at);
+	e.time_ms = now_ms();
+	e.pid = (int)getpid();
+	if (hook_)
+		hook_(hook_data_, &e);
+	if (quiet_ && !verbose_)
+		return;
+	emit(b, log_render(b, sizeof(b), fmt_ == LOG_JSON, &e));
 }
 
 static void vmsg(const char *fmt, va_list ap)
@@ -326,7 +355,7 @@ static void vmsg(const char *fmt, va_list ap)
 
 	vsnprintf(m, sizeof(m), fmt, ap);
 	if (fmt_ == LOG_JSON) {
-		at = json_head(b, sizeof(b) - 8, "message");
+		at = json_head(b, sizeof(b) - 8, now_ms(), (int)getpid(), "message");
 		at += (size_t)snprintf(b + at, sizeof(b) - at, ",\"message\":\"");
 		at = json_str(b, at, sizeof(b) - 8, m, strlen(m));
 		b[at++] = '"';

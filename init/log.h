@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "conf.h"
 
 void log_init(enum conf_logfmt fmt, int verbose);
@@ -19,6 +20,22 @@ void log_quiet(bool q);
 /* An event, see above. kv may be NULL. */
 void log_ev(const char *event, const char *path, const char *kv, ...)
 	__attribute__((format(printf, 3, 4)));
+/* One event as log_ev() was given it, for those who follow events
+ * (arborctl events): its time (CLOCK_REALTIME ms), the pid of the arbor
+ * process that logged it, its name, path and key=value details. */
+struct log_event {
+	int64_t time_ms;
+	int pid;
+	const char *event, *path, *kv;
+};
+/* Called with every event, printed or not (arbor -- CMD is quiet). */
+typedef void log_hook_fn(void *data, const struct log_event *e);
+/* fn(data, e) for each event from now on; NULL for none. One per process. */
+void log_set_hook(log_hook_fn *fn, void *data);
+/* The line e is in the log (text or JSON, ending in a newline) into
+ * b[0..cap); its length. cap should be LOG_LINE_MAX. */
+#define LOG_LINE_MAX 2048
+size_t log_render(char *b, size_t cap, bool json, const struct log_event *e);
 /* A plain message: "arbor: ..." (text) or {"event":"message",...}. */
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only with -v. */

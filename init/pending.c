@@ -101,6 +101,7 @@ void pending_answer(struct pending *p, int rc, const char *text, size_t len)
 	else if (p->from_ln)
 		link_send(p->from_ln, rc ? FRAME_ERROR : FRAME_REPLY, p->from_id, text, len,
 			  NULL, 0);
+	free(p->target);
 	free(p);
 }
 
@@ -135,6 +136,30 @@ uint64_t pending_send(struct pending *p, struct link *ln, int64_t ms, const char
 		}
 	}
 	return p->id;
+}
+
+int pending_target(struct pending *p, const char *path)
+{
+	free(p->target);
+	p->target = strdup(path);
+	return p->target ? 0 : -1;
+}
+
+static bool in_subtree(const char *path, const char *base)
+{
+	size_t n = strlen(base);
+
+	return !n || (!strncmp(path, base, n) && (path[n] == '/' || !path[n]));
+}
+
+size_t pending_count(const struct pending_table *t, const char *path)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; t->slot && i < t->cap; i++)
+		for (const struct pending *p = t->slot[i]; p; p = p->next)
+			n += p->target && in_subtree(p->target, path);
+	return n;
 }
 
 void pending_fail_link(struct pending_table *t, struct link *ln, const char *why, bool forget)

@@ -38,6 +38,8 @@ struct pending {
 	pending_done_fn *done;	/* came from a client */
 	void *ctx;
 	struct loop_timer *timer;
+	char *target;		/* the path a call is for (status's
+				 * calls_in_flight), or NULL */
 	struct pending *next;	/* hash chain */
 };
 
@@ -57,6 +59,11 @@ struct pending *pending_find(struct pending_table *t, uint64_t id);
 /* Answers whoever asked and frees p. */
 void pending_answer(struct pending *p, int rc, const char *text, size_t len);
 void pending_answer_str(struct pending *p, int rc, const char *text);
+/* Records the path a call is for (0, or -1 on ENOMEM: not counted). */
+int pending_target(struct pending *p, const char *path);
+/* How many calls sent on their way are for path's subtree ("" counts
+ * them all). */
+size_t pending_count(const struct pending_table *t, const char *path);
 /* Answers every record sent over ln with why; with forget, also drops the
  * answers owed to ln (it is going away). */
 void pending_fail_link(struct pending_table *t, struct link *ln, const char *why, bool forget);

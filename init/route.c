@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl.h"
 #include "log.h"
 #include "route.h"
 #include "status.h"
@@ -16,6 +17,32 @@
 #define HOP_SLACK_MS 1000	/* inner hops wait a little longer than the caller */
 #define CTL_TIMEOUT_MS (3600 * 1000)
 
+/* A log event from a nested supervisor: on up, and at the root to those
+ * who follow events. The payload is EVENT NUL PATH NUL KV. */
+static void follow_event(struct sup *s, const struct frame *f, const struct frame_event *e)
+{
+	char b[1600];
+	struct log_event le = { .time_ms = e->since_ms, .pid = e->pid, .event = b };
+	const char *end;
+
+	if (s->up) {
+		link_send(s->up, FRAME_EVENT, 0, f->data, f->len, NULL, 0);
+		return;
+	}
+	if (e->path_len >= sizeof(b))
+		return;
+	memcpy(b, e->path, e->path_len);
+	b[e->path_len] = '\0';
+	end = b + e->path_len;
+	le.path = memchr(b, '\0', e->path_len);
+	if (!le.path || ++le.path >= end)
+		return;
+	le.kv = le.path + strlen(le.path) + 1;
+	if (le.kv > end)
+		return;
+	ctl_event(s->ctl, &le);
+}
+
 /* A nested supervisor's EVENT about a node below it: into the registry
  * (a pool member started at run time becomes known), and on up. */
 static void apply_event(struct sup *s, const struct frame *f)
@@ -24,8 +51,13 @@ static void apply_event(struct sup *s, const struct frame *f)
 	struct reg_node *rt;
 	char path[512];
 
-	if (frame_event_decode(f->data, f->len, &e) < 0 || e.path_len >= sizeof(path) ||
-	    e.state >= CS_NSTATES)
+	if (frame_event_decode(f->data, f->len, &e) < 0)
+		return;
+	if (e.log) {	/* its path field is longer than a path */
+		follow_event(s, f, &e);
+		return;
+	}
+	if (e.path_len >= sizeof(path) || e.state >= CS_NSTATES)
 		return;
 	memcpy(path, e.path, e.path_len);
 	path[e.path_len] = '\0';
@@ -164,6 +196,8 @@ void route_call(struct sup *s, uint8_t type, const char *path, const char *msg,
 		pending_answer_str(p, 1, "noproc");
 		return;
 	}
+	if (!s->up && type == FRAME_CALL)	/* the root counts them for status */
+		pending_target(p, path);
 	forward(s, k->ln, type, path, msg, len, timeout, p, k->kind != CHILD_SUPERVISOR);
 }
 
@@ -613,7 +647,7 @@ static struct status_src source(struct sup *s)
 		.reg = s->reg, .conf = s->conf,
 		.root_state = s->phase == PH_STOP || s->phase == PH_DONE ? CS_STOPPING
 			      : s->phase == PH_BOOT ? CS_STARTING : CS_RUNNING,
-		.cmd = s->cmd ? s->cmd->node : NULL,
+		.cmd = s->cmd ? s->cmd->node : NULL, .calls = &s->calls,
 	};
 }
 
@@ -654,6 +688,14 @@ static void v_status(struct sup *s, int argc, char **argv, struct conf_node *n,
 		     struct pending *p)
 {
 	render(s, n, argc > 2 && !strcmp(argv[2], "json") ? STATUS_JSON : STATUS_TEXT, p);
+}
+
+/* The request is checked here (its path must exist); ctl.c then keeps
+ * the client as a follower of events. */
+static void v_events(struct sup *s, int argc, char **argv, struct conf_node *n,
+		     struct pending *p)
+{
+	pending_answer_str(p, 0, "following");
 }
 
 static void v_shutdown(struct sup *s, int argc, char **argv, struct conf_node *n,
@@ -729,6 +771,7 @@ static const struct verb {
 	{ "reload", 0, false, v_reload },	/* reload */
 	{ "reopen", 0, false, v_reopen },	/* reopen */
 	{ "status", 1, true, v_status },	/* status PATH text|json */
+	{ "events", 1, true, v_events },	/* events PATH text|json */
 	{ "call", 3, true, v_call },		/* call PATH MESSAGE TIMEOUT_MS */
 	{ "cast", 2, true, v_cast },		/* cast PATH MESSAGE */
 	{ "send", 2, true, v_cast },		/* send PATH MESSAGE */

@@ -119,6 +119,57 @@ static void json_health(struct sbuf *sb, const struct conf_node *n, const struct
 	sb_printf(sb, ",\"health_failures\":%d", rt->health_failures);
 }
 
+/* What /proc says of pid's own process: CPU time (utime + stime) in ms
+ * and resident memory in KiB. -1 when it cannot be read (it is gone). */
+static int proc_usage(pid_t pid, long long *cpu_ms, long long *rss_kb)
+{
+	char p[64], b[1024], *end;
+	unsigned long long ut, st;
+	long long pages;
+	long tck = sysconf(_SC_CLK_TCK), pg = sysconf(_SC_PAGESIZE);
+	FILE *f;
+	size_t n;
+	int ok;
+
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	f = fopen(p, "re");
+	if (!f)
+		return -1;
+	n = fread(b, 1, sizeof(b) - 1, f);
+	fclose(f);
+	b[n] = '\0';
+	end = strrchr(b, ')');	/* the name may hold blanks and parentheses */
+	/* after ")": state, then fields 4..13, then utime (14) and stime (15) */
+	if (!end || sscanf(end + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			   &ut, &st) != 2 || tck <= 0)
+		return -1;
+	snprintf(p, sizeof(p), "/proc/%d/statm", (int)pid);
+	f = fopen(p, "re");
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%*u %lld", &pages) == 1;
+	fclose(f);
+	if (!ok)
+		return -1;
+	*cpu_ms = (long long)((ut + st) * 1000 / (unsigned long long)tck);
+	*rss_kb = pages * (pg / 1024);
+	return 0;
+}
+
+/* "rss_kb", "cpu_ms" and "calls_in_flight" of a node that runs: those of
+ * its own process, and the calls in flight through the root to its
+ * subtree. A stopped node has none of them. */
+static void json_usage(const struct status_src *s, struct sbuf *sb, struct conf_node *n,
+		       const struct reg_node *rt)
+{
+	long long cpu, rss;
+
+	if (rt->pid <= 0 || rt->state == CS_STOPPED || proc_usage(rt->pid, &cpu, &rss) < 0)
+		return;
+	sb_printf(sb, ",\"rss_kb\":%lld,\"cpu_ms\":%lld,\"calls_in_flight\":%zu", rss, cpu,
+		  s->calls ? pending_count(s->calls, n->path) : 0);
+}
+
 static void json_node(const struct status_src *s, struct sbuf *sb, struct conf_node *n)
 {
 	struct conf_node *k;
@@ -136,6 +187,7 @@ static void json_node(const struct status_src *s, struct sbuf *sb, struct conf_n
 		sb_printf(sb, "null");
 	sb_printf(sb, ",\"state\":\"%s\",\"restart\":\"%s\",\"restarts\":%d,\"uptime\":%lld",
 		  child_state_name(rt.state), restart_name(n), rt.restarts, (long long)up);
+	json_usage(s, sb, n, &rt);
 	if (rt.state == CS_WAITING)	/* since: when it restarts */
 		sb_printf(sb, ",\"restart_in_ms\":%lld",
 			  (long long)(rt.since > loop_wall_ms() ? rt.since - loop_wall_ms() : 0));

@@ -7,6 +7,7 @@
 
 #include "child.h"
 #include "conf.h"
+#include "pending.h"
 #include "registry.h"
 
 /* What is rendered: the registry, the tree, and the root's own state (it
@@ -16,10 +17,13 @@ struct status_src {
 	const struct conf *conf;
 	enum child_state root_state;
 	struct conf_node *cmd;	/* the -- CMD, shown as the root's last child */
+	const struct pending_table *calls;	/* the root's calls in flight */
 };
 
 enum status_view { STATUS_TEXT, STATUS_JSON, STATUS_TREE };
 
+/* STATUS_JSON reads /proc/PID/stat and statm of each running node (its
+ * "cpu_ms" and "rss_kb"), only when asked: nothing polls. */
 /* n's subtree, malloc'd (NULL on ENOMEM), its length in *len. */
 char *status_render(const struct status_src *s, struct conf_node *n, enum status_view v,
 		    size_t *len);

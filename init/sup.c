@@ -104,6 +104,29 @@ void sup_event_up(struct sup *s, const char *path, const struct reg_node *rt)
 		link_send(s->up, FRAME_EVENT, 0, b, n, NULL, 0);
 }
 
+/* A nested supervisor's log events go up to the root, which hands them to
+ * those who follow events (arborctl events); this process still prints
+ * them itself. */
+static void log_up(void *data, const struct log_event *le)
+{
+	struct sup *s = data;
+	size_t ne = strlen(le->event) + 1, np = strlen(le->path) + 1, nk = strlen(le->kv);
+	char body[1600];
+	struct frame_event e = { .pid = le->pid, .since_ms = le->time_ms, .log = true,
+				 .path = body, .path_len = ne + np + nk };
+	uint8_t b[FRAME_EVENT_FIXED + sizeof(body)];
+	size_t n;
+
+	if (!s->up || e.path_len > sizeof(body))
+		return;
+	memcpy(body, le->event, ne);
+	memcpy(body + ne, le->path, np);
+	memcpy(body + ne + np, le->kv, nk);
+	n = frame_event_encode(&e, b, sizeof(b));
+	if (n)
+		link_send(s->up, FRAME_EVENT, 0, b, n, NULL, 0);
+}
+
 /* Queues what c told for sup_step. Each child has at most one of each
  * kind waiting, and sup_reserve() made room for that. */
 static void tell(struct sup *s, struct note n)
@@ -257,6 +280,7 @@ static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid)
 	struct sup *parent = c->owner, *s;
 	int code;
 
+	log_set_hook(NULL, NULL);	/* the parent's followers are the parent's */
 	setsid();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != ppid)
 		_exit(1);
@@ -280,6 +304,7 @@ static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid)
 			 s->hooks->close, s, NULL);
 	if (!s->up)
 		_exit(1);
+	log_set_hook(log_up, s);
 	code = sup_loop(s);
 	if (s->die_sig)
 		die_by(s->die_sig);
@@ -1106,6 +1131,7 @@ static int open_ctl(struct sup *s)
 		return errno == EADDRINUSE ? -1 : 0;
 	if (s->conf->control_group)
 		ctl_allow_gid(s->ctl, s->conf->control_gid);
+	log_set_hook(ctl_event, s->ctl);	/* arborctl events */
 	return 0;
 }
 
@@ -1156,6 +1182,7 @@ static void sup_free(struct sup *s)
 			on_detach(s->kids[i], s->kids[i]->ln, "shutdown");
 		s->kids[i]->ln = NULL;
 	}
+	log_set_hook(NULL, NULL);
 	ctl_close(s->ctl);	/* after the answers, so they go out */
 	s->ctl = NULL;
 	for (size_t i = 0; i < s->nkids; i++)

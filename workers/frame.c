@@ -151,7 +151,7 @@ size_t frame_event_encode(const struct frame_event *e, uint8_t *out, size_t size
 	put_be32(out, (uint32_t)e->pid);
 	out[4] = e->state;
 	out[5] = (e->giving_up ? FRAME_EVENT_GIVING_UP : 0) |
-		 (e->deleted ? FRAME_EVENT_DELETED : 0);
+		 (e->deleted ? FRAME_EVENT_DELETED : 0) | (e->log ? FRAME_EVENT_LOG : 0);
 	out[6] = (uint8_t)((e->health & 0x7f) | (e->watchdog ? FRAME_EVENT_WATCHDOG : 0));
 	out[7] = e->health_failures;
 	put_be32(out + 8, (uint32_t)e->restarts);
@@ -164,7 +164,8 @@ int frame_event_decode(const void *data, size_t len, struct frame_event *e)
 {
 	const uint8_t *p = data;
 
-	if (len < FRAME_EVENT_FIXED || (p[5] & ~(FRAME_EVENT_GIVING_UP | FRAME_EVENT_DELETED)))
+	if (len < FRAME_EVENT_FIXED ||
+	    (p[5] & ~(FRAME_EVENT_GIVING_UP | FRAME_EVENT_DELETED | FRAME_EVENT_LOG)))
 		return -1;
 	e->health = p[6] & 0x7f;
 	e->watchdog = p[6] & FRAME_EVENT_WATCHDOG;
@@ -173,6 +174,7 @@ int frame_event_decode(const void *data, size_t len, struct frame_event *e)
 	e->state = p[4];
 	e->giving_up = p[5] & FRAME_EVENT_GIVING_UP;
 	e->deleted = p[5] & FRAME_EVENT_DELETED;
+	e->log = p[5] & FRAME_EVENT_LOG;
 	e->restarts = (int32_t)get_be32(p + 8);
 	e->since_ms = (int64_t)get_be64(p + 12);
 	e->path = (const char *)p + FRAME_EVENT_FIXED;

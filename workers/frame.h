@@ -71,14 +71,18 @@ const char *frame_type_name(uint8_t type);
 bool frame_type_valid(uint8_t type);
 
 /* EVENT (supervisor -> parent supervisor): one node's run-time state.
- * Payload, big-endian: u32 pid, u8 state, u8 flags (bit 0: giving up, bit
- * 1: deleted),
- * u8 health (its check's state, 0 none; bit 7: its watchdog or checks are
- * killing it), u8 health failures in a row (at most 255), u32 restarts, u64 since (CLOCK_REALTIME ms), then the node's path
- * (no NUL). Only arbor's own processes speak it. */
+ * Payload, big-endian: u32 pid, u8 state, u8 flags (bit 0: giving up,
+ * bit 1: deleted, bit 7: a log event), u8 health (its check's state, 0
+ * none; bit 7: its watchdog or checks are killing it), u8 health failures
+ * in a row (at most 255), u32 restarts, u64 since (CLOCK_REALTIME ms), then
+ * the node's path (no NUL). Only arbor's own processes speak it. */
 #define FRAME_EVENT_FIXED 20
 #define FRAME_EVENT_GIVING_UP 0x01
 #define FRAME_EVENT_DELETED 0x02	/* the node is gone (arborctl delete) */
+/* A log event for arborctl events, passed up to the root: pid is the
+ * logging process, since the event's time, and the path field holds
+ * EVENT NUL PATH NUL KV (log.h's struct log_event). */
+#define FRAME_EVENT_LOG 0x80
 #define FRAME_EVENT_WATCHDOG 0x80	/* in the health byte */
 
 struct frame_event {
@@ -86,6 +90,7 @@ struct frame_event {
 	uint8_t state;
 	bool giving_up;
 	bool deleted;
+	bool log;		/* FRAME_EVENT_LOG */
 	int32_t restarts;
 	int64_t since_ms;
 	uint8_t health;		/* a health check's state (child.h), 0 none */
