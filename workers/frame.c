@@ -152,7 +152,7 @@ size_t frame_event_encode(const struct frame_event *e, uint8_t *out, size_t size
 	out[4] = e->state;
 	out[5] = (e->giving_up ? FRAME_EVENT_GIVING_UP : 0) |
 		 (e->deleted ? FRAME_EVENT_DELETED : 0);
-	put_be16(out + 6, 0);
+	put_be16(out + 6, e->down);
 	put_be32(out + 8, (uint32_t)e->restarts);
 	put_be64(out + 12, (uint64_t)e->since_ms);
 	memcpy(out + FRAME_EVENT_FIXED, e->path, e->path_len);
@@ -163,7 +163,8 @@ int frame_event_decode(const void *data, size_t len, struct frame_event *e)
 {
 	const uint8_t *p = data;
 
-	if (len < FRAME_EVENT_FIXED || (p[5] & ~(FRAME_EVENT_GIVING_UP | FRAME_EVENT_DELETED)) || get_be16(p + 6))
+	if (len < FRAME_EVENT_FIXED || (p[5] & ~(FRAME_EVENT_GIVING_UP | FRAME_EVENT_DELETED)) ||
+	    (get_be16(p + 6) & 0xff00 & ~FRAME_DOWN_KINDS))
 		return -1;
 	e->pid = (int32_t)get_be32(p);
 	e->state = p[4];
@@ -171,6 +172,7 @@ int frame_event_decode(const void *data, size_t len, struct frame_event *e)
 	e->deleted = p[5] & FRAME_EVENT_DELETED;
 	e->restarts = (int32_t)get_be32(p + 8);
 	e->since_ms = (int64_t)get_be64(p + 12);
+	e->down = get_be16(p + 6);
 	e->path = (const char *)p + FRAME_EVENT_FIXED;
 	e->path_len = len - FRAME_EVENT_FIXED;
 	return 0;
