@@ -25,6 +25,7 @@ struct reg_node {
 				 * CS_WAITING: when it restarts; a one-shot job
 				 * stopped: when it was done, 0 if it was not */
 	bool giving_up;		/* a supervisor stopping after its intensity */
+	uint16_t down;		/* why it last stopped running: FRAME_DOWN_* */
 };
 
 struct registry;
