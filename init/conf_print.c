@@ -50,6 +50,7 @@ static void conf_print_seconds(FILE *f, long ms)
 enum show_kind {
 	SH_ENUM, SH_INT, SH_BOOL, SH_SECONDS, SH_MS, SH_SHUTDOWN, SH_SIGNAL, SH_SIZE,
 	SH_WORD, SH_READY, SH_GID, SH_GIDS, SH_CAPS, SH_OCTAL, SH_OUTPUT, SH_RLIMIT,
+	SH_PATHS,
 };
 
 struct conf_show {
@@ -80,6 +81,7 @@ static const struct conf_show conf_shows[] = {
 	{ "start_timeout", SH_MS, N(start_timeout_ms), NULL },
 	{ "max_message", SH_SIZE, N(max_message), NULL },
 	{ "instances", SH_INT, N(instances), NULL },
+	{ "monitor", SH_PATHS, 0, NULL },
 	{ "user", SH_WORD, N(setup.user), NULL },
 	{ "group", SH_GID, N(setup.gid), NULL },
 	{ "groups", SH_GIDS, 0, NULL },
@@ -174,6 +176,18 @@ static void show_list(FILE *f, const struct conf_setup *s, bool caps)
 	}
 }
 
+/* monitor = a b: the paths as one word, quoted when there are several. */
+static void show_paths(FILE *f, char *const *paths)
+{
+	char b[1024];
+	size_t len = 0;
+
+	b[0] = '\0';
+	for (size_t i = 0; paths && paths[i] && len < sizeof(b); i++)
+		len += (size_t)snprintf(b + len, sizeof(b) - len, "%s%s", i ? " " : "", paths[i]);
+	conf_print_word(f, b);
+}
+
 /* The value of key k of node n, as the INI file would say it. */
 static void show_value(FILE *f, const struct conf_node *n, const struct conf_key *k,
 		       const struct conf_show *sh)
@@ -231,6 +245,9 @@ static void show_value(FILE *f, const struct conf_node *n, const struct conf_key
 		break;
 	case SH_RLIMIT:
 		show_rlimit(f, &n->setup.rlimits[k->arg]);
+		break;
+	case SH_PATHS:
+		show_paths(f, conf_monitors(n));
 		break;
 	}
 }

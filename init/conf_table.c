@@ -31,6 +31,7 @@ const struct conf_key conf_keys[] = {
 	{ "start_timeout", KW_WORKER, conf_set_start_timeout, 0, false },
 	{ "max_message", KW_WORKER, conf_set_max_message, 0, false },
 	{ "instances", KW_WORKER, conf_set_instances, 0, false },
+	{ "monitor", KW_WORKER, conf_set_monitor, 0, false },
 	{ "user", KW_WORKER, conf_set_user, 0, false },
 	{ "group", KW_WORKER, conf_set_group, 0, false },
 	{ "groups", KW_WORKER, conf_set_groups, 0, false },

@@ -793,6 +793,7 @@ static const char *sample_value(const char *key)
 		{ "oom_score_adj", "1" }, { "umask", "022" }, { "cwd", "/" }, { "env", "A=1" },
 		{ "env_file", "walk.env" }, { "clear_env", "yes" }, { "stdout", "null" },
 		{ "stderr", "prefix" }, { "restart_delay", "500ms" }, { "restart_delay_max", "1min" },
+		{ "monitor", "db" },
 	};
 
 	if (!strncmp(key, "rlimit_", 7))
@@ -827,6 +828,9 @@ static void test_print_every_key(void)
 			snprintf(ini, sizeof(ini), "[arbor]\n%s = %s\n", k->name, v);
 		else if (k->where & KW_SUP)
 			snprintf(ini, sizeof(ini), "[supervisor s]\n%s = %s\n", k->name, v);
+		else if (!strcmp(k->name, "monitor"))	/* of a node that exists */
+			snprintf(ini, sizeof(ini), "[worker db]\ncommand = /bin/true\n[worker w]\n"
+				 "command = /bin/true\ngenserver = yes\n%s = %s\n", k->name, v);
 		else if (!strcmp(k->name, "command"))
 			snprintf(ini, sizeof(ini), "[worker w]\ncommand = %s\n", v);
 		else
