@@ -91,11 +91,13 @@ static struct mon *find(struct monitors *m, const char *watcher, const char *pat
 
 int monitor_add(struct monitors *m, const char *watcher, const char *path, bool up)
 {
-	struct mon *o;
+	struct mon *o = find(m, watcher, path, NULL);
 	char msg[600];
 
-	if (find(m, watcher, path, NULL))
-		return 0;
+	if (o) {
+		o->up = up;
+		goto tell;
+	}
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -1;
@@ -109,6 +111,7 @@ int monitor_add(struct monitors *m, const char *watcher, const char *path, bool 
 	o->next = m->head;
 	m->head = o;
 	m->n++;
+tell:
 	if (!up) {
 		snprintf(msg, sizeof(msg), "DOWN %s noproc", path);
 		m->send(m->ctx, watcher, msg);

@@ -24,8 +24,8 @@ struct monitors *monitor_new(monitor_send_fn *send, void *ctx);
 void monitor_free(struct monitors *m);
 
 /* watcher monitors path, which runs or not (up): when it does not,
- * "DOWN PATH noproc" is sent at once. A pair that exists already is left
- * as it is. 0, or -1 (ENOMEM). */
+ * "DOWN PATH noproc" is sent at once (again for a pair that exists
+ * already: one pair, one monitor). 0, or -1 (ENOMEM). */
 int monitor_add(struct monitors *m, const char *watcher, const char *path, bool up);
 /* Ends the monitor (watcher, path), if there is one. */
 void monitor_remove(struct monitors *m, const char *watcher, const char *path);
