@@ -512,7 +512,7 @@ static void got_monitor(struct link *ln, const struct frame *f)
 	b[f->len] = '\0';
 	for (char *q = b; q <= b + f->len && argc < 4; q += strlen(q) + 1)
 		argv[argc++] = q;
-	if (argc != (worker ? 2 : 3) ||
+	if (argc != (worker ? 2 : 3) || !*argv[1] ||
 	    (strcmp(argv[0], "monitor") && strcmp(argv[0], "demonitor"))) {
 		pending_answer_str(p, 1, "bad request: expected monitor PATH or demonitor PATH");
 		return;
