@@ -9,6 +9,7 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup() {
+	[[ $BATS_TEST_DESCRIPTION == config:* ]] && return	# arbor check only
 	T=$BATS_TEST_TMPDIR
 	INI=$T/t.ini
 	W=$T/w.log
@@ -84,14 +85,11 @@ told() {
 }
 
 @test "watchers of running nodes are told nothing at start" {
-	wait_until answers_ok w
+	wait_until running_pid w
 	[ "$(cat "$W")" = started ]
 	wait_file "$PY"
 	[ "$(cat "$PY")" = started ]
 }
-
-# answers_ok PATH: the watcher at PATH is serving calls.
-answers_ok() { ctl call "$1" "demonitor quit" >/dev/null; }
 
 @test "kill -9 of db: DOWN db signal SIGKILL, then UP db, to both watchers" {
 	local a b
@@ -208,7 +206,7 @@ quit_once() {
 	assert_output ok
 	ctl stop w
 	ctl start w
-	wait_until answers_ok w
+	wait_until running_pid w
 	a=$(mark "$W")
 	quit_once
 	kill9 db
@@ -236,4 +234,67 @@ quit_once() {
 	run ctl call app/py "ctl monitor db"
 	assert_output ok
 	[ "$(running_pid app/py)" = "$p" ]
+}
+
+# bad MESSAGE < INI: arbor check of INI exits 78 with exactly
+# "arbor: FILE:MESSAGE" on stderr.
+bad() {
+	local f=$BATS_TEST_TMPDIR/bad.ini
+	cat >"$f"
+	run --separate-stderr $(arbor_cmd) check -c "$f"
+	assert_equal "$status" 78
+	assert_equal "$stderr" "arbor: $f:$1"
+}
+
+@test "config: monitor = is checked: a node of the tree, on a genserver, not itself" {
+	bad '4: [worker w]: monitor = web/nope: no such node in the tree (paths are whole paths from the root, as web/db)' <<-EOF
+		[worker w]
+		command = /bin/true
+		genserver = yes
+		monitor = db web/nope
+		[worker db]
+		command = /bin/true
+	EOF
+	bad '3: [worker w]: monitor: needs genserver = yes (DOWN and UP come as messages to handle_info)' <<-EOF
+		[worker w]
+		command = /bin/true
+		monitor = w2
+		[worker w2]
+		command = /bin/true
+	EOF
+	bad '4: [worker w]: monitor = w: a worker cannot monitor itself' <<-EOF
+		[worker w]
+		command = /bin/true
+		genserver = yes
+		monitor = w
+	EOF
+	bad '4: [worker w]: monitor = : expected the paths of the nodes to watch (web/db)' <<-EOF
+		[worker w]
+		command = /bin/true
+		genserver = yes
+		monitor =
+	EOF
+	bad "2: [supervisor s]: monitor: not a key of this section (it belongs in [worker PATH])" <<-EOF
+		[supervisor s]
+		monitor = x
+	EOF
+}
+
+@test "config: monitor = of a later node, a supervisor and a pool member is fine; check prints it" {
+	local f=$BATS_TEST_TMPDIR/good.ini
+	cat >"$f" <<-EOF
+		[worker w]
+		command = /bin/true
+		genserver = yes
+		monitor = web web/db pool/2
+		[supervisor web]
+		[worker web/db]
+		command = /bin/true
+		[worker pool]
+		command = /bin/true
+		instances = 2
+	EOF
+	run --separate-stderr $(arbor_cmd) check -c "$f"
+	assert_equal "$status" 0
+	assert_output --partial "monitor='web web/db pool/2'"
 }
