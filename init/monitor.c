@@ -162,6 +162,26 @@ void monitor_changed(struct monitors *m, const char *path, bool up, uint16_t dow
 	}
 }
 
+void monitor_prune(struct monitors *m, bool (*is_node)(void *ctx, const char *path),
+		   void *ctx)
+{
+	struct mon *o, **at = &m->head;
+
+	while ((o = *at)) {
+		if (!is_node(ctx, o->watcher)) {
+			*at = o->next;
+			mon_free(o);
+			m->n--;
+			continue;
+		}
+		if (o->up && !is_node(ctx, o->path)) {
+			o->up = false;
+			send_down(m, o, FRAME_DOWN_SHUTDOWN);
+		}
+		at = &o->next;
+	}
+}
+
 size_t monitor_count(const struct monitors *m)
 {
 	return m ? m->n : 0;

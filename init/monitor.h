@@ -34,6 +34,11 @@ void monitor_drop_watcher(struct monitors *m, const char *watcher);
 /* The node path started (up) or stopped running; down is why it stopped
  * (FRAME_DOWN_* of frame.h). Tells its watchers. */
 void monitor_changed(struct monitors *m, const char *path, bool up, uint16_t down);
+/* After nodes left the tree (a reload): the monitors of a watcher that is
+ * no node any more are dropped, and the watchers of a node that is no
+ * more are told "DOWN PATH shutdown" if they thought it running. */
+void monitor_prune(struct monitors *m, bool (*is_node)(void *ctx, const char *path),
+		   void *ctx);
 /* How many monitors there are. */
 size_t monitor_count(const struct monitors *m);
 
