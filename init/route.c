@@ -351,6 +351,22 @@ static void route_changed(struct sup *s, const char *path, enum child_state was,
 			log_msg("%s: cannot monitor %s: out of memory", path, *w);
 }
 
+static bool is_node(void *ctx, const char *path)
+{
+	struct sup *s = ctx;
+
+	return registry_node(s->reg, s->conf, path) != NULL;
+}
+
+/* A plan ended: after a reload's, the nodes it removed are gone, and so
+ * are the monitors of those that watched. */
+static void route_plan_done(struct sup *s)
+{
+	reload_plan_done(s);
+	if (!s->up && s->mon)
+		monitor_prune(s->mon, is_node, s);
+}
+
 /* monitor or demonitor PATH for watcher: up to the root, which answers
  * once the table has it; DOWN PATH noproc follows the answer when PATH does
  * not run. */
@@ -920,7 +936,7 @@ void route_close(struct link *ln, const char *why)
 
 const struct sup_hooks route_hooks = {
 	.frame = route_frame, .close = route_close, .request = route_client,
-	.plan_done = reload_plan_done, .idle = reload_kick,
+	.plan_done = route_plan_done, .idle = reload_kick,
 	.start_failed = reload_start_failed, .stopping = reload_abort,
 	.changed = route_changed,
 };
