@@ -236,6 +236,22 @@ quit_once() {
 	[ "$(running_pid app/py)" = "$p" ]
 }
 
+@test "a node a reload removes: DOWN shutdown to its watchers (a watcher removed with it)" {
+	local a
+	run ctl call w "monitor quit"
+	assert_output ok
+	a=$(mark "$W")
+	# without quit, and without app/py (a watcher of db)
+	sed -i -e '/^\[worker quit\]/,/^$/d' -e '/^\[worker app\/py\]/,$d' "$INI"
+	run ctl reload
+	assert_success
+	told "$W" "$a" "DOWN quit shutdown"
+	ctl status | grep -q '^app '
+	run ! ctl status app/py
+	kill9 db
+	told "$W" "$a" "DOWN quit shutdown" "DOWN db signal SIGKILL" "UP db"
+}
+
 # bad MESSAGE < INI: arbor check of INI exits 78 with exactly
 # "arbor: FILE:MESSAGE" on stderr.
 bad() {
