@@ -37,6 +37,12 @@ setup() {
 		genserver = yes
 		monitor = db web/db
 
+		[worker pw]
+		command = $FIXBIN/watcher $T/pw.log
+		genserver = yes
+		instances = 1
+		monitor = db
+
 		[supervisor app]
 		intensity = 1000
 		period = 5
@@ -98,6 +104,14 @@ told() {
 	kill9 db
 	told "$W" "$a" "DOWN db signal SIGKILL" "UP db"
 	told "$PY" "$b" "DOWN db signal SIGKILL" "UP db"
+}
+
+@test "a pool's monitor = is each member's" {
+	local a
+	wait_file "$T/pw.log"
+	a=$(mark "$T/pw.log")
+	kill9 db
+	told "$T/pw.log" "$a" "DOWN db signal SIGKILL" "UP db"
 }
 
 @test "kill -9 of web/db under a nested supervisor: DOWN and UP across supervisors" {
