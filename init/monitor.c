@@ -19,7 +19,6 @@ struct mon {
 
 struct monitors {
 	struct mon *head;
-	size_t n;
 	monitor_send_fn *send;
 	void *ctx;
 };
@@ -89,29 +88,34 @@ static struct mon *find(struct monitors *m, const char *watcher, const char *pat
 	return o;
 }
 
+static struct mon *mon_new(const char *watcher, const char *path)
+{
+	struct mon *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->watcher = strdup(watcher);
+	o->path = strdup(path);
+	if (!o->watcher || !o->path) {
+		mon_free(o);
+		return NULL;
+	}
+	return o;
+}
+
 int monitor_add(struct monitors *m, const char *watcher, const char *path, bool up)
 {
 	struct mon *o = find(m, watcher, path, NULL);
 	char msg[600];
 
-	if (o) {
-		o->up = up;
-		goto tell;
-	}
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return -1;
-	o->watcher = strdup(watcher);
-	o->path = strdup(path);
-	if (!o->watcher || !o->path) {
-		mon_free(o);
-		return -1;
+	if (!o) {
+		o = mon_new(watcher, path);
+		if (!o)
+			return -1;
+		o->next = m->head;
+		m->head = o;
 	}
 	o->up = up;
-	o->next = m->head;
-	m->head = o;
-	m->n++;
-tell:
 	if (!up) {
 		snprintf(msg, sizeof(msg), "DOWN %s noproc", path);
 		m->send(m->ctx, watcher, msg);
@@ -126,7 +130,6 @@ void monitor_remove(struct monitors *m, const char *watcher, const char *path)
 	if (o) {
 		*at = o->next;
 		mon_free(o);
-		m->n--;
 	}
 }
 
@@ -138,7 +141,6 @@ void monitor_drop_watcher(struct monitors *m, const char *watcher)
 		if (!strcmp(o->watcher, watcher)) {
 			*at = o->next;
 			mon_free(o);
-			m->n--;
 		} else {
 			at = &o->next;
 		}
@@ -171,7 +173,6 @@ void monitor_prune(struct monitors *m, bool (*is_node)(void *ctx, const char *pa
 		if (!is_node(ctx, o->watcher)) {
 			*at = o->next;
 			mon_free(o);
-			m->n--;
 			continue;
 		}
 		if (o->up && !is_node(ctx, o->path)) {
@@ -180,9 +181,4 @@ void monitor_prune(struct monitors *m, bool (*is_node)(void *ctx, const char *pa
 		}
 		at = &o->next;
 	}
-}
-
-size_t monitor_count(const struct monitors *m)
-{
-	return m ? m->n : 0;
 }

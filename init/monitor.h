@@ -39,7 +39,5 @@ void monitor_changed(struct monitors *m, const char *path, bool up, uint16_t dow
  * more are told "DOWN PATH shutdown" if they thought it running. */
 void monitor_prune(struct monitors *m, bool (*is_node)(void *ctx, const char *path),
 		   void *ctx);
-/* How many monitors there are. */
-size_t monitor_count(const struct monitors *m);
 
 #endif
