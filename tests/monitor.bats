@@ -193,7 +193,9 @@ told() {
 	local a p
 	run ctl call w "monitor quit"
 	assert_output ok
+	a=$(mark "$W")
 	ctl stop db
+	told "$W" "$a" "DOWN db shutdown"
 	a=$(mark "$W")
 	p=$(running_pid w)
 	kill -KILL "$(outer_pid "$p")"
