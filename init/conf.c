@@ -203,13 +203,33 @@ static int conf_defer_significant(struct conf_parser *p, struct conf_node *n,
 	return 0;
 }
 
-/* At the very end, once the root's auto_shutdown is final. */
+/* Each monitor = path of n and below names a node of the tree. */
+static int conf_check_monitors(struct conf_parser *p, const struct conf_node *n)
+{
+	for (char **m = n->monitor; m && *m; m++) {
+		const struct conf_node *t = conf_find(p->c, *m);
+
+		if (!t || !**m)
+			return conf_fail_node(p, n, n->monitor_line, "monitor = %s: no such node in the tree (paths are whole paths from the root, as web/db)",
+					      *m);
+		if (t == n)
+			return conf_fail_node(p, n, n->monitor_line, "monitor = %s: a worker cannot monitor itself",
+					      *m);
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		if (!(n->is_pool) && conf_check_monitors(p, n->kids[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* At the very end, once the root's auto_shutdown is final and every node
+ * exists. */
 int conf_check_deferred(struct conf_parser *p)
 {
 	for (size_t i = 0; i < p->nsigs; i++)
 		if (conf_check_significant(p, p->sigs[i].node, p->sigs[i].line) < 0)
 			return -1;
-	return 0;
+	return conf_check_monitors(p, p->c->root);
 }
 
 /* A [worker P] with instances = N becomes a supervisor of N identical
@@ -266,6 +286,8 @@ static int conf_worker_finish(struct conf_parser *p)
 		return conf_fail(p, line, "ready = genserver: needs genserver = yes");
 	if (n->ready == READY_EXIT && n->genserver)
 		return conf_fail(p, line, "ready = exit: a one-shot job cannot be a genserver");
+	if (n->monitor && !n->genserver)
+		return conf_fail(p, conf_seen(p, "monitor"), "monitor: needs genserver = yes (DOWN and UP come as messages to handle_info)");
 	if (n->ready == READY_EXIT && !conf_seen(p, "restart"))
 		n->restart = RESTART_TEMPORARY;	/* a one-shot job's default */
 	else if (n->ready == READY_EXIT && n->restart == RESTART_PERMANENT)

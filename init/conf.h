@@ -128,6 +128,10 @@ struct conf_node {
 				 * (conf_pool_add does not change it) */
 	struct conf_setup setup;
 	struct conf_health health;
+	char **monitor;		/* monitor = PATH...: the nodes it watches,
+				 * NULL-terminated; NULL: none (see
+				 * conf_monitors()) */
+	int monitor_line;
 
 	/* as a pool: what each member is as a child (the section's restart,
 	 * shutdown and stop_signal; the pool's own are a supervisor's) */
@@ -182,6 +186,9 @@ bool conf_node_same(const struct conf_node *a, const struct conf_node *b);
  * rest. The member, or NULL with errno: ENOMEM, or EINVAL when POOL is not a
  * pool or NAME not a positive integer. POOL->kids may move. */
 struct conf_node *conf_pool_add(struct conf *c, struct conf_node *pool, const char *name);
+/* The paths n monitors (monitor =): its own, or for a pool member its
+ * pool's; NULL when none. */
+char *const *conf_monitors(const struct conf_node *n);
 /* A pool member's name: "1", "42" (no sign, no leading zero, nothing else). */
 bool conf_is_member_name(const char *name);
 /* Gives member m its pool's worker keys (restart, shutdown, stop signal,

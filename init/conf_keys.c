@@ -228,6 +228,25 @@ int conf_set_instances(struct conf_parser *p, const struct conf_key *k, const ch
 	return 0;
 }
 
+/* The paths are whole paths from the root; that each names a node is
+ * checked once the whole tree is read (conf_check_monitors), since a node
+ * may come later in the file. */
+int conf_set_monitor(struct conf_parser *p, const struct conf_key *k, const char *v)
+{
+	struct conf_node *n = p->sect.node;
+	const char *why;
+	char **paths;
+
+	if (!v[strspn(v, " \t")])
+		return conf_bad(p, k, v, "expected the paths of the nodes to watch (web/db)");
+	if (conf_split(v, &paths, &why) < 0)
+		return errno == ENOMEM ? conf_nomem(p) : conf_bad(p, k, v, "%s", why);
+	conf_argv_free(n->monitor);
+	n->monitor = paths;
+	n->monitor_line = p->f->line;
+	return 0;
+}
+
 /* The path must fit in sun_path: found here, not when arbor binds it. */
 int conf_set_socket(struct conf_parser *p, const struct conf_key *k, const char *v)
 {

@@ -52,6 +52,7 @@ enum show_kind {
 	SH_ENUM, SH_INT, SH_BOOL, SH_SECONDS, SH_MS, SH_SHUTDOWN, SH_SIGNAL, SH_SIZE,
 	SH_WORD, SH_READY, SH_GID, SH_GIDS, SH_CAPS, SH_OCTAL, SH_OUTPUT, SH_RLIMIT,
 	SH_ARGV,
+	SH_PATHS,
 };
 
 struct conf_show {
@@ -89,6 +90,7 @@ static const struct conf_show conf_shows[] = {
 	{ "health_start_period", SH_MS, N(health.start_period_ms), NULL },
 	{ "health_retries", SH_INT, N(health.retries), NULL },
 	{ "instances", SH_INT, N(instances), NULL },
+	{ "monitor", SH_PATHS, 0, NULL },
 	{ "user", SH_WORD, N(setup.user), NULL },
 	{ "group", SH_GID, N(setup.gid), NULL },
 	{ "groups", SH_GIDS, 0, NULL },
@@ -202,6 +204,18 @@ static void show_argv(FILE *f, char *const *argv)
 	free(line);
 }
 
+/* monitor = a b: the paths as one word, quoted when there are several. */
+static void show_paths(FILE *f, char *const *paths)
+{
+	char b[1024];
+	size_t len = 0;
+
+	b[0] = '\0';
+	for (size_t i = 0; paths && paths[i] && len < sizeof(b); i++)
+		len += (size_t)snprintf(b + len, sizeof(b) - len, "%s%s", i ? " " : "", paths[i]);
+	conf_print_word(f, b);
+}
+
 /* The value of key k of node n, as the INI file would say it. */
 static void show_value(FILE *f, const struct conf_node *n, const struct conf_key *k,
 		       const struct conf_show *sh)
@@ -262,6 +276,9 @@ static void show_value(FILE *f, const struct conf_node *n, const struct conf_key
 		break;
 	case SH_ARGV:
 		show_argv(f, *(char *const *const *)at);
+		break;
+	case SH_PATHS:
+		show_paths(f, conf_monitors(n));
 		break;
 	}
 }

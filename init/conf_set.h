@@ -26,6 +26,7 @@ CONF_SETTER(conf_set_start_timeout);
 CONF_SETTER(conf_set_restart_delay);
 CONF_SETTER(conf_set_max_message);
 CONF_SETTER(conf_set_instances);
+CONF_SETTER(conf_set_monitor);
 CONF_SETTER(conf_set_socket);
 CONF_SETTER(conf_set_control_group);
 CONF_SETTER(conf_set_log_format);

@@ -38,6 +38,7 @@ const struct conf_key conf_keys[] = {
 	{ "health_start_period", KW_WORKER, conf_set_health_duration, 2, false },
 	{ "health_retries", KW_WORKER, conf_set_health_retries, 0, false },
 	{ "instances", KW_WORKER, conf_set_instances, 0, false },
+	{ "monitor", KW_WORKER, conf_set_monitor, 0, false },
 	{ "user", KW_WORKER, conf_set_user, 0, false },
 	{ "group", KW_WORKER, conf_set_group, 0, false },
 	{ "groups", KW_WORKER, conf_set_groups, 0, false },

@@ -50,6 +50,7 @@ void conf_node_free(struct conf_node *n)
 		conf_argv_free(n->argv);
 		conf_argv_free(n->health.argv);
 		conf_setup_free(&n->setup);
+		conf_argv_free(n->monitor);
 	}
 	free(n->path);
 	free(n->file);
@@ -88,6 +89,13 @@ void conf_member_keys(struct conf_node *m, const struct conf_node *pool)
 	m->max_message = pool->max_message;
 	m->health = pool->health;
 	m->health.argv = NULL;	/* shared by the caller, as argv is */
+}
+
+char *const *conf_monitors(const struct conf_node *n)
+{
+	if (n->parent && n->parent->is_pool)
+		n = n->parent;
+	return n->monitor;
 }
 
 /* Members point at their pool's argv and setup rather than copying them:
@@ -283,7 +291,8 @@ bool conf_node_same(const struct conf_node *a, const struct conf_node *b)
 	       a->genserver == b->genserver && a->ready == b->ready &&
 	       a->ready_fd == b->ready_fd && a->start_timeout_ms == b->start_timeout_ms &&
 	       a->max_message == b->max_message && a->instances == b->instances &&
-	       conf_setup_same(&a->setup, &b->setup) && conf_health_same(&a->health, &b->health);
+	       conf_argv_same(a->monitor, b->monitor) && conf_setup_same(&a->setup, &b->setup) &&
+	       conf_health_same(&a->health, &b->health);
 }
 
 /* Frees a worker's set-up; a pool frees its members' (they share it). */

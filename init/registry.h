@@ -28,6 +28,7 @@ struct reg_node {
 	enum child_health health;	/* its health check: HEALTH_NONE for none */
 	int health_failures;	/* in a row */
 	bool watchdog;		/* killed for a watchdog miss or its checks */
+	uint16_t down;		/* why it last stopped running: FRAME_DOWN_* */
 };
 
 struct registry;

@@ -7,6 +7,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "monitor.h"
 #include "route.h"
 #include "status.h"
 #include "reload.h"
@@ -43,12 +44,16 @@ static void follow_event(struct sup *s, const struct frame *f, const struct fram
 	ctl_event(s->ctl, &le);
 }
 
+static void route_changed(struct sup *s, const char *path, enum child_state was,
+			  const struct reg_node *rt);
+
 /* A nested supervisor's EVENT about a node below it: into the registry
  * (a pool member started at run time becomes known), and on up. */
 static void apply_event(struct sup *s, const struct frame *f)
 {
 	struct frame_event e;
 	struct reg_node *rt;
+	enum child_state was;
 	char path[512];
 
 	if (frame_event_decode(f->data, f->len, &e) < 0)
@@ -69,8 +74,9 @@ static void apply_event(struct sup *s, const struct frame *f)
 	}
 	if (!registry_member(s->reg, s->conf, path) || !(rt = registry_get(s->reg, path)))
 		return;
+	was = rt->state;
 	*rt = (struct reg_node){ .pid = e.pid, .state = e.state, .restarts = e.restarts,
-				 .since = e.since_ms, .giving_up = e.giving_up };
+				 .since = e.since_ms, .giving_up = e.giving_up, .down = e.down };
 	rt->health = e.health <= HEALTH_FAILING ? (enum child_health)e.health : HEALTH_NONE;
 	rt->health_failures = e.health_failures;
 	rt->watchdog = e.watchdog;
@@ -79,6 +85,7 @@ static void apply_event(struct sup *s, const struct frame *f)
 	else
 		log_debug("event %s %s pid=%d restarts=%d", path, child_state_name(rt->state),
 			  (int)rt->pid, rt->restarts);
+	route_changed(s, path, was, rt);
 }
 
 /* --- routing --- */
@@ -333,6 +340,112 @@ void route_ctl(struct sup *s, int argc, char **argv, struct pending *p)
 }
 
 
+/* --- monitors: the table is the root's, which sees every node change --- */
+
+/* An INFO from the root to watcher, answered to nobody. */
+static void monitor_deliver(void *ctx, const char *watcher, const char *msg)
+{
+	struct sup *s = ctx;
+	struct pending *p = pending_from_link(&s->calls, NULL, 0);
+
+	if (p)
+		route_call(s, FRAME_INFO, watcher, msg, strlen(msg), CALL_TIMEOUT_MS, p);
+}
+
+/* The root's table, made when first needed; NULL below the root. */
+static struct monitors *monitors_of(struct sup *s)
+{
+	if (!s->mon && !s->up)
+		s->mon = monitor_new(monitor_deliver, s);
+	return s->mon;
+}
+
+static bool runs(struct sup *s, const char *path)
+{
+	const struct reg_node *rt = registry_find(s->reg, path);
+
+	return rt && rt->state == CS_RUNNING;
+}
+
+/* A node started or stopped running: its watchers are told; as a watcher,
+ * it loses its monitors, and gets those of its monitor = key again once it
+ * runs (a restarted watcher starts afresh, as a restarted process does in
+ * OTP). The root only. */
+static void route_changed(struct sup *s, const char *path, enum child_state was,
+			  const struct reg_node *rt)
+{
+	bool up = rt->state == CS_RUNNING;
+	struct conf_node *n;
+	struct monitors *m;
+	char *const *w;
+
+	if (s->up || up == (was == CS_RUNNING) || !(m = monitors_of(s)))
+		return;
+	monitor_drop_watcher(m, path);
+	monitor_changed(m, path, up, rt->down);
+	n = up ? registry_node(s->reg, s->conf, path) : NULL;
+	for (w = n ? conf_monitors(n) : NULL; w && *w; w++)
+		if (monitor_add(m, path, *w, runs(s, *w)) < 0)
+			log_msg("%s: cannot monitor %s: out of memory", path, *w);
+}
+
+static bool is_node(void *ctx, const char *path)
+{
+	struct sup *s = ctx;
+
+	return registry_node(s->reg, s->conf, path) != NULL;
+}
+
+/* A plan ended: after a reload's, the nodes it removed are gone, and so
+ * are the monitors of those that watched. */
+static void route_plan_done(struct sup *s)
+{
+	reload_plan_done(s);
+	if (!s->up && s->mon)
+		monitor_prune(s->mon, is_node, s);
+}
+
+/* monitor or demonitor PATH for watcher: up to the root, which answers
+ * once the table has it; DOWN PATH noproc follows the answer when PATH does
+ * not run. */
+static void route_monitor(struct sup *s, const char *verb, const char *path,
+			  const char *watcher, struct pending *p)
+{
+	struct monitors *m;
+	char b[1100];
+	int n;
+
+	if (s->up) {
+		n = snprintf(b, sizeof(b), "%s%c%s%c%s", verb, 0, path, 0, watcher);
+		if (n < 0 || (size_t)n >= sizeof(b))
+			pending_answer_str(p, 1, "path too long");
+		else
+			route_send_ctl(s, s->up, b, (size_t)n, p, CALL_TIMEOUT_MS);
+		return;
+	}
+	if (!runs(s, watcher)) {	/* it died while its request came up */
+		pending_answer_str(p, 1, "noproc");
+		return;
+	}
+	if (!(m = monitors_of(s))) {
+		pending_answer_str(p, 1, "out of memory");
+		return;
+	}
+	if (!strcmp(verb, "demonitor")) {
+		monitor_remove(m, watcher, path);
+		pending_answer_str(p, 0, "");
+		return;
+	}
+	if (!*path || !registry_node(s->reg, s->conf, path)) {
+		snprintf(b, sizeof(b), "no such child: %s", path);
+		pending_answer_str(p, 1, b);
+		return;
+	}
+	pending_answer_str(p, 0, "");
+	if (monitor_add(m, watcher, path, runs(s, path)) < 0)
+		log_msg("%s: cannot monitor %s: out of memory", watcher, path);
+}
+
 /* --- receiving --- */
 
 /* A request that came on a link: its answer goes back the same way. */
@@ -426,6 +539,43 @@ static void got_ctl(struct link *ln, const struct frame *f)
 	free(b);
 }
 
+/* A CTL from a child: a worker's "monitor\0PATH" or "demonitor\0PATH",
+ * or the same passed on by a nested supervisor with the watcher's path
+ * after it. */
+static void got_monitor(struct link *ln, const struct frame *f)
+{
+	struct child *c = ln->child;
+	bool worker = c->kind != CHILD_SUPERVISOR;
+	char b[1100], *argv[4];
+	struct pending *p;
+	int argc = 0;
+
+	if (worker && !ln->ready) {
+		protocol_error(ln, "a CTL before READY");
+		return;
+	}
+	if (f->id == 0) {
+		protocol_error(ln, "CTL with id 0");
+		return;
+	}
+	if (!(p = from_link(ln, f->id)))
+		return;
+	if (f->len >= sizeof(b)) {
+		pending_answer_str(p, 1, "path too long");
+		return;
+	}
+	memcpy(b, f->data, f->len);
+	b[f->len] = '\0';
+	for (char *q = b; q <= b + f->len && argc < 4; q += strlen(q) + 1)
+		argv[argc++] = q;
+	if (argc != (worker ? 2 : 3) || !*argv[1] ||
+	    (strcmp(argv[0], "monitor") && strcmp(argv[0], "demonitor"))) {
+		pending_answer_str(p, 1, "bad request: expected monitor PATH or demonitor PATH");
+		return;
+	}
+	route_monitor(ln->sup, argv[0], argv[1], worker ? c->path : argv[2], p);
+}
+
 static void got_routed(struct link *ln, const struct frame *f, bool timed)
 {
 	const char *path, *msg;
@@ -478,7 +628,7 @@ void route_frame(struct link *ln, const struct frame *f)
 		if (!c)
 			got_ctl(ln, f);
 		else
-			protocol_error(ln, "CTL is reserved for supervisors");
+			got_monitor(ln, f);
 		return;
 	case FRAME_STOP:
 		if (worker)
@@ -848,6 +998,7 @@ void route_close(struct link *ln, const char *why)
 
 const struct sup_hooks route_hooks = {
 	.frame = route_frame, .close = route_close, .request = route_client,
-	.plan_done = reload_plan_done, .idle = reload_kick,
+	.plan_done = route_plan_done, .idle = reload_kick,
 	.start_failed = reload_start_failed, .stopping = reload_abort,
+	.changed = route_changed,
 };

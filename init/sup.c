@@ -26,6 +26,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "monitor.h"
 #include "policy.h"
 #include "reap.h"
 #include "relay.h"
@@ -50,14 +51,29 @@ static struct reg_node *rt_of(const struct child *c)
 	return c->node ? registry_get(s->reg, c->path) : NULL;
 }
 
+/* Why c stopped running, for its monitors: stopped by its supervisor
+ * (its stop signal sent: it is stopping), or its exit. */
+static uint16_t down_of(const struct child *c)
+{
+	if (c->state == CS_STOPPING)
+		return FRAME_DOWN_SHUTDOWN;
+	if (WIFSIGNALED(c->ws))
+		return (uint16_t)(FRAME_DOWN_SIGNAL | (WTERMSIG(c->ws) & 0xff));
+	return (uint16_t)(FRAME_DOWN_EXIT | (WEXITSTATUS(c->ws) & 0xff));
+}
+
 /* A child's new state, in its run-time slot and up to the parent. */
 static void on_changed(struct child *c)
 {
 	struct sup *s = c->owner;
 	struct reg_node *rt = rt_of(c);
+	enum child_state was;
 
 	if (!rt)
 		return;		/* removed by a reload: nobody asks any more */
+	was = rt->state;
+	if (was == CS_RUNNING && c->state != CS_RUNNING)
+		rt->down = down_of(c);
 	rt->state = c->state;
 	rt->pid = c->pid;
 	if (c->state == CS_STARTING || c->state == CS_RECOVERING)
@@ -70,6 +86,8 @@ static void on_changed(struct child *c)
 		rt->since = WIFEXITED(c->ws) && !WEXITSTATUS(c->ws) ? loop_wall_ms() : 0;
 	if (s->up && c->kind != CHILD_CMD)
 		sup_event_up(s, c->path, rt);
+	if (s->hooks->changed && c->kind != CHILD_CMD)
+		s->hooks->changed(s, c->path, was, rt);
 }
 
 /* Its health check or watchdog changed: in its slot and up, its state as
@@ -92,7 +110,7 @@ void sup_event_up(struct sup *s, const char *path, const struct reg_node *rt)
 {
 	struct frame_event e = {
 		.pid = rt->pid, .state = (uint8_t)rt->state, .giving_up = rt->giving_up,
-		.restarts = rt->restarts, .since_ms = rt->since, .path = path,
+		.restarts = rt->restarts, .since_ms = rt->since, .down = rt->down, .path = path,
 		.path_len = strlen(path),
 		.health = (uint8_t)rt->health, .health_failures = rt->health_failures,
 		.watchdog = rt->watchdog,
@@ -215,11 +233,17 @@ static void subtree_down(struct sup *s, struct conf_node *n)
 			}
 		}
 		if (rt && (rt->pid || rt->state != CS_STOPPED)) {
+			enum child_state was = rt->state;
+
+			if (was == CS_RUNNING)	/* killed above */
+				rt->down = FRAME_DOWN_SIGNAL | SIGKILL;
 			rt->pid = 0;
 			rt->state = CS_STOPPED;
 			rt->giving_up = false;
 			if (s->up)
 				sup_event_up(s, k->path, rt);
+			if (s->hooks->changed)
+				s->hooks->changed(s, k->path, was, rt);
 		}
 		subtree_down(s, k);
 	}
@@ -1230,6 +1254,7 @@ int sup_run_root(struct conf *c, const char *conf_file, const struct sup_cmd *cm
 	sup_free(&s);
 	if (getpid() != 1)	/* as PID 1, the kernel ends what is left */
 		reap_kill_path("");
+	monitor_free(s.mon);
 	registry_free(s.reg);
 	conf_free(s.conf);	/* reload may have replaced the caller's */
 	loop_free(s.loop);

@@ -26,6 +26,7 @@
 #include "window.h"
 
 struct sup;
+struct monitors;
 
 /* What `arbor -- CMD` adds to the root: CMD as a significant temporary
  * child whose exit ends arbor with its status. */
@@ -54,6 +55,9 @@ struct sup_hooks {
 	void (*start_failed)(struct sup *s, struct child *c, const char *why);
 	/* The supervisor is stopping. */
 	void (*stopping)(struct sup *s);
+	/* The node path, in state was until now, changed: rt is its entry. */
+	void (*changed)(struct sup *s, const char *path, enum child_state was,
+			const struct reg_node *rt);
 };
 
 enum act_type { ACT_STOP, ACT_START };
@@ -129,6 +133,7 @@ struct sup {
 	size_t ngone;
 	struct reload *reload;	/* under way */
 	struct reload *reload_next;	/* asked meanwhile: runs once idle */
+	struct monitors *mon;	/* root only: the monitors (monitor.h) */
 };
 
 /* sup.c */

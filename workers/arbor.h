@@ -108,6 +108,22 @@ int arbor_send_after(int ms, const char *msg);
 /* Cancels a timer that has not fired yet: 0, or -1 (ENOENT). */
 int arbor_cancel_timer(int timer);
 
+/* Monitors the node at path (a worker or a supervisor, its whole path from
+ * the root), as OTP's monitor/2: handle_info() then receives "DOWN PATH
+ * REASON" when it stops running (REASON: "exit N", "signal SIGKILL",
+ * "shutdown" when arbor or arborctl stopped it) and "UP PATH" when it runs
+ * and is ready again, until arbor_demonitor() or this worker's own end.
+ * When the node does not run now, "DOWN PATH noproc" comes at once. Waits
+ * for arbor's answer, frames arriving meanwhile queued: 0, or -1 with errno
+ * ENOENT  no node has that path; EINVAL  no path; ENOTCONN  called from
+ * init() (use monitor = in arbor.ini); EBUSY  inside an arbor_call();
+ * ECANCELED  stopping; EPIPE  arbor is gone; ETIMEDOUT  no answer;
+ * EREMOTEIO  arbor refused otherwise. Monitoring twice is monitoring once. */
+int arbor_monitor(const char *path);
+/* Ends the monitor of path (nothing more comes for it): 0, or -1 with
+ * errno as arbor_monitor()'s. A path not monitored is fine. */
+int arbor_demonitor(const char *path);
+
 /* Stops the worker with reason: tells arbor (a STOP frame that arbor
  * logs), runs terminate(reason), exits 0 when reason is "normal", else 1
  * (so a transient worker is restarted). Call it from a callback. */

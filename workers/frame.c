@@ -154,6 +154,7 @@ size_t frame_event_encode(const struct frame_event *e, uint8_t *out, size_t size
 		 (e->deleted ? FRAME_EVENT_DELETED : 0) | (e->log ? FRAME_EVENT_LOG : 0);
 	out[6] = (uint8_t)((e->health & 0x7f) | (e->watchdog ? FRAME_EVENT_WATCHDOG : 0));
 	out[7] = e->health_failures;
+	put_be16(out + 20, e->down);
 	put_be32(out + 8, (uint32_t)e->restarts);
 	put_be64(out + 12, (uint64_t)e->since_ms);
 	memcpy(out + FRAME_EVENT_FIXED, e->path, e->path_len);
@@ -165,7 +166,8 @@ int frame_event_decode(const void *data, size_t len, struct frame_event *e)
 	const uint8_t *p = data;
 
 	if (len < FRAME_EVENT_FIXED ||
-	    (p[5] & ~(FRAME_EVENT_GIVING_UP | FRAME_EVENT_DELETED | FRAME_EVENT_LOG)))
+	    (p[5] & ~(FRAME_EVENT_GIVING_UP | FRAME_EVENT_DELETED | FRAME_EVENT_LOG)) ||
+	    (get_be16(p + 20) & 0xff00 & ~FRAME_DOWN_KINDS))
 		return -1;
 	e->health = p[6] & 0x7f;
 	e->watchdog = p[6] & FRAME_EVENT_WATCHDOG;
@@ -177,6 +179,7 @@ int frame_event_decode(const void *data, size_t len, struct frame_event *e)
 	e->log = p[5] & FRAME_EVENT_LOG;
 	e->restarts = (int32_t)get_be32(p + 8);
 	e->since_ms = (int64_t)get_be64(p + 12);
+	e->down = get_be16(p + 20);
 	e->path = (const char *)p + FRAME_EVENT_FIXED;
 	e->path_len = len - FRAME_EVENT_FIXED;
 	return 0;

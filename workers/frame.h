@@ -74,9 +74,10 @@ bool frame_type_valid(uint8_t type);
  * Payload, big-endian: u32 pid, u8 state, u8 flags (bit 0: giving up,
  * bit 1: deleted, bit 7: a log event), u8 health (its check's state, 0
  * none; bit 7: its watchdog or checks are killing it), u8 health failures
- * in a row (at most 255), u32 restarts, u64 since (CLOCK_REALTIME ms), then
- * the node's path (no NUL). Only arbor's own processes speak it. */
-#define FRAME_EVENT_FIXED 20
+ * in a row (at most 255), u32 restarts, u64 since (CLOCK_REALTIME ms),
+ * u16 down, then the node's path (no NUL). Only arbor's own processes
+ * speak it. */
+#define FRAME_EVENT_FIXED 22
 #define FRAME_EVENT_GIVING_UP 0x01
 #define FRAME_EVENT_DELETED 0x02	/* the node is gone (arborctl delete) */
 /* A log event for arborctl events, passed up to the root: pid is the
@@ -84,6 +85,14 @@ bool frame_type_valid(uint8_t type);
  * EVENT NUL PATH NUL KV (log.h's struct log_event). */
 #define FRAME_EVENT_LOG 0x80
 #define FRAME_EVENT_WATCHDOG 0x80	/* in the health byte */
+
+/* EVENT's down: why the node last stopped running (what monitors are
+ * told), the kind in the high byte and its number in the low one. */
+#define FRAME_DOWN_NONE 0x0000		/* it has not been running */
+#define FRAME_DOWN_EXIT 0x0100		/* | the exit status */
+#define FRAME_DOWN_SIGNAL 0x0200	/* | the signal number */
+#define FRAME_DOWN_SHUTDOWN 0x0300	/* stopped by its supervisor */
+#define FRAME_DOWN_KINDS 0x0300
 
 struct frame_event {
 	int32_t pid;
@@ -96,6 +105,7 @@ struct frame_event {
 	uint8_t health;		/* a health check's state (child.h), 0 none */
 	uint8_t health_failures;	/* in a row, at most 255 */
 	bool watchdog;		/* being killed by its watchdog or checks */
+	uint16_t down;		/* FRAME_DOWN_* */
 	const char *path;	/* decoded: points into the frame, not NUL-ended */
 	size_t path_len;
 };
@@ -103,8 +113,8 @@ struct frame_event {
 /* Writes e into out[0..size): the payload's length, or 0 when it does not
  * fit. */
 size_t frame_event_encode(const struct frame_event *e, uint8_t *out, size_t size);
-/* Reads an EVENT payload: 0, or -1 when it is too short or its flags hold
- * unknown bits. */
+/* Reads an EVENT payload: 0, or -1 when it is too short or its flags or
+ * down hold unknown bits. */
 int frame_event_decode(const void *data, size_t len, struct frame_event *e);
 
 /* A growable byte buffer for one direction of a pipe. */

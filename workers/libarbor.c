@@ -869,3 +869,66 @@ const char *arbor_path(void)
 {
 	return w.path ? w.path : "";
 }
+
+/* --- monitors: a CTL "monitor\0PATH" or "demonitor\0PATH", answered by
+ * arbor as a call is; DOWN and UP then come as INFOs. --- */
+
+/* Sends the request and waits for its answer as arbor_call() does, frames
+ * arriving meanwhile queued. An ERROR "no such child: ..." is ENOENT. */
+static int monitor_request(const char *verb, const char *path)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)verb, .iov_len = strlen(verb) + 1 },
+		{ .iov_base = (void *)path, .iov_len = path ? strlen(path) : 0 },
+	};
+	int64_t deadline = now_ms() + ARBOR_CALL_TIMEOUT;
+	struct msg *a;
+	uint64_t id;
+	int err = 0;
+
+	if (check_send(path, strlen(verb) + 1, NULL) < 0)
+		return -1;
+	if (w.waiting) {
+		errno = EBUSY;
+		return -1;
+	}
+	id = ++w.last_id;
+	if (send_frame(FRAME_CTL, id, iov, 2) < 0)
+		return -1;
+	w.waiting = id;
+	while (!w.answer && !err) {
+		if (w.gone)
+			err = EPIPE;
+		else if (stopping())
+			err = ECANCELED;
+		else if (now_ms() >= deadline)
+			err = ETIMEDOUT;
+		else
+			wait_io(deadline);
+	}
+	if (err) {
+		w.waiting = 0;
+		errno = err;
+		return -1;
+	}
+	a = w.answer;
+	w.answer = NULL;
+	if (a->type == FRAME_ERROR)
+		err = strncmp(a->data, "no such child", 13) ? EREMOTEIO : ENOENT;
+	free(a);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+int arbor_monitor(const char *path)
+{
+	return monitor_request("monitor", path);
+}
+
+int arbor_demonitor(const char *path)
+{
+	return monitor_request("demonitor", path);
+}

@@ -798,6 +798,7 @@ static const char *sample_value(const char *key)
 		{ "health_timeout", "1s" }, { "health_start_period", "5" },
 		{ "health_retries", "2" },
 		{ "log_max_size", "10M" }, { "log_backups", "3" },
+		{ "monitor", "db" },
 	};
 
 	if (!strncmp(key, "rlimit_", 7))
@@ -832,6 +833,9 @@ static void test_print_every_key(void)
 			snprintf(ini, sizeof(ini), "[arbor]\n%s = %s\n", k->name, v);
 		else if (k->where & KW_SUP)
 			snprintf(ini, sizeof(ini), "[supervisor s]\n%s = %s\n", k->name, v);
+		else if (!strcmp(k->name, "monitor"))	/* of a node that exists */
+			snprintf(ini, sizeof(ini), "[worker db]\ncommand = /bin/true\n[worker w]\n"
+				 "command = /bin/true\ngenserver = yes\n%s = %s\n", k->name, v);
 		else if (!strcmp(k->name, "command"))
 			snprintf(ini, sizeof(ini), "[worker w]\ncommand = %s\n", v);
 		else if (!strncmp(k->name, "health_", 7) && strcmp(k->name, "health_command"))

@@ -405,6 +405,23 @@ static void test_event_health(void)
 	   d.health_failures == 0, "event: no check, no watchdog");
 }
 
+/* The reason a node went down travels up with its state, and a reason of
+ * an unknown kind is refused. */
+static void test_event_down(void)
+{
+	struct frame_event e = { .pid = 7, .state = 5, .restarts = 2, .since_ms = 99,
+				 .down = FRAME_DOWN_SIGNAL | 9, .path = "web/db", .path_len = 6 };
+	struct frame_event d;
+	uint8_t b[64];
+	size_t n = frame_event_encode(&e, b, sizeof(b));
+
+	ok(n == FRAME_EVENT_FIXED + 6, "EVENT encodes");
+	ok(frame_event_decode(b, n, &d) == 0 && d.down == (FRAME_DOWN_SIGNAL | 9) &&
+	   d.pid == 7 && d.restarts == 2 && d.path_len == 6, "EVENT's down survives the trip");
+	b[20] = 0x04;
+	ok(frame_event_decode(b, n, &d) < 0, "EVENT with an unknown down kind refused");
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -420,6 +437,7 @@ int main(void)
 	test_flush_full_pipe();
 	test_eintr();
 	test_event_health();
+	test_event_down();
 	printf("1..%d\n", tests);
 	return failures ? 1 : 0;
 }
