@@ -216,12 +216,22 @@ static void show_paths(FILE *f, char *const *paths)
 	conf_print_word(f, b);
 }
 
+/* Milliseconds, infinity, or (for shutdown) 0 as brutal_kill. */
+static void show_ms(FILE *f, long ms, bool shutdown)
+{
+	if (ms == CONF_INFINITY)
+		fputs("infinity", f);
+	else if (ms == 0 && shutdown)
+		fputs("brutal_kill", f);
+	else
+		fprintf(f, "%ld", ms);
+}
+
 /* The value of key k of node n, as the INI file would say it. */
 static void show_value(FILE *f, const struct conf_node *n, const struct conf_key *k,
 		       const struct conf_show *sh)
 {
 	const char *at = (const char *)n + sh->off;
-	long ms;
 
 	switch (sh->kind) {
 	case SH_ENUM:
@@ -238,13 +248,7 @@ static void show_value(FILE *f, const struct conf_node *n, const struct conf_key
 		break;
 	case SH_MS:
 	case SH_SHUTDOWN:
-		ms = *(const long *)at;
-		if (ms == CONF_INFINITY)
-			fputs("infinity", f);
-		else if (ms == 0 && sh->kind == SH_SHUTDOWN)
-			fputs("brutal_kill", f);
-		else
-			fprintf(f, "%ld", ms);
+		show_ms(f, *(const long *)at, sh->kind == SH_SHUTDOWN);
 		break;
 	case SH_SIGNAL:
 		show_signal(f, *(const int *)at);
