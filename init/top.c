@@ -579,6 +579,8 @@ int top_run(const struct top_io *io)
 	t.prev = calloc(TOP_MAX_NODES, sizeof(*t.prev));
 	if (!t.rows || !t.prev || term_raw() < 0) {
 		fprintf(stderr, "arborctl: top: %s\n", strerror(errno));
+		free(t.rows);
+		free(t.prev);
 		return 1;
 	}
 	catch_signals(&old);
