@@ -895,6 +895,8 @@ static bool of_live_kid(void *ctx, const char *inst)
 	return false;
 }
 
+static void on_death(void *ctx, void *who, int ws);
+
 /* Kills what the deaths just reaped left behind. Every supervisor is a
  * subreaper, and the kernel hands a dying process's children to it before
  * it reports the death: whatever escaped a worker's group or a dead
@@ -907,6 +909,8 @@ static void on_adopt_timer(struct loop *l, void *data)
 	struct sup *s = data;
 
 	s->adopt_timer = NULL;
+	/* the deaths a SIGCHLD stood for besides the one it named */
+	reap_all(s->reap, on_death, s);
 	reap_kill_adopted(s->reap, !s->root, of_live_kid, s);
 }
 
@@ -915,12 +919,13 @@ static void on_death(void *ctx, void *who, int ws)
 	child_event(who, CE_EXIT, ws);
 }
 
-static void reap(struct sup *s)
+/* After n deaths: what they left behind is looked for. */
+static void reaped(struct sup *s, int n)
 {
-	if (reap_all(s->reap, on_death, s) <= 0 || s->adopt_timer)
+	if (n <= 0 || s->adopt_timer)
 		return;
 	/* off the restart's path, one pass for many; now if it cannot wait */
-	s->adopt_timer = loop_timer_add(s->loop, 20, on_adopt_timer, s);
+	s->adopt_timer = loop_timer_add(s->loop, reap_adopt_delay(s->reap), on_adopt_timer, s);
 	if (!s->adopt_timer)
 		reap_kill_adopted(s->reap, !s->root, of_live_kid, s);
 }
@@ -951,7 +956,7 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 	struct child *cmd = s->cmd;
 
 	if (sig == SIGCHLD) {
-		reap(s);
+		reaped(s, reap_sigchld(s->reap, (pid_t)si->ssi_pid, on_death, s));
 		return;
 	}
 	if (sig == SIGPIPE && (pid_t)si->ssi_pid == getpid())
@@ -1121,7 +1126,7 @@ static int sup_loop(struct sup *s)
 		plan_add(s, ACT_START, s->kids[i], false);
 	s->planning = true;
 	plan_run(s);
-	reap(s);	/* a child may have died before the signalfd existed */
+	reaped(s, reap_all(s->reap, on_death, s));	/* died before the signalfd was */
 	if (s->phase != PH_DONE && loop_run(s->loop) < 0) {
 		log_msg("event loop: %s", strerror(errno));
 		return 1;
