@@ -568,10 +568,17 @@ static int cmd_status(struct sup *s, int ws)
 	return code;
 }
 
-/* The children as the policy sees them, into s->pkids. */
-static void policy_view(struct sup *s)
+/* The children as the policy sees them, into s->pkids: all of them, or
+ * only kid when that is all the policy reads (one_for_one, unless
+ * auto_shutdown counts the significant children), so that a death among
+ * 10,000 children costs what it costs among a few. */
+static void policy_view(struct sup *s, size_t kid)
 {
-	for (size_t i = 0; i < s->nkids; i++) {
+	bool one = s->node->strategy == STRAT_ONE_FOR_ONE &&
+		   s->node->auto_shutdown != AUTO_ALL_SIGNIFICANT;
+	size_t end = one ? kid + 1 : s->nkids;
+
+	for (size_t i = one ? kid : 0; i < end; i++) {
 		const struct child *k = s->kids[i];
 
 		s->pkids[i] = (struct policy_kid){
@@ -695,7 +702,7 @@ static void decide(struct sup *s, struct child *c, int ws, bool waited)
 		child_settle(c, CS_STOPPED);
 		return;
 	}
-	policy_view(s);
+	policy_view(s, e.kid);
 	if (!waited && c->node->backoff_ms > 0 && policy_restarts(&s->pkids[e.kid], &e) &&
 	    backoff(s, c, ws))
 		return;
