@@ -34,6 +34,7 @@ struct link {
 	void *child;		/* the child at the other end, NULL: the parent */
 	uint64_t last_id;	/* highest id a CALL went out with */
 	bool ready;		/* READY seen (or sent, to the parent) */
+	bool flush_due;		/* a write is deferred to before the loop sleeps */
 };
 
 /* Watches rfd and wfd (non-blocking); NULL with errno on failure (the fds
