@@ -18,20 +18,23 @@ static void want_write(struct link *ln, bool on)
 	loop_mod_fd(ln->loop, ln->wfd, on ? EPOLLOUT : 0);
 }
 
-/* Writes what is queued, the frames of one wake-up in one write. */
-static void flush_later(struct loop *l, void *data)
+void link_flush(struct link *ln)
 {
-	struct link *ln = data;
-
 	ln->flush_due = false;
+	loop_defer_cancel(ln->loop, ln);
 	if (ln->wfd >= 0 && fbuf_pending(&ln->wb) && fbuf_flush(&ln->wb, ln->wfd) == 0)
 		want_write(ln, true);
 }
 
-/* To a child, the frames queued while the loop is awake go in one write
- * before it sleeps again (8 clients' calls that came together: one write,
- * and the worker reads them with one read). To the parent, at once: a
- * nested supervisor may be about to exit. */
+static void flush_later(struct loop *l, void *data)
+{
+	link_flush(data);
+}
+
+/* The frames queued while the loop is awake go in one write before it
+ * sleeps again: 8 clients' calls that came together go to the worker in
+ * one write, which it reads with one read, and its replies come back up
+ * the tree in one write at each supervisor. */
 int link_send(struct link *ln, uint8_t type, uint64_t id, const void *a, size_t alen,
 	      const void *b, size_t blen)
 {
@@ -47,7 +50,7 @@ int link_send(struct link *ln, uint8_t type, uint64_t id, const void *a, size_t 
 		return -1;
 	if (!idle || ln->flush_due)
 		return 0;	/* EPOLLOUT is already armed, or the flush is due */
-	if (ln->child && loop_defer(ln->loop, flush_later, ln) == 0) {
+	if (loop_defer(ln->loop, flush_later, ln) == 0) {
 		ln->flush_due = true;
 		return 0;
 	}

@@ -262,6 +262,7 @@ static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid)
 	if (!s->up)
 		_exit(1);
 	code = sup_loop(s);
+	link_flush(s->up);	/* the last frames up */
 	if (s->die_sig)
 		die_by(s->die_sig);
 	_exit(code);
