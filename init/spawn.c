@@ -204,13 +204,8 @@ static char **child_env(const struct spawn_opts *o, char *why, size_t len)
 	char **env = NULL, kv[PATH_MAX + 32];
 
 	if (o->node) {
-		if (setup_env(&o->node->setup, &env, why, len) < 0) {
-			int e = errno;
-
-			setup_env_free(env);
-			errno = e;
+		if (setup_env(&o->node->setup, &env, why, len) < 0)
 			return NULL;
-		}
 	} else {
 		return environ;
 	}
@@ -355,7 +350,7 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_res *r)
 	a.gs_out = out[1];
 	a.rdy = rdy[1];
 	a.env = child_env(o, env_why, sizeof(env_why));
-	a.env_err = errno;
+	a.env_err = a.env ? 0 : errno;
 	a.env_why = env_why;
 	r->failed = "fork";
 	r->pid = start_child(&a);
