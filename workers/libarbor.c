@@ -192,12 +192,8 @@ static int wait_fds(struct pollfd *pfd, nfds_t n, int64_t deadline)
 }
 
 /* The orderly end: terminate() once, then exit with status. */
-static int flush_out(void);
-
 static void __attribute__((noreturn)) finish(const char *reason, int status)
 {
-	if (fbuf_pending(&w.wbuf))
-		flush_out();	/* the replies of a batch */
 	if (!w.terminating) {
 		w.terminating = true;
 		if (w.cb && w.cb->terminate)
@@ -239,14 +235,8 @@ static int flush_out(void)
 	}
 }
 
-/* What replies may wait to go in one write, while more calls wait to be
- * served. */
-#define BATCH_BYTES (16 * 1024)
-
-/* Frames go out in the order they were sent, each written whole before the
- * worker waits for anything. A reply to one of several calls read
- * together waits for the others' (up to BATCH_BYTES): one write answers
- * them all; the loop writes what is left before it sleeps. */
+/* Every frame is written whole before the worker goes on, so what it sends
+ * is in the order it sent it. */
 static int send_frame(uint8_t type, uint64_t id, const struct iovec *iov,
 		      int iovcnt)
 {
@@ -256,9 +246,6 @@ static int send_frame(uint8_t type, uint64_t id, const struct iovec *iov,
 	}
 	if (fbuf_putv(&w.wbuf, type, id, iov, iovcnt, 0) < 0)
 		return -1;
-	if ((type == FRAME_REPLY || type == FRAME_ERROR) && w.head &&
-	    fbuf_pending(&w.wbuf) < BATCH_BYTES)
-		return 0;
 	return flush_out();
 }
 
@@ -610,9 +597,7 @@ static void __attribute__((noreturn)) loop(void)
 			finish("shutdown", 0);
 		busy = run_one_msg();
 		busy |= run_one_timer();
-		if (!busy && fbuf_pending(&w.wbuf))
-			flush_out();	/* the replies of a batch */
-		else if (!busy)
+		if (!busy)
 			wait_io(w.timers ? w.timers->at : -1);
 	}
 }
