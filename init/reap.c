@@ -36,7 +36,6 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-
 struct reap *reap_new(void)
 {
 	return calloc(1, sizeof(struct reap));
