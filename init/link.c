@@ -18,6 +18,23 @@ static void want_write(struct link *ln, bool on)
 	loop_mod_fd(ln->loop, ln->wfd, on ? EPOLLOUT : 0);
 }
 
+void link_flush(struct link *ln)
+{
+	ln->flush_due = false;
+	loop_defer_cancel(ln->loop, ln);
+	if (ln->wfd >= 0 && fbuf_pending(&ln->wb) && fbuf_flush(&ln->wb, ln->wfd) == 0)
+		want_write(ln, true);
+}
+
+static void flush_later(struct loop *l, void *data)
+{
+	link_flush(data);
+}
+
+/* The frames queued while the loop is awake go in one write before it
+ * sleeps again: 8 clients' calls that came together go to the worker in
+ * one write, which it reads with one read, and its replies come back up
+ * the tree in one write at each supervisor. */
 int link_send(struct link *ln, uint8_t type, uint64_t id, const void *a, size_t alen,
 	      const void *b, size_t blen)
 {
@@ -31,8 +48,12 @@ int link_send(struct link *ln, uint8_t type, uint64_t id, const void *a, size_t 
 	}
 	if (fbuf_putv(&ln->wb, type, id, iov, 2, link_limit(ln)) < 0)
 		return -1;
-	if (!idle)
-		return 0;	/* EPOLLOUT is already armed */
+	if (!idle || ln->flush_due)
+		return 0;	/* EPOLLOUT is already armed, or the flush is due */
+	if (loop_defer(ln->loop, flush_later, ln) == 0) {
+		ln->flush_due = true;
+		return 0;
+	}
 	r = fbuf_flush(&ln->wb, ln->wfd);
 	if (r == 0)
 		want_write(ln, true);
@@ -136,6 +157,7 @@ void link_free(struct link *ln)
 {
 	if (!ln)
 		return;
+	loop_defer_cancel(ln->loop, ln);
 	loop_del_fd(ln->loop, ln->rfd);
 	loop_del_fd(ln->loop, ln->wfd);
 	close(ln->rfd);

@@ -34,6 +34,7 @@ struct link {
 	void *child;		/* the child at the other end, NULL: the parent */
 	uint64_t last_id;	/* highest id a CALL went out with */
 	bool ready;		/* READY seen (or sent, to the parent) */
+	bool flush_due;		/* a write is deferred to before the loop sleeps */
 };
 
 /* Watches rfd and wfd (non-blocking); NULL with errno on failure (the fds
@@ -46,6 +47,9 @@ void link_free(struct link *ln);
  * peer does not read, EPIPE when it is gone, ENOMEM. */
 int link_send(struct link *ln, uint8_t type, uint64_t id, const void *a, size_t alen,
 	      const void *b, size_t blen);
+/* Writes now what link_send() queued for the loop's next sleep (before
+ * the process exits). */
+void link_flush(struct link *ln);
 /* Reads no more (after a protocol error): what follows is ignored. */
 void link_stop(struct link *ln);
 

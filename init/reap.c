@@ -19,12 +19,22 @@ struct reap {
 	struct { pid_t pid; void *who; } *slot;	/* open addressing */
 	size_t cap, n;
 	bool warn;		/* tini's -w: each orphan reaped is logged */
+	int64_t walk_us;	/* what the last reap_all() cost, in us */
+	int64_t adopt_us;	/* and the last reap_kill_adopted() */
 };
 
 static char tree[48];
 static unsigned long seq;
 
 /* --- the map --- */
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 struct reap *reap_new(void)
 {
@@ -116,8 +126,17 @@ void reap_warn_orphans(struct reap *r, bool warn)
 	r->warn = warn;
 }
 
+static void orphan(const struct reap *r, pid_t pid, int ws)
+{
+	if (r->warn)
+		log_msg("reaped zombie process with pid=%d", (int)pid);
+	else
+		log_debug("reaped orphan pid=%d %s", (int)pid, log_wstatus(ws));
+}
+
 int reap_all(struct reap *r, reap_fn *fn, void *ctx)
 {
+	int64_t t0 = now_us();
 	int ws, n = 0;
 	pid_t pid;
 
@@ -126,16 +145,26 @@ int reap_all(struct reap *r, reap_fn *fn, void *ctx)
 
 		n++;
 		if (!who) {
-			if (r->warn)
-				log_msg("reaped zombie process with pid=%d", (int)pid);
-			else
-				log_debug("reaped orphan pid=%d %s", (int)pid, log_wstatus(ws));
+			orphan(r, pid, ws);
 			continue;
 		}
 		reap_del(r, pid);
 		fn(ctx, who, ws);
 	}
+	r->walk_us = now_us() - t0;
 	return n;
+}
+
+int reap_sigchld(struct reap *r, pid_t pid, reap_fn *fn, void *ctx)
+{
+	void *who = r->n > REAP_WALK_MAX ? reap_find(r, pid) : NULL;
+	int ws;
+
+	if (!who || waitpid(pid, &ws, WNOHANG) != pid)
+		return reap_all(r, fn, ctx);
+	reap_del(r, pid);
+	fn(ctx, who, ws);
+	return 1;
 }
 
 /* --- identity --- */
@@ -303,9 +332,14 @@ static bool leftover(struct proc *p, const void *arg)
 	const struct adopted *a = arg;
 	const char *inst;
 	bool ours;
+	int ws;
 
 	if (reap_find(a->r, p->pid))
 		return false;
+	if (waitpid(p->pid, &ws, WNOHANG) == p->pid) {
+		orphan(a->r, p->pid, ws);
+		return false;
+	}
 	ours = of_tree(p);
 	inst = proc_env(p, "ARBOR_INSTANCE");
 	if (!(ours || a->all) || (inst && a->keep(a->ctx, inst)))
@@ -315,11 +349,12 @@ static bool leftover(struct proc *p, const void *arg)
 }
 
 /* This process's children, from /proc/self/task/PID/children: a list of
- * pids, or NULL. */
-static pid_t *children(size_t *n)
+ * pids, or NULL. The buffer holds about as many as the map in one read:
+ * each read() of that file walks the list of children from its start. */
+static pid_t *children(size_t hint, size_t *n)
 {
 	char path[64], *b = NULL, *at, *end;
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = hint * 8;
 	pid_t *pids = NULL;
 	ssize_t r = 1;
 	int fd;
@@ -329,7 +364,7 @@ static pid_t *children(size_t *n)
 	if (fd < 0)
 		return NULL;
 	while (r > 0) {
-		if (len + 4096 > cap) {
+		if (!b || len + 4096 > cap) {
 			char *nb = realloc(b, cap = 2 * cap + 8192);
 
 			if (!nb)
@@ -353,13 +388,22 @@ static pid_t *children(size_t *n)
 	return pids;
 }
 
-void reap_kill_adopted(const struct reap *r, bool all, reap_keep_fn *keep, void *ctx)
+void reap_kill_adopted(struct reap *r, bool all, reap_keep_fn *keep, void *ctx)
 {
 	struct adopted a = { r, all, keep, ctx };
+	int64_t t0 = now_us();
 	size_t n;
-	pid_t *pids = children(&n);
+	pid_t *pids = children(r->n, &n);
 
 	if (pids)
 		scan(pids, n, leftover, &a);
 	free(pids);
+	r->adopt_us = now_us() - t0;
+}
+
+int64_t reap_adopt_delay(const struct reap *r)
+{
+	int64_t ms = (r->walk_us + r->adopt_us) * 50 / 1000;
+
+	return ms > 20 ? ms : 20;
 }

@@ -1,5 +1,14 @@
 /* spawn: fork+exec with an exec-report pipe (skalibs' cspawn, libuv's
- * process.c): the child never returns into arbor's code, it execs or _exits. */
+ * process.c): the child never returns into arbor's code, it execs or _exits.
+ *
+ * The fork is clone(CLONE_VM | CLONE_VFORK), as posix_spawn's: the child
+ * runs in arbor's memory on a stack of its own until it execs, so that
+ * arbor's page tables are not copied for each child (a cost that grows
+ * with arbor's memory, hence with its number of children). What the child
+ * needs that allocates (its environment) is made before the clone; the
+ * child makes only system calls and formats its messages on its stack.
+ * A worker that changes its capabilities is forked as before: libcap-ng
+ * keeps its state per thread, and resets it in a child only after fork(). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -16,6 +26,16 @@
 #include "setup.h"
 #include "spawn.h"
 #include "reap.h"
+
+#define CHILD_STACK (64 * 1024)
+
+/* AddressSanitizer cannot follow a child that runs on arbor's memory on a
+ * stack it does not know: a sanitized build forks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_FORK 1
+#else
+#define SPAWN_FORK 0
+#endif
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -74,14 +94,42 @@ void spawn_save_signals(void)
 	sigprocmask(SIG_SETMASK, &was, NULL);
 }
 
-void spawn_reset_signals(void)
+/* The signals whose disposition in this process is not SIG_DFL (bit s-1
+ * for signal s), read once: arbor installs no handler and sets what it
+ * ignores before it starts any child, so a child resets only those instead
+ * of all 64. */
+static uint64_t not_default(void)
+{
+	static uint64_t mask;
+	static bool known;
+
+	if (!known) {
+		for (int s = 1; s < NSIG && s <= 64; s++) {
+			struct ksigaction was;
+
+			if (syscall(SYS_rt_sigaction, s, NULL, &was, sizeof(was.mask)) == 0 &&
+			    was.handler != (void *)SIG_DFL)
+				mask |= 1ULL << (s - 1);
+		}
+		known = true;
+	}
+	return mask;
+}
+
+static void reset_signals(uint64_t which)
 {
 	sigset_t none;
 
-	for (int s = 1; s < NSIG; s++)
-		ksigaction(s, SIG_DFL);	/* fails harmlessly for KILL/STOP */
+	for (int s = 1; s < NSIG && s <= 64; s++)
+		if (which & (1ULL << (s - 1)))
+			ksigaction(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void spawn_reset_signals(void)
+{
+	reset_signals(not_default());
 }
 
 /* What tini's CMD gets: the mask and the ignored signals arbor started with. */
@@ -149,15 +197,15 @@ static int own_pipes(const struct spawn_opts *o)
 	return 0;
 }
 
-static char *const *child_env(const struct spawn_opts *o, int rep)
+/* The child's environment, made in the parent; NULL (errno, why) when it
+ * cannot be, which the child reports as its own failure. */
+static char **child_env(const struct spawn_opts *o, char *why, size_t len)
 {
 	char **env = NULL, kv[PATH_MAX + 32];
 
 	if (o->node) {
-		char why[512] = "";
-
-		if (setup_env(&o->node->setup, &env, why, sizeof(why)) < 0)
-			child_fail(rep, errno, why);
+		if (setup_env(&o->node->setup, &env, why, len) < 0)
+			return NULL;
 	} else {
 		return environ;
 	}
@@ -189,12 +237,25 @@ static char *const *child_env(const struct spawn_opts *o, int rep)
 	return env;
 }
 
-static void __attribute__((noreturn)) in_child(const struct spawn_opts *o, pid_t parent,
-					       int rep, int gs_in, int gs_out, int rdy)
+/* What the child is handed: everything it needs, made before the clone. */
+struct child_args {
+	const struct spawn_opts *o;
+	pid_t parent;
+	int rep, gs_in, gs_out, rdy;
+	char *const *env;	/* NULL: env_err, env_why */
+	int env_err;
+	const char *env_why;
+	uint64_t signals;	/* the dispositions to reset */
+};
+
+static int __attribute__((noreturn)) in_child(void *arg)
 {
+	const struct child_args *a = arg;
+	const struct spawn_opts *o = a->o;
+	pid_t parent = a->parent;
+	int rep = a->rep, gs_in = a->gs_in, gs_out = a->gs_out, rdy = a->rdy;
 	char why[512] = "";
 	char *const *argv = o->argv ? o->argv : o->node->argv;
-	char *const *env;
 	int above;
 
 	if (o->own_pgrp)
@@ -209,7 +270,7 @@ static void __attribute__((noreturn)) in_child(const struct spawn_opts *o, pid_t
 	}
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127);	/* the supervisor died before we could see it */
-	spawn_reset_signals();
+	reset_signals(a->signals);
 	if (o->inherit_signals)
 		inherit_signals();
 
@@ -226,7 +287,8 @@ static void __attribute__((noreturn)) in_child(const struct spawn_opts *o, pid_t
 		child_fail(rep, errno, "dup2");
 	if (nofile_saved)
 		setrlimit(RLIMIT_NOFILE, &nofile_at_start);
-	env = child_env(o, rep);
+	if (!a->env)
+		child_fail(rep, a->env_err, a->env_why);
 	if (o->node) {
 		if (setup_output(&o->node->setup, why, sizeof(why)) < 0 ||
 		    setup_apply(&o->node->setup, why, sizeof(why)) < 0)
@@ -238,9 +300,9 @@ static void __attribute__((noreturn)) in_child(const struct spawn_opts *o, pid_t
 	if (!o->keep_inherited)
 		seal_fds(o);
 	if (o->search_path)
-		execvpe(argv[0], argv, env);
+		execvpe(argv[0], argv, a->env);
 	else
-		execve(argv[0], argv, env);
+		execve(argv[0], argv, a->env);
 	{
 		int e = errno;
 
@@ -249,10 +311,38 @@ static void __attribute__((noreturn)) in_child(const struct spawn_opts *o, pid_t
 	}
 }
 
+/* A worker whose start changes its capabilities (see setup.c). */
+static bool uses_capng(const struct spawn_opts *o)
+{
+	const struct conf_setup *s = o->node ? &o->node->setup : NULL;
+
+	return s && (s->has_caps || (s->has_user && s->uid != 0));
+}
+
+/* Starts the child: clone(CLONE_VM | CLONE_VFORK) on a stack of its own,
+ * returning once it has exec'd or died. fork() for a child that uses
+ * libcap-ng. */
+static pid_t start_child(struct child_args *a)
+{
+	static char *stack;
+	pid_t pid;
+
+	if (uses_capng(a->o) || SPAWN_FORK) {
+		pid = fork();
+		if (pid == 0)
+			in_child(a);
+		return pid;
+	}
+	if (!stack && !(stack = malloc(CHILD_STACK)))
+		return -1;
+	return clone(in_child, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+}
+
 int spawn_worker(const struct spawn_opts *o, struct spawn_res *r)
 {
 	int rep[2], in[2] = { -1, -1 }, out[2] = { -1, -1 }, rdy[2] = { -1, -1 };
-	pid_t parent = getpid();
+	char env_why[512] = "";
+	struct child_args a = { .o = o, .parent = getpid(), .signals = not_default() };
 
 	r->failed = "pipe2";
 	if (pipe2(rep, O_CLOEXEC) < 0)
@@ -261,14 +351,23 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_res *r)
 		goto err_close;
 	if (o->ready_fd >= 0 && pipe2(rdy, O_CLOEXEC) < 0)
 		goto err_close;
+	a.rep = rep[1];
+	a.gs_in = in[0];
+	a.gs_out = out[1];
+	a.rdy = rdy[1];
+	a.env = child_env(o, env_why, sizeof(env_why));
+	a.env_err = a.env ? 0 : errno;
+	a.env_why = env_why;
 	r->failed = "fork";
-	r->pid = fork();
+	r->pid = start_child(&a);
+	if (a.env && a.env != environ)
+		setup_env_free((char **)a.env);
 	if (r->pid < 0)
 		goto err_close;
-	if (r->pid == 0)
-		in_child(o, parent, rep[1], in[0], out[1], rdy[1]);
-	if (o->own_pgrp)
-		setpgid(r->pid, r->pid);	/* both sides: no race with kill(-pgid) */
+	/* both sides after a fork: no race with kill(-pgid); after the clone
+	 * the child has done it (and exec'd) already */
+	if (o->own_pgrp && uses_capng(o))
+		setpgid(r->pid, r->pid);
 	close(rep[1]);
 	r->exec_fd = rep[0];
 	fcntl(r->exec_fd, F_SETFL, O_NONBLOCK);

@@ -330,6 +330,7 @@ static void nested_main(struct child *c, int rfd, int wfd, pid_t ppid)
 		_exit(1);
 	log_set_hook(log_up, s);
 	code = sup_loop(s);
+	link_flush(s->up);	/* the last frames up */
 	if (s->die_sig)
 		die_by(s->die_sig);
 	_exit(code);
@@ -636,10 +637,17 @@ static int cmd_status(struct sup *s, int ws)
 	return code;
 }
 
-/* The children as the policy sees them, into s->pkids. */
-static void policy_view(struct sup *s)
+/* The children as the policy sees them, into s->pkids: all of them, or
+ * only kid when that is all the policy reads (one_for_one, unless
+ * auto_shutdown counts the significant children), so that a death among
+ * 10,000 children costs what it costs among a few. */
+static void policy_view(struct sup *s, size_t kid)
 {
-	for (size_t i = 0; i < s->nkids; i++) {
+	bool one = s->node->strategy == STRAT_ONE_FOR_ONE &&
+		   s->node->auto_shutdown != AUTO_ALL_SIGNIFICANT;
+	size_t end = one ? kid + 1 : s->nkids;
+
+	for (size_t i = one ? kid : 0; i < end; i++) {
 		const struct child *k = s->kids[i];
 
 		s->pkids[i] = (struct policy_kid){
@@ -763,7 +771,7 @@ static void decide(struct sup *s, struct child *c, int ws, bool waited)
 		child_settle(c, CS_STOPPED);
 		return;
 	}
-	policy_view(s);
+	policy_view(s, e.kid);
 	if (!waited && c->node->backoff_ms > 0 && policy_restarts(&s->pkids[e.kid], &e) &&
 	    backoff(s, c, ws))
 		return;
@@ -963,6 +971,8 @@ static bool of_live_kid(void *ctx, const char *inst)
 	return false;
 }
 
+static void on_death(void *ctx, void *who, int ws);
+
 /* Kills what the deaths just reaped left behind. Every supervisor is a
  * subreaper, and the kernel hands a dying process's children to it before
  * it reports the death: whatever escaped a worker's group or a dead
@@ -975,6 +985,8 @@ static void on_adopt_timer(struct loop *l, void *data)
 	struct sup *s = data;
 
 	s->adopt_timer = NULL;
+	/* the deaths a SIGCHLD stood for besides the one it named */
+	reap_all(s->reap, on_death, s);
 	reap_kill_adopted(s->reap, !s->root, of_live_kid, s);
 }
 
@@ -983,12 +995,13 @@ static void on_death(void *ctx, void *who, int ws)
 	child_reaped(who, ws);
 }
 
-static void reap(struct sup *s)
+/* After n deaths: what they left behind is looked for. */
+static void reaped(struct sup *s, int n)
 {
-	if (reap_all(s->reap, on_death, s) <= 0 || s->adopt_timer)
+	if (n <= 0 || s->adopt_timer)
 		return;
 	/* off the restart's path, one pass for many; now if it cannot wait */
-	s->adopt_timer = loop_timer_add(s->loop, 20, on_adopt_timer, s);
+	s->adopt_timer = loop_timer_add(s->loop, reap_adopt_delay(s->reap), on_adopt_timer, s);
 	if (!s->adopt_timer)
 		reap_kill_adopted(s->reap, !s->root, of_live_kid, s);
 }
@@ -1019,7 +1032,7 @@ static void on_signal(struct loop *l, const struct signalfd_siginfo *si, void *d
 	struct child *cmd = s->cmd;
 
 	if (sig == SIGCHLD) {
-		reap(s);
+		reaped(s, reap_sigchld(s->reap, (pid_t)si->ssi_pid, on_death, s));
 		return;
 	}
 	if (sig == SIGPIPE && (pid_t)si->ssi_pid == getpid())
@@ -1190,7 +1203,7 @@ static int sup_loop(struct sup *s)
 		plan_add(s, ACT_START, s->kids[i], false);
 	s->planning = true;
 	plan_run(s);
-	reap(s);	/* a child may have died before the signalfd existed */
+	reaped(s, reap_all(s->reap, on_death, s));	/* died before the signalfd was */
 	if (s->phase != PH_DONE && loop_run(s->loop) < 0) {
 		log_msg("event loop: %s", strerror(errno));
 		return 1;

@@ -554,3 +554,30 @@ EOF
 	[ "$(count_log "$LOG" '^arbor: event n/w ')" -eq 5 ]
 	tree_stop
 }
+
+# --- many children ---
+
+@test "100 workers killed at once are all reaped and restarted" {
+	# Over 64 children a SIGCHLD reaps the one pid it names; the deaths
+	# it stood for besides are reaped by the pass that follows deaths.
+	# arbor is stopped while they die, so that one SIGCHLD stands for all.
+	ln -s "$(command -v sleep)" "$D/sl"
+	{
+		printf '[supervisor]\nintensity = 1000\nperiod = 10\n'
+		for i in $(seq 100); do
+			printf '\n[worker w%d]\ncommand = %s 1000\n' "$i" "$D/sl"
+		done
+	} >"$INI"
+	arbor_bg -c "$INI"
+	wait_log "$LOG" '^arbor: ready / '
+	wait_count "$LOG" '^arbor: started w[0-9]+ ' 100
+	local init
+	init=$(arbor_inner_pid)
+	kill -STOP "$init"
+	pkill -KILL -f "^$D/sl 1000"
+	wait_until eval "! pgrep -f '^$D/sl 1000' >/dev/null"
+	kill -CONT "$init"
+	wait_count "$LOG" '^arbor: exited w[0-9]+ pid=[0-9]+ signal=SIGKILL$' 100
+	wait_count "$LOG" '^arbor: started w[0-9]+ ' 200
+	tree_stop
+}
