@@ -255,7 +255,7 @@ static int __attribute__((noreturn)) in_child(void *arg)
 	pid_t parent = a->parent;
 	int rep = a->rep, gs_in = a->gs_in, gs_out = a->gs_out, rdy = a->rdy;
 	char why[512] = "";
-	char *const *argv = o->argv ? o->argv : o->node->argv;
+	char *const *argv = o->argv ? o->argv : o->node ? o->node->argv : NULL;
 	int above;
 
 	if (o->own_pgrp)
