@@ -231,8 +231,9 @@ static char **child_env(const struct spawn_opts *o, char *why, size_t len)
 	if (o->watchdog_ms > 0) {	/* systemd's names: sd_watchdog_enabled() */
 		snprintf(kv, sizeof(kv), "WATCHDOG_USEC=%lld", (long long)o->watchdog_ms * 1000);
 		setup_env_put(&env, kv);
-		snprintf(kv, sizeof(kv), "WATCHDOG_PID=%d", (int)getpid());
-		setup_env_put(&env, kv);
+		/* room for the child's own pid, which only the child knows:
+		 * in_child writes it (put_own_pid) */
+		setup_env_put(&env, "WATCHDOG_PID=0000000000");
 	}
 	return env;
 }
@@ -246,7 +247,35 @@ struct child_args {
 	int env_err;
 	const char *env_why;
 	uint64_t signals;	/* the dispositions to reset */
+	char *own_pid;		/* WATCHDOG_PID's value in env, or NULL */
 };
+
+/* The value of env's NAME=, or NULL. */
+static char *env_value(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; env && *env; env++)
+		if (!strncmp(*env, name, n) && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+/* Writes the child's pid into the room child_env left (10 digits), with
+ * nothing but a system call: the child may share the parent's memory. */
+static void put_own_pid(char *at)
+{
+	char d[16];
+	unsigned long v = (unsigned long)getpid();
+	size_t n = 0;
+
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < 10);
+	while (n)
+		*at++ = d[--n];
+	*at = '\0';
+}
 
 static int __attribute__((noreturn)) in_child(void *arg)
 {
@@ -289,6 +318,8 @@ static int __attribute__((noreturn)) in_child(void *arg)
 		setrlimit(RLIMIT_NOFILE, &nofile_at_start);
 	if (!a->env)
 		child_fail(rep, a->env_err, a->env_why);
+	if (a->own_pid)
+		put_own_pid(a->own_pid);
 	if (o->node) {
 		if (setup_output(&o->node->setup, why, sizeof(why)) < 0 ||
 		    setup_apply(&o->node->setup, why, sizeof(why)) < 0)
@@ -358,6 +389,8 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_res *r)
 	a.env = child_env(o, env_why, sizeof(env_why));
 	a.env_err = a.env ? 0 : errno;
 	a.env_why = env_why;
+	if (a.env && a.env != environ && o->watchdog_ms > 0)
+		a.own_pid = env_value(a.env, "WATCHDOG_PID");
 	r->failed = "fork";
 	r->pid = start_child(&a);
 	if (a.env && a.env != environ)
