@@ -402,27 +402,35 @@ static void on_restart_delay(struct loop *l, void *data)
 
 /* --- starting --- */
 
-/* An abstract datagram socket for NOTIFY_SOCKET, one per start. */
+/* An abstract datagram socket for NOTIFY_SOCKET, one per start. Its name
+ * is the kernel's (autobind: bound with no name), unique in the network
+ * namespace: arbors in other pid namespaces that share it (containers on
+ * the host's network, each arbor pid 1) never choose the same one. */
 static int notify_open(char *name, size_t len)
 {
-	static int seq;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t alen = sizeof(a);
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	size_t n;
 
 	if (fd < 0)
 		return -1;
-	snprintf(name, len, "@arbor/%d/%d", (int)getpid(), ++seq);
-	n = strlen(name);
-	memcpy(a.sun_path, name, n);
-	a.sun_path[0] = '\0';
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0 ||
-	    bind(fd, (struct sockaddr *)&a,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
-		close(fd);
-		return -1;
+	    bind(fd, (struct sockaddr *)&a, sizeof(sa_family_t)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &alen) < 0)
+		goto fail;
+	n = alen - offsetof(struct sockaddr_un, sun_path);
+	if (n < 2 || a.sun_path[0] != '\0' || n >= len) {
+		errno = EADDRNOTAVAIL;
+		goto fail;
 	}
+	name[0] = '@';
+	memcpy(name + 1, a.sun_path + 1, n - 1);
+	name[n] = '\0';
 	return fd;
+fail:
+	close(fd);
+	return -1;
 }
 
 /* The options of spawn_worker for this child: its relays and notify

@@ -12,7 +12,10 @@ setup() {
 	PY=/usr/bin/python3
 }
 
-teardown() { arbor_teardown; }
+teardown() {
+	[ -z "${OTHER:-}" ] || kill -KILL "$(pgrep -P "$OTHER" | head -n1)" "$OTHER" 2>/dev/null || true
+	arbor_teardown
+}
 
 # ini: the test's configuration, from stdin.
 ini() { cat >"$INI"; }
@@ -550,6 +553,32 @@ gid_of() { getent group "$1" | cut -d: -f3; }
 	wait_log "$T/order" 'b started'
 	run cat "$T/order"
 	assert_output "$(printf 'a started\na notifies\nb started')"
+}
+
+@test "worker: ready = notify: two arbors, each pid 1 of its own namespace on one network, both start" {
+	# abstract socket names are per network namespace: a name made of the
+	# pid and a count would be the same in both
+	mkdir "$T/two"
+	cat >"$T/two/a.ini" <<-EOF
+		[worker a]
+		command = /bin/sh -c '$PY $FIXTURES/sdnotify.py READY=1 && echo ready >$T/two/ready; exec /bin/sleep 1003'
+		ready = notify
+	EOF
+	ARBOR_SOCKET=$T/two/arbor.sock unshare -pf --mount-proc "$ARBOR" -c "$T/two/a.ini" \
+		</dev/null >/dev/null 2>"$T/two/arbor.log" &
+	OTHER=$!
+	ini <<-EOF
+		[worker a]
+		command = /bin/sh -c '$PY $FIXTURES/sdnotify.py READY=1 && echo ready >$T/ready; exec /bin/sleep 1004'
+		ready = notify
+	EOF
+	start
+	wait_log "$T/two/ready" '^ready$'
+	wait_log "$T/ready" '^ready$'
+	kill -TERM "$(pgrep -P "$OTHER" | head -n1)"
+	wait "$OTHER" || true
+	run grep -h 'in use' "$T/arbor.log" "$T/two/arbor.log"
+	assert_output ''
 }
 
 @test "worker: ready = notify: NOTIFY_SOCKET stays open after READY=1" {
