@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,35 @@ const char *child_state_name(enum child_state st)
 	};
 
 	return n[st];
+}
+
+#define START_ERR_MAX 512	/* what is kept of why a start failed */
+
+static char start_err_nomem[] = "out of memory";
+
+/* Keeps why the start failed, printf-style, for the log. The buffer is made
+ * at the first failure: most children never fail to start. */
+static void __attribute__((format(printf, 2, 3)))
+start_err(struct child *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->start_err || c->start_err == start_err_nomem)
+		c->start_err = malloc(START_ERR_MAX);
+	if (!c->start_err) {
+		c->start_err = start_err_nomem;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(c->start_err, START_ERR_MAX, fmt, ap);
+	va_end(ap);
+}
+
+static void start_err_clear(struct child *c)
+{
+	if (c->start_err != start_err_nomem)
+		free(c->start_err);
+	c->start_err = NULL;
 }
 
 static void set_state(struct child *c, enum child_state st)
@@ -250,14 +280,14 @@ static void check_stop(struct child *c)
 static int exec_report(struct child *c)
 {
 	int err = 0;
-	char why[512];
+	char why[START_ERR_MAX];
 	int r = spawn_exec_result(c->exec_fd, &err, why, sizeof(why));
 
 	if (r < 0)
 		return 0;
 	close_fd(c, &c->exec_fd);
-	if (r == 1)
-		snprintf(c->start_err, sizeof(c->start_err), "%s", why);
+	if (r == 1 && why[0])
+		start_err(c, "%s", why);
 	return 1;
 }
 
@@ -265,7 +295,7 @@ static void on_exec(struct loop *l, int fd, uint32_t ev, void *data)
 {
 	struct child *c = data;
 
-	if (exec_report(c) && !c->start_err[0])
+	if (exec_report(c) && !c->start_err)
 		child_event(c, CE_EXEC_OK, 0);
 	/* a failed exec: the exit that follows fails the start */
 }
@@ -432,6 +462,7 @@ static int worker_opts(struct child *c, struct spawn_opts *o, char *notify, size
 		       const char **what)
 {
 	const struct conf_node *n = c->node;
+	char why[START_ERR_MAX] = "";
 
 	if (c->kind == CHILD_CMD) {
 		o->node = NULL;
@@ -447,9 +478,12 @@ static int worker_opts(struct child *c, struct spawn_opts *o, char *notify, size
 	if (n->ready == READY_FD)
 		o->ready_fd = n->ready_fd;
 	*what = NULL;
-	if (relay_outputs(c->loop, c->path, &n->setup, &o->out_fd, &o->err_fd, c->start_err,
-			  sizeof(c->start_err)) < 0)
+	if (relay_outputs(c->loop, c->path, &n->setup, &o->out_fd, &o->err_fd, why,
+			  sizeof(why)) < 0) {
+		if (why[0])
+			start_err(c, "%s", why);
 		return -1;
+	}
 	o->watchdog_ms = n->health.watchdog_ms;
 	if (n->ready == READY_NOTIFY || n->health.watchdog_ms > 0) {
 		*what = "socket";
@@ -503,7 +537,7 @@ static void abandon(struct child *c, int e)
 	c->ln = NULL;
 	close_fds(c);
 	c->pid = 0;
-	snprintf(c->start_err, sizeof(c->start_err), "watch %s: %s", c->path, strerror(e));
+	start_err(c, "watch %s: %s", c->path, strerror(e));
 }
 
 static int start_worker(struct child *c)
@@ -528,8 +562,7 @@ static int start_worker(struct child *c)
 	if (rc < 0) {
 		close_fds(c);
 		if (what)
-			snprintf(c->start_err, sizeof(c->start_err), "%s %s: %s", what, c->path,
-				 strerror(e));
+			start_err(c, "%s %s: %s", what, c->path, strerror(e));
 		return -1;
 	}
 	c->pid = r.pid;
@@ -585,7 +618,7 @@ err_close_down:
 	close(down[0]);
 	close(down[1]);
 err:
-	snprintf(c->start_err, sizeof(c->start_err), "fork %s: %s", c->path, strerror(errno));
+	start_err(c, "fork %s: %s", c->path, strerror(errno));
 	c->pid = 0;
 	return -1;
 }
@@ -594,7 +627,7 @@ err:
 
 static int t_start(struct child *c, int again)
 {
-	c->start_err[0] = '\0';
+	start_err_clear(c);
 	c->stop_sig = 0;
 	c->pid = 0;
 	if (c->node) {
@@ -706,8 +739,7 @@ static int t_exec_ok(struct child *c, int arg)
 
 static int t_start_timeout(struct child *c, int arg)
 {
-	snprintf(c->start_err, sizeof(c->start_err),
-		 "not ready within start_timeout = %ld ms", c->node->start_timeout_ms);
+	start_err(c, "not ready within start_timeout = %ld ms", c->node->start_timeout_ms);
 	child_kill(c);
 	return 0;
 }
@@ -768,7 +800,7 @@ static void clean_up_after(struct child *c)
 static bool job_done(const struct child *c, enum child_state was, int ws)
 {
 	return c->kind == CHILD_WORKER && c->node && c->node->ready == READY_EXIT &&
-	       (was == CS_STARTING || was == CS_RECOVERING) && !c->start_err[0] &&
+	       (was == CS_STARTING || was == CS_RECOVERING) && !c->start_err &&
 	       WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
 }
 
@@ -885,5 +917,6 @@ void child_free(struct child *c)
 	close_fds(c);
 	if (c->check.pid > 0)	/* reaped as an orphan: nothing points here */
 		reap_del(c->reap, c->check.pid);
+	start_err_clear(c);
 	free(c);
 }

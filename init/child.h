@@ -143,7 +143,8 @@ struct child {
 	long shutdown_ms;	/* as it was started with: reload may change */
 	int stop_signal;
 	char instance[40];	/* ARBOR_INSTANCE of the current start */
-	char start_err[512];	/* why the start failed, for the log */
+	char *start_err;	/* why the start failed, for the log; NULL: it did
+				 * not, or there is nothing to say */
 	struct loop_timer *watchdog;	/* running: the next WATCHDOG=1 is due */
 	bool doomed;		/* a watchdog miss or failed checks: its kill
 				 * is under way (it stays running until reaped) */

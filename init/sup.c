@@ -891,7 +891,7 @@ static void handle_exit(struct sup *s, const struct note *n)
 			decide(s, c, n->ws, false);
 		return;
 	}
-	if (cmd && c->start_err[0]) {
+	if (cmd && c->start_err) {
 		log_msg("cannot run %s (%s)", c->start_err,
 			WEXITSTATUS(n->ws) == 127 ? "check the program's name and $PATH" :
 			"check that it is an executable file");
@@ -899,7 +899,7 @@ static void handle_exit(struct sup *s, const struct note *n)
 	} else if (cmd) {
 		decide(s, c, n->ws, false);
 	} else {
-		child_failed_start(s, c, c->start_err[0] ? c->start_err : NULL);
+		child_failed_start(s, c, c->start_err);
 	}
 }
 
