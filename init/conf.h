@@ -50,7 +50,8 @@ struct conf_setup {
 	int *caps;		/* CAP_* numbers */
 	size_t ncaps;
 	bool no_new_privs;
-	struct conf_rlimit rlimits[CONF_NLIMITS];
+	struct conf_rlimit *rlimits;	/* CONF_NLIMITS of them, by RLIMIT_*;
+					 * NULL until one is set */
 	bool has_nice;
 	int nice;
 	bool has_oom;

@@ -261,8 +261,10 @@ static bool conf_setup_same(const struct conf_setup *a, const struct conf_setup 
 		return false;
 	if (a->ncaps && memcmp(a->caps, b->caps, a->ncaps * sizeof(*a->caps)))
 		return false;
-	for (size_t i = 0; i < CONF_NLIMITS; i++) {
-		const struct conf_rlimit *x = &a->rlimits[i], *y = &b->rlimits[i];
+	for (size_t i = 0; (a->rlimits || b->rlimits) && i < CONF_NLIMITS; i++) {
+		static const struct conf_rlimit unset;
+		const struct conf_rlimit *x = a->rlimits ? &a->rlimits[i] : &unset;
+		const struct conf_rlimit *y = b->rlimits ? &b->rlimits[i] : &unset;
 
 		if (x->set != y->set || (x->set && (x->lim.rlim_cur != y->lim.rlim_cur ||
 						    x->lim.rlim_max != y->lim.rlim_max)))
@@ -302,6 +304,7 @@ void conf_setup_free(struct conf_setup *s)
 	free(s->home);
 	free(s->groups);
 	free(s->caps);
+	free(s->rlimits);
 	free(s->cwd);
 	conf_argv_free(s->env);
 	free(s->env_file);
