@@ -116,12 +116,26 @@ static void close_fds(struct child *c)
 
 /* --- the health check: a process of its own every health_interval --- */
 
+/* c's check state, made at its first use: most workers have no health
+ * check. NULL on ENOMEM. */
+static struct child_check *check_of(struct child *c)
+{
+	if (!c->check) {
+		c->check = calloc(1, sizeof(*c->check));
+		if (!c->check)
+			return NULL;
+		c->check->who = WHO_CHECK;
+		c->check->c = c;
+	}
+	return c->check;
+}
+
 static void set_health(struct child *c, enum child_health st, int failures)
 {
-	if (c->check.state == st && c->check.failures == failures)
+	if (c->check->state == st && c->check->failures == failures)
 		return;
-	c->check.state = st;
-	c->check.failures = failures;
+	c->check->state = st;
+	c->check->failures = failures;
 	c->ops->health(c);
 }
 
@@ -129,8 +143,8 @@ static void on_check_timer(struct loop *l, void *data);
 
 static void check_arm(struct child *c, long ms)
 {
-	c->check.timer = loop_timer_add(c->loop, ms, on_check_timer, c);
-	if (!c->check.timer)
+	c->check->timer = loop_timer_add(c->loop, ms, on_check_timer, c);
+	if (!c->check->timer)
 		log_msg("cannot arm the health check of %s: %s", c->path, strerror(errno));
 }
 
@@ -156,12 +170,12 @@ static int check_spawn(struct child *c)
 	}
 	if (rc == 0 && spawn_worker(&o, &r) == 0) {
 		close(r.exec_fd);	/* a failed exec is an exit 127: a failure */
-		if (reap_add(c->reap, r.pid, &c->check) < 0) {
+		if (reap_add(c->reap, r.pid, c->check) < 0) {
 			kill(-r.pid, SIGKILL);
 			waitpid(r.pid, NULL, 0);
 			rc = -1;
 		} else {
-			c->check.pid = r.pid;
+			c->check->pid = r.pid;
 		}
 	} else {
 		rc = -1;
@@ -179,19 +193,19 @@ static void on_check_timer(struct loop *l, void *data)
 {
 	struct child *c = data;
 
-	c->check.timer = NULL;
-	if (c->check.pid > 0) {
-		c->check.timed_out = true;
-		kill(-c->check.pid, SIGKILL);
+	c->check->timer = NULL;
+	if (c->check->pid > 0) {
+		c->check->timed_out = true;
+		kill(-c->check->pid, SIGKILL);
 		return;
 	}
-	c->check.timed_out = false;
+	c->check->timed_out = false;
 	if (check_spawn(c) < 0) {
 		log_msg("health check of %s: cannot start it: %s", c->path, strerror(errno));
 		check_arm(c, c->node->health.interval_ms);
 		return;
 	}
-	log_debug("health check of %s pid=%d", c->path, (int)c->check.pid);
+	log_debug("health check of %s pid=%d", c->path, (int)c->check->pid);
 	check_arm(c, c->node->health.timeout_ms);
 }
 
@@ -200,7 +214,7 @@ static void on_check_timer(struct loop *l, void *data)
  * counted; health_retries failures in a row kill it. */
 static void check_done(struct child *c, bool ok)
 {
-	struct child_check *k = &c->check;
+	struct child_check *k = c->check;
 	const struct conf_health *h = &c->node->health;
 
 	if (ok) {
@@ -256,20 +270,26 @@ static void check_start(struct child *c)
 {
 	if (!c->node || !c->node->health.argv)
 		return;
-	c->check.start_until = loop_now_ms() + c->node->health.start_period_ms;
+	if (!check_of(c)) {
+		log_msg("cannot arm the health check of %s: %s", c->path, strerror(errno));
+		return;
+	}
+	c->check->start_until = loop_now_ms() + c->node->health.start_period_ms;
 	set_health(c, HEALTH_STARTING, 0);
-	if (!c->check.timer && c->check.pid == 0)
+	if (!c->check->timer && c->check->pid == 0)
 		check_arm(c, c->node->health.interval_ms);
 }
 
 /* No more checks; one still running is killed (and reaped later). */
 static void check_stop(struct child *c)
 {
-	loop_timer_del(c->loop, c->check.timer);
-	c->check.timer = NULL;
-	if (c->check.pid > 0) {
-		kill(-c->check.pid, SIGKILL);
-		c->check.dropped = true;
+	if (!c->check)
+		return;
+	loop_timer_del(c->loop, c->check->timer);
+	c->check->timer = NULL;
+	if (c->check->pid > 0) {
+		kill(-c->check->pid, SIGKILL);
+		c->check->dropped = true;
 	}
 }
 
@@ -722,7 +742,7 @@ static int t_health_fail(struct child *c, int arg)
 {
 	if (c->doomed)
 		return 0;
-	log_ev("health", c->path, "state=failing failures=%d pid=%d signal=%s", c->check.failures,
+	log_ev("health", c->path, "state=failing failures=%d pid=%d signal=%s", c->check->failures,
 	       (int)c->pid, log_signame(c->node->health.watchdog_signal));
 	doom(c);
 	return 0;
@@ -829,10 +849,15 @@ static int t_exit(struct child *c, int ws)
 	       log_wstatus(ws));
 	c->pid = 0;
 	c->ws = ws;
-	if (c->check.state != HEALTH_NONE || c->doomed) {
+	if ((c->check && c->check->state != HEALTH_NONE) || c->doomed) {
+		bool checked = c->node && c->node->health.argv;
+		struct child_check *k = checked ? check_of(c) : c->check;
+
 		c->doomed = false;
-		c->check.state = c->node && c->node->health.argv ? HEALTH_STARTING : HEALTH_NONE;
-		c->check.failures = 0;
+		if (k) {
+			k->state = checked ? HEALTH_STARTING : HEALTH_NONE;
+			k->failures = 0;
+		}
 		c->ops->health(c);
 	}
 	if (job_done(c, was, ws)) {
@@ -905,8 +930,6 @@ struct child *child_new(enum child_kind kind, struct conf_node *n, const char *p
 	c->reap = r;
 	c->exec_fd = c->ready_fd = c->notify_fd = -1;
 	c->who = WHO_CHILD;
-	c->check.who = WHO_CHECK;
-	c->check.c = c;
 	return c;
 }
 
@@ -915,8 +938,10 @@ void child_free(struct child *c)
 	if (!c)
 		return;
 	close_fds(c);
-	if (c->check.pid > 0)	/* reaped as an orphan: nothing points here */
-		reap_del(c->reap, c->check.pid);
+	if (c->check && c->check->pid > 0)	/* reaped as an orphan: nothing
+						 * points here */
+		reap_del(c->reap, c->check->pid);
+	free(c->check);
 	start_err_clear(c);
 	free(c);
 }

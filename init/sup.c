@@ -99,8 +99,8 @@ static void on_health(struct child *c)
 
 	if (!rt)
 		return;
-	rt->health = c->check.state;
-	rt->health_failures = c->check.failures;
+	rt->health = c->check ? c->check->state : HEALTH_NONE;
+	rt->health_failures = c->check ? c->check->failures : 0;
 	rt->watchdog = c->doomed;
 	if (s->up)
 		sup_event_up(s, c->path, rt);
