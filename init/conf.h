@@ -83,7 +83,8 @@ struct conf_node {
 	struct conf_node *parent;
 	struct conf_node **kids;	/* in file (start) order */
 	size_t nkids;
-	char *file;		/* where its section begins */
+	char *file;		/* where its section begins (its parent's string
+				 * when the same file) */
 	int line;
 	bool is_sup;		/* [supervisor ...] (or a pool, see instances) */
 	bool is_pool;		/* a [worker P] with instances = N: a supervisor

@@ -38,7 +38,8 @@ struct conf_node *conf_node_new(bool is_sup)
 }
 
 /* Frees n and its subtree. Members of a pool share the pool's argv and
- * setup, which the pool frees. */
+ * setup, which the pool frees; a node shares its parent's file name when
+ * both are in the same file. */
 void conf_node_free(struct conf_node *n)
 {
 	if (!n)
@@ -53,7 +54,8 @@ void conf_node_free(struct conf_node *n)
 		conf_argv_free(n->monitor);
 	}
 	free(n->path);
-	free(n->file);
+	if (!n->parent || n->file != n->parent->file)	/* else its parent's */
+		free(n->file);
 	free(n);
 }
 
@@ -119,12 +121,10 @@ struct conf_node *conf_pool_add(struct conf *c, struct conf_node *pool, const ch
 		goto err_free_node;
 	}
 	m->name = m->path + strlen(pool->path) + 1;
-	m->file = strdup(pool->file);
-	if (!m->file)
-		goto err_free_node;
 	conf_member_keys(m, pool);
 	if (conf_node_adopt(pool, m) < 0)
 		goto err_free_node;
+	m->file = pool->file;	/* freed by the pool (see conf_node_free) */
 	conf_backoff(m, &m->backoff_ms, &m->backoff_max_ms);
 	m->argv = pool->argv;	/* shared only once adopted: freed by the pool */
 	m->health.argv = pool->health.argv;
