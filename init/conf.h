@@ -89,6 +89,8 @@ struct conf_node {
 	bool is_sup;		/* [supervisor ...] (or a pool, see instances) */
 	bool is_pool;		/* a [worker P] with instances = N: a supervisor
 				 * whose N children P/1..P/N share its worker keys */
+	bool significant;	/* as a child (with restart, shutdown below) */
+	bool genserver;		/* as a worker (with ready below) */
 	uint64_t keys_read[2];	/* bit i: conf_keys[i] was in its section */
 
 	/* as a child of its parent */
@@ -109,19 +111,17 @@ struct conf_node {
 	 * workers under it (see conf_log_rotation) */
 	size_t log_max_size;
 	int log_backups;
-	bool significant;	/* as a child, as restart and shutdown */
 
 	/* as a supervisor */
 	enum conf_strategy strategy;	/* default one_for_one */
 	int intensity;		/* default 1 */
-	long period_ms;		/* default 5000 */
 	enum conf_auto auto_shutdown;	/* default never */
+	long period_ms;		/* default 5000 */
 
 	/* as a worker (the fields ordered without holes: most nodes are
 	 * workers) */
 	enum conf_ready ready;	/* default exec (genserver when genserver = yes) */
 	int ready_fd;		/* READY_FD: N of fd:N */
-	bool genserver;
 	char **argv;		/* command split like a shell, NULL-terminated */
 	long start_timeout_ms;	/* default 30000; CONF_INFINITY = none */
 	size_t max_message;	/* default 1 MiB */
