@@ -155,11 +155,14 @@ static void check_arm(struct child *c, long ms)
 static int check_spawn(struct child *c)
 {
 	const struct conf_node *n = c->node;
+	char inst[CHILD_INSTANCE_MAX];
 	struct spawn_opts o = { .node = n, .path = c->path, .argv = n->health.argv,
 				.ready_fd = -1, .out_fd = -1, .err_fd = -1,
-				.own_pgrp = true, .instance = c->instance };
+				.own_pgrp = true, .instance = inst };
 	struct spawn_res r;
 	int rc = 0;
+
+	reap_instance(c->instance, inst, sizeof(inst));
 
 	char why[256];
 
@@ -562,14 +565,16 @@ static void abandon(struct child *c, int e)
 
 static int start_worker(struct child *c)
 {
+	char inst[CHILD_INSTANCE_MAX];
 	struct spawn_opts o = { .node = c->node, .path = c->path, .ready_fd = -1,
 				.out_fd = -1, .err_fd = -1, .own_pgrp = true,
-				.instance = c->instance };
+				.instance = inst };
 	struct spawn_res r = { .failed = "fork" };
 	char notify[64];
 	const char *what = "fork";
 	int e, rc = worker_opts(c, &o, notify, sizeof(notify), &what);
 
+	reap_instance(c->instance, inst, sizeof(inst));
 	if (rc == 0 && spawn_worker(&o, &r) < 0) {
 		what = r.failed;
 		rc = -1;
@@ -656,7 +661,7 @@ static int t_start(struct child *c, int again)
 	}
 	if (c->node && c->node->backoff_ms > 0)
 		c->started_ms = loop_now_ms();
-	reap_new_instance(c->instance, sizeof(c->instance));
+	c->instance = reap_new_instance();
 	if ((c->kind == CHILD_SUPERVISOR ? start_nested(c) : start_worker(c)) < 0)
 		return -1;
 	log_debug("starting %s pid=%d", c->path, (int)c->pid);

@@ -118,6 +118,8 @@ struct child_ops {
 	void (*nested_main)(struct child *c, int rfd, int wfd, pid_t ppid);
 };
 
+#define CHILD_INSTANCE_MAX 40	/* an ARBOR_INSTANCE value, NUL included */
+
 struct child {
 	enum child_who who;	/* WHO_CHILD: first, as in struct child_check */
 	enum child_kind kind;
@@ -147,7 +149,8 @@ struct child {
 	long shutdown_ms;	/* the same */
 	int64_t started_ms;	/* of its last start (a child with a backoff) */
 	int64_t restart_at;	/* CS_WAITING: when (loop_now_ms) */
-	char instance[40];	/* ARBOR_INSTANCE of the current start */
+	unsigned long instance;	/* ARBOR_INSTANCE of the current start, as
+				 * reap_instance() writes it */
 	bool doomed;		/* a watchdog miss or failed checks: its kill
 				 * is under way (it stays running until reaped) */
 };

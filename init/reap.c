@@ -183,9 +183,14 @@ const char *reap_tree(void)
 	return tree;
 }
 
-void reap_new_instance(char *buf, size_t len)
+unsigned long reap_new_instance(void)
 {
-	snprintf(buf, len, "%d.%lu", (int)getpid(), ++seq);
+	return ++seq;
+}
+
+void reap_instance(unsigned long n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d.%lu", (int)getpid(), n);
 }
 
 /* --- /proc --- */

@@ -45,8 +45,10 @@ void reap_warn_orphans(struct reap *r, bool warn);
 /* This arbor's identity, made once by the root ("PID-BOOTMS"). */
 void reap_init_tree(void);
 const char *reap_tree(void);
-/* A fresh ARBOR_INSTANCE value for one start, into buf. */
-void reap_new_instance(char *buf, size_t len);
+/* A fresh ARBOR_INSTANCE for one start: a number, written by
+ * reap_instance() ("PID.N", PID this process's). */
+unsigned long reap_new_instance(void);
+void reap_instance(unsigned long n, char *buf, size_t len);
 
 /* Kills every process of this tree whose ARBOR_PATH is path or below it;
  * again until a pass finds nothing. The number killed. */

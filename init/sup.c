@@ -961,11 +961,15 @@ static void sup_kick(struct sup *s)
 static bool of_live_kid(void *ctx, const char *inst)
 {
 	struct sup *s = ctx;
+	char mine[CHILD_INSTANCE_MAX];
 
 	for (size_t i = 0; *inst && i < s->nkids; i++) {
 		struct child *k = s->kids[i];
 
-		if (k->kind != CHILD_SUPERVISOR && k->pid > 0 && !strcmp(k->instance, inst))
+		if (k->kind == CHILD_SUPERVISOR || k->pid <= 0)
+			continue;
+		reap_instance(k->instance, mine, sizeof(mine));
+		if (!strcmp(mine, inst))
 			return true;
 	}
 	return false;
