@@ -71,7 +71,8 @@ struct conf_health {
 	long watchdog_ms;	/* WATCHDOG=1 at least this often once ready */
 	int watchdog_signal;	/* sent on a miss; default SIGABRT */
 	int retries;		/* failures in a row that kill it; default 3 */
-	char **argv;		/* health_command, split like command */
+	char **argv;		/* health_command, split like command (and,
+				 * like it, one allocation) */
 	long interval_ms;	/* default 10000 */
 	long timeout_ms;	/* default 5000 */
 	long start_period_ms;	/* failures after ready not counted; default 0 */
@@ -122,7 +123,8 @@ struct conf_node {
 	 * workers) */
 	enum conf_ready ready;	/* default exec (genserver when genserver = yes) */
 	int ready_fd;		/* READY_FD: N of fd:N */
-	char **argv;		/* command split like a shell, NULL-terminated */
+	char **argv;		/* command split like a shell, NULL-terminated;
+				 * one allocation (conf_argv_pack) */
 	long start_timeout_ms;	/* default 30000; CONF_INFINITY = none */
 	size_t max_message;	/* default 1 MiB */
 	int instances;		/* 0 = not a pool; a pool's N as configured

@@ -48,8 +48,8 @@ void conf_node_free(struct conf_node *n)
 		conf_node_free(n->kids[i]);
 	free(n->kids);
 	if (!(n->parent && n->parent->is_pool)) {
-		conf_argv_free(n->argv);
-		conf_argv_free(n->health.argv);
+		free(n->argv);	/* each one allocation: conf_argv_pack */
+		free(n->health.argv);
 		conf_setup_free(&n->setup);
 		conf_argv_free(n->monitor);
 	}
