@@ -24,6 +24,9 @@ struct reap *reap_new(void);
 void reap_free(struct reap *r);
 /* Remembers that pid is who's. 0, or -1 (ENOMEM). */
 int reap_add(struct reap *r, pid_t pid, void *who);
+/* Makes room for n pids in all at once: a map grown one child at a time
+ * leaves each smaller table behind in the heap. 0, or -1 (ENOMEM). */
+int reap_reserve(struct reap *r, size_t n);
 void reap_del(struct reap *r, pid_t pid);
 void *reap_find(const struct reap *r, pid_t pid);
 

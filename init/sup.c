@@ -1127,7 +1127,8 @@ static int sup_build(struct sup *s)
 	if (!s->reg)
 		s->reg = registry_new();
 	s->reap = reap_new();
-	if (!s->reg || !s->reap || window_init(&s->win, n->intensity, n->period_ms) < 0)
+	if (!s->reg || !s->reap || reap_reserve(s->reap, n->nkids + 1) < 0 ||
+	    window_init(&s->win, n->intensity, n->period_ms) < 0)
 		return -1;
 	reap_warn_orphans(s->reap, s->root && s->cmdopt.warn_reap);
 	s->kids = calloc(n->nkids + 1, sizeof(*s->kids));
