@@ -59,15 +59,21 @@ void conf_node_free(struct conf_node *n)
 	free(n);
 }
 
-/* Appends kid to parent's children: file order is start order. */
+/* Appends kid to parent's children: file order is start order. The array
+ * doubles when full (its size a power of 2, from nkids alone): grown by one
+ * it left a trail of freed copies in the heap, one a child. */
 int conf_node_adopt(struct conf_node *parent, struct conf_node *kid)
 {
-	struct conf_node **nk = realloc(parent->kids, (parent->nkids + 1) * sizeof(*nk));
+	size_t n = parent->nkids;
 
-	if (!nk)
-		return -1;
-	parent->kids = nk;
-	nk[parent->nkids++] = kid;
+	if ((n & (n - 1)) == 0) {	/* 0, 1, 2, 4, ...: full */
+		struct conf_node **nk = realloc(parent->kids, (n ? 2 * n : 1) * sizeof(*nk));
+
+		if (!nk)
+			return -1;
+		parent->kids = nk;
+	}
+	parent->kids[parent->nkids++] = kid;
 	kid->parent = parent;
 	return 0;
 }
