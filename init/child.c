@@ -161,11 +161,9 @@ static int check_spawn(struct child *c)
 				.own_pgrp = true, .instance = inst };
 	struct spawn_res r;
 	int rc = 0;
-
-	reap_instance(c->instance, inst, sizeof(inst));
-
 	char why[256];
 
+	reap_instance(c->instance, inst, sizeof(inst));
 	if (relay_outputs(c->loop, c->path, &n->setup, &o.out_fd, &o.err_fd, why,
 			  sizeof(why)) < 0) {
 		log_msg("health check of %s: %s", c->path, why);
