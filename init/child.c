@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,35 @@ const char *child_state_name(enum child_state st)
 	};
 
 	return n[st];
+}
+
+#define START_ERR_MAX 512	/* what is kept of why a start failed */
+
+static char start_err_nomem[] = "out of memory";
+
+/* Keeps why the start failed, printf-style, for the log. The buffer is made
+ * at the first failure: most children never fail to start. */
+static void __attribute__((format(printf, 2, 3)))
+start_err(struct child *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->start_err || c->start_err == start_err_nomem)
+		c->start_err = malloc(START_ERR_MAX);
+	if (!c->start_err) {
+		c->start_err = start_err_nomem;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(c->start_err, START_ERR_MAX, fmt, ap);
+	va_end(ap);
+}
+
+static void start_err_clear(struct child *c)
+{
+	if (c->start_err != start_err_nomem)
+		free(c->start_err);
+	c->start_err = NULL;
 }
 
 static void set_state(struct child *c, enum child_state st)
@@ -86,12 +116,26 @@ static void close_fds(struct child *c)
 
 /* --- the health check: a process of its own every health_interval --- */
 
+/* c's check state, made at its first use: most workers have no health
+ * check. NULL on ENOMEM. */
+static struct child_check *check_of(struct child *c)
+{
+	if (!c->check) {
+		c->check = calloc(1, sizeof(*c->check));
+		if (!c->check)
+			return NULL;
+		c->check->who = WHO_CHECK;
+		c->check->c = c;
+	}
+	return c->check;
+}
+
 static void set_health(struct child *c, enum child_health st, int failures)
 {
-	if (c->check.state == st && c->check.failures == failures)
+	if (c->check->state == st && c->check->failures == failures)
 		return;
-	c->check.state = st;
-	c->check.failures = failures;
+	c->check->state = st;
+	c->check->failures = failures;
 	c->ops->health(c);
 }
 
@@ -99,8 +143,8 @@ static void on_check_timer(struct loop *l, void *data);
 
 static void check_arm(struct child *c, long ms)
 {
-	c->check.timer = loop_timer_add(c->loop, ms, on_check_timer, c);
-	if (!c->check.timer)
+	c->check->timer = loop_timer_add(c->loop, ms, on_check_timer, c);
+	if (!c->check->timer)
 		log_msg("cannot arm the health check of %s: %s", c->path, strerror(errno));
 }
 
@@ -111,14 +155,15 @@ static void check_arm(struct child *c, long ms)
 static int check_spawn(struct child *c)
 {
 	const struct conf_node *n = c->node;
+	char inst[CHILD_INSTANCE_MAX];
 	struct spawn_opts o = { .node = n, .path = c->path, .argv = n->health.argv,
 				.ready_fd = -1, .out_fd = -1, .err_fd = -1,
-				.own_pgrp = true, .instance = c->instance };
+				.own_pgrp = true, .instance = inst };
 	struct spawn_res r;
 	int rc = 0;
-
 	char why[256];
 
+	reap_instance(c->instance, inst, sizeof(inst));
 	if (relay_outputs(c->loop, c->path, &n->setup, &o.out_fd, &o.err_fd, why,
 			  sizeof(why)) < 0) {
 		log_msg("health check of %s: %s", c->path, why);
@@ -126,12 +171,12 @@ static int check_spawn(struct child *c)
 	}
 	if (rc == 0 && spawn_worker(&o, &r) == 0) {
 		close(r.exec_fd);	/* a failed exec is an exit 127: a failure */
-		if (reap_add(c->reap, r.pid, &c->check) < 0) {
+		if (reap_add(c->reap, r.pid, c->check) < 0) {
 			kill(-r.pid, SIGKILL);
 			waitpid(r.pid, NULL, 0);
 			rc = -1;
 		} else {
-			c->check.pid = r.pid;
+			c->check->pid = r.pid;
 		}
 	} else {
 		rc = -1;
@@ -149,19 +194,19 @@ static void on_check_timer(struct loop *l, void *data)
 {
 	struct child *c = data;
 
-	c->check.timer = NULL;
-	if (c->check.pid > 0) {
-		c->check.timed_out = true;
-		kill(-c->check.pid, SIGKILL);
+	c->check->timer = NULL;
+	if (c->check->pid > 0) {
+		c->check->timed_out = true;
+		kill(-c->check->pid, SIGKILL);
 		return;
 	}
-	c->check.timed_out = false;
+	c->check->timed_out = false;
 	if (check_spawn(c) < 0) {
 		log_msg("health check of %s: cannot start it: %s", c->path, strerror(errno));
 		check_arm(c, c->node->health.interval_ms);
 		return;
 	}
-	log_debug("health check of %s pid=%d", c->path, (int)c->check.pid);
+	log_debug("health check of %s pid=%d", c->path, (int)c->check->pid);
 	check_arm(c, c->node->health.timeout_ms);
 }
 
@@ -170,7 +215,7 @@ static void on_check_timer(struct loop *l, void *data)
  * counted; health_retries failures in a row kill it. */
 static void check_done(struct child *c, bool ok)
 {
-	struct child_check *k = &c->check;
+	struct child_check *k = c->check;
 	const struct conf_health *h = &c->node->health;
 
 	if (ok) {
@@ -226,20 +271,26 @@ static void check_start(struct child *c)
 {
 	if (!c->node || !c->node->health.argv)
 		return;
-	c->check.start_until = loop_now_ms() + c->node->health.start_period_ms;
+	if (!check_of(c)) {
+		log_msg("cannot arm the health check of %s: %s", c->path, strerror(errno));
+		return;
+	}
+	c->check->start_until = loop_now_ms() + c->node->health.start_period_ms;
 	set_health(c, HEALTH_STARTING, 0);
-	if (!c->check.timer && c->check.pid == 0)
+	if (!c->check->timer && c->check->pid == 0)
 		check_arm(c, c->node->health.interval_ms);
 }
 
 /* No more checks; one still running is killed (and reaped later). */
 static void check_stop(struct child *c)
 {
-	loop_timer_del(c->loop, c->check.timer);
-	c->check.timer = NULL;
-	if (c->check.pid > 0) {
-		kill(-c->check.pid, SIGKILL);
-		c->check.dropped = true;
+	if (!c->check)
+		return;
+	loop_timer_del(c->loop, c->check->timer);
+	c->check->timer = NULL;
+	if (c->check->pid > 0) {
+		kill(-c->check->pid, SIGKILL);
+		c->check->dropped = true;
 	}
 }
 
@@ -250,14 +301,14 @@ static void check_stop(struct child *c)
 static int exec_report(struct child *c)
 {
 	int err = 0;
-	char why[512];
+	char why[START_ERR_MAX];
 	int r = spawn_exec_result(c->exec_fd, &err, why, sizeof(why));
 
 	if (r < 0)
 		return 0;
 	close_fd(c, &c->exec_fd);
-	if (r == 1)
-		snprintf(c->start_err, sizeof(c->start_err), "%s", why);
+	if (r == 1 && why[0])
+		start_err(c, "%s", why);
 	return 1;
 }
 
@@ -265,7 +316,7 @@ static void on_exec(struct loop *l, int fd, uint32_t ev, void *data)
 {
 	struct child *c = data;
 
-	if (exec_report(c) && !c->start_err[0])
+	if (exec_report(c) && !c->start_err)
 		child_event(c, CE_EXEC_OK, 0);
 	/* a failed exec: the exit that follows fails the start */
 }
@@ -440,6 +491,7 @@ static int worker_opts(struct child *c, struct spawn_opts *o, char *notify, size
 		       const char **what)
 {
 	const struct conf_node *n = c->node;
+	char why[START_ERR_MAX] = "";
 
 	if (c->kind == CHILD_CMD) {
 		o->node = NULL;
@@ -455,9 +507,12 @@ static int worker_opts(struct child *c, struct spawn_opts *o, char *notify, size
 	if (n->ready == READY_FD)
 		o->ready_fd = n->ready_fd;
 	*what = NULL;
-	if (relay_outputs(c->loop, c->path, &n->setup, &o->out_fd, &o->err_fd, c->start_err,
-			  sizeof(c->start_err)) < 0)
+	if (relay_outputs(c->loop, c->path, &n->setup, &o->out_fd, &o->err_fd, why,
+			  sizeof(why)) < 0) {
+		if (why[0])
+			start_err(c, "%s", why);
 		return -1;
+	}
 	o->watchdog_ms = n->health.watchdog_ms;
 	if (n->ready == READY_NOTIFY || n->health.watchdog_ms > 0) {
 		*what = "socket";
@@ -511,19 +566,21 @@ static void abandon(struct child *c, int e)
 	c->ln = NULL;
 	close_fds(c);
 	c->pid = 0;
-	snprintf(c->start_err, sizeof(c->start_err), "watch %s: %s", c->path, strerror(e));
+	start_err(c, "watch %s: %s", c->path, strerror(e));
 }
 
 static int start_worker(struct child *c)
 {
+	char inst[CHILD_INSTANCE_MAX];
 	struct spawn_opts o = { .node = c->node, .path = c->path, .ready_fd = -1,
 				.out_fd = -1, .err_fd = -1, .own_pgrp = true,
-				.instance = c->instance };
+				.instance = inst };
 	struct spawn_res r = { .failed = "fork" };
 	char notify[64];
 	const char *what = "fork";
 	int e, rc = worker_opts(c, &o, notify, sizeof(notify), &what);
 
+	reap_instance(c->instance, inst, sizeof(inst));
 	if (rc == 0 && spawn_worker(&o, &r) < 0) {
 		what = r.failed;
 		rc = -1;
@@ -536,8 +593,7 @@ static int start_worker(struct child *c)
 	if (rc < 0) {
 		close_fds(c);
 		if (what)
-			snprintf(c->start_err, sizeof(c->start_err), "%s %s: %s", what, c->path,
-				 strerror(e));
+			start_err(c, "%s %s: %s", what, c->path, strerror(e));
 		return -1;
 	}
 	c->pid = r.pid;
@@ -593,7 +649,7 @@ err_close_down:
 	close(down[0]);
 	close(down[1]);
 err:
-	snprintf(c->start_err, sizeof(c->start_err), "fork %s: %s", c->path, strerror(errno));
+	start_err(c, "fork %s: %s", c->path, strerror(errno));
 	c->pid = 0;
 	return -1;
 }
@@ -602,7 +658,7 @@ err:
 
 static int t_start(struct child *c, int again)
 {
-	c->start_err[0] = '\0';
+	start_err_clear(c);
 	c->stop_sig = 0;
 	c->pid = 0;
 	if (c->node) {
@@ -611,7 +667,7 @@ static int t_start(struct child *c, int again)
 	}
 	if (c->node && c->node->backoff_ms > 0)
 		c->started_ms = loop_now_ms();
-	reap_new_instance(c->instance, sizeof(c->instance));
+	c->instance = reap_new_instance();
 	if ((c->kind == CHILD_SUPERVISOR ? start_nested(c) : start_worker(c)) < 0)
 		return -1;
 	log_debug("starting %s pid=%d", c->path, (int)c->pid);
@@ -697,7 +753,7 @@ static int t_health_fail(struct child *c, int arg)
 {
 	if (c->doomed)
 		return 0;
-	log_ev("health", c->path, "state=failing failures=%d pid=%d signal=%s", c->check.failures,
+	log_ev("health", c->path, "state=failing failures=%d pid=%d signal=%s", c->check->failures,
 	       (int)c->pid, log_signame(c->node->health.watchdog_signal));
 	doom(c);
 	return 0;
@@ -714,8 +770,7 @@ static int t_exec_ok(struct child *c, int arg)
 
 static int t_start_timeout(struct child *c, int arg)
 {
-	snprintf(c->start_err, sizeof(c->start_err),
-		 "not ready within start_timeout = %ld ms", c->node->start_timeout_ms);
+	start_err(c, "not ready within start_timeout = %ld ms", c->node->start_timeout_ms);
 	child_kill(c);
 	return 0;
 }
@@ -776,7 +831,7 @@ static void clean_up_after(struct child *c)
 static bool job_done(const struct child *c, enum child_state was, int ws)
 {
 	return c->kind == CHILD_WORKER && c->node && c->node->ready == READY_EXIT &&
-	       (was == CS_STARTING || was == CS_RECOVERING) && !c->start_err[0] &&
+	       (was == CS_STARTING || was == CS_RECOVERING) && !c->start_err &&
 	       WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
 }
 
@@ -805,10 +860,15 @@ static int t_exit(struct child *c, int ws)
 	       log_wstatus(ws));
 	c->pid = 0;
 	c->ws = ws;
-	if (c->check.state != HEALTH_NONE || c->doomed) {
+	if ((c->check && c->check->state != HEALTH_NONE) || c->doomed) {
+		bool checked = c->node && c->node->health.argv;
+		struct child_check *k = checked ? check_of(c) : c->check;
+
 		c->doomed = false;
-		c->check.state = c->node && c->node->health.argv ? HEALTH_STARTING : HEALTH_NONE;
-		c->check.failures = 0;
+		if (k) {
+			k->state = checked ? HEALTH_STARTING : HEALTH_NONE;
+			k->failures = 0;
+		}
 		c->ops->health(c);
 	}
 	if (job_done(c, was, ws)) {
@@ -881,8 +941,6 @@ struct child *child_new(enum child_kind kind, struct conf_node *n, const char *p
 	c->reap = r;
 	c->exec_fd = c->ready_fd = c->notify_fd = -1;
 	c->who = WHO_CHILD;
-	c->check.who = WHO_CHECK;
-	c->check.c = c;
 	return c;
 }
 
@@ -891,7 +949,10 @@ void child_free(struct child *c)
 	if (!c)
 		return;
 	close_fds(c);
-	if (c->check.pid > 0)	/* reaped as an orphan: nothing points here */
-		reap_del(c->reap, c->check.pid);
+	if (c->check && c->check->pid > 0)	/* reaped as an orphan: nothing
+						 * points here */
+		reap_del(c->reap, c->check->pid);
+	free(c->check);
+	start_err_clear(c);
 	free(c);
 }

@@ -118,36 +118,41 @@ struct child_ops {
 	void (*nested_main)(struct child *c, int rfd, int wfd, pid_t ppid);
 };
 
+#define CHILD_INSTANCE_MAX 40	/* an ARBOR_INSTANCE value, NUL included */
+
 struct child {
 	enum child_who who;	/* WHO_CHILD: first, as in struct child_check */
+	enum child_kind kind;
 	const struct child_ops *ops;
 	void *owner;		/* the supervisor */
 	struct loop *loop;
 	struct reap *reap;	/* where its pid is found */
 	struct conf_node *node;	/* its section (reload may swap it) */
 	const char *path;
-	enum child_kind kind;
+	const struct child_cmd *cmd;	/* CHILD_CMD */
+	struct loop_timer *timer;	/* start timeout, kill deadline or restart
+					 * delay */
+	struct link *ln;	/* GenServer or nested supervisor, or NULL */
+	char *start_err;	/* why the start failed, for the log; NULL: it did
+				 * not, or there is nothing to say */
+	struct loop_timer *watchdog;	/* running: the next WATCHDOG=1 is due */
+	struct child_check *check;	/* made at its first health check: NULL
+					 * for most workers */
 	enum child_state state;
 	enum child_role role;
 	pid_t pid;		/* > 0 while a process exists */
 	int stop_sig;		/* the signal arbor sent to stop it, 0 none */
-	const struct child_cmd *cmd;	/* CHILD_CMD */
 	int exec_fd, ready_fd, notify_fd;
-	struct loop_timer *timer;	/* start timeout, kill deadline or restart
-					 * delay */
 	int ws;			/* the wait status of its last exit */
+	unsigned backoffs;	/* restarts in a row, for the backoff */
+	int stop_signal;	/* as it was started with: reload may change */
+	long shutdown_ms;	/* the same */
 	int64_t started_ms;	/* of its last start (a child with a backoff) */
 	int64_t restart_at;	/* CS_WAITING: when (loop_now_ms) */
-	unsigned backoffs;	/* restarts in a row, for the backoff */
-	struct link *ln;	/* GenServer or nested supervisor, or NULL */
-	long shutdown_ms;	/* as it was started with: reload may change */
-	int stop_signal;
-	char instance[40];	/* ARBOR_INSTANCE of the current start */
-	char start_err[512];	/* why the start failed, for the log */
-	struct loop_timer *watchdog;	/* running: the next WATCHDOG=1 is due */
+	unsigned long instance;	/* ARBOR_INSTANCE of the current start, as
+				 * reap_instance() writes it */
 	bool doomed;		/* a watchdog miss or failed checks: its kill
 				 * is under way (it stays running until reaped) */
-	struct child_check check;
 };
 
 /* A stopped child of node n (NULL for the CMD, with cmd set). */

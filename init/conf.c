@@ -398,12 +398,16 @@ static int conf_node_begin(struct conf_parser *p, enum conf_sec kind, const char
 	if (!n)
 		return conf_nomem(p);
 	n->path = strdup(path);
-	n->file = strdup(p->f->name);
 	n->line = line;
-	if (!n->path || !n->file || conf_node_adopt(parent, n) < 0) {
+	if (!n->path || conf_node_adopt(parent, n) < 0) {
 		conf_node_free(n);
 		return conf_nomem(p);
 	}
+	/* one copy of a file's name for all its sections (see conf_node_free) */
+	if (parent->file && !strcmp(parent->file, p->f->name))
+		n->file = parent->file;
+	else if (!(n->file = strdup(p->f->name)))
+		return conf_nomem(p);
 	n->name = slash ? n->path + (slash - path) + 1 : n->path;
 	p->sect.kind = kind;
 	p->sect.node = n;

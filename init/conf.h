@@ -36,31 +36,30 @@ struct conf_output {
 	char *path;		/* OUT_FILE */
 };
 
-/* A worker's process set-up (issue: worker processes). Zero/NULL = unset. */
+/* A worker's process set-up (issue: worker processes). Zero/NULL = unset.
+ * The fields are ordered without holes: every worker holds one. */
 struct conf_setup {
 	char *user;		/* name as written, NULL = run as arbor's uid */
+	char *home;		/* the user's home, for HOME */
 	uid_t uid;
 	gid_t gid;		/* from group =, else the user's primary group */
-	char *home;		/* the user's home, for HOME */
-	bool has_user, has_group;
 	gid_t *groups;		/* supplementary groups (groups = or the user's) */
 	size_t ngroups;
-	bool has_groups;
-	bool has_caps;		/* capabilities = given (possibly empty) */
 	int *caps;		/* CAP_* numbers */
 	size_t ncaps;
-	bool no_new_privs;
-	struct conf_rlimit rlimits[CONF_NLIMITS];
-	bool has_nice;
+	struct conf_rlimit *rlimits;	/* CONF_NLIMITS of them, by RLIMIT_*;
+					 * NULL until one is set */
 	int nice;
-	bool has_oom;
 	int oom_score_adj;
-	bool has_umask;
 	mode_t umask;
+	bool has_user, has_group, has_groups;
+	bool has_caps;		/* capabilities = given (possibly empty) */
+	bool no_new_privs;
+	bool has_nice, has_oom, has_umask;
+	bool clear_env;
 	char *cwd;
 	char **env;		/* "KEY=VALUE", NULL-terminated, env = lines in order */
 	char *env_file;		/* read at start: KEY=VALUE lines, # comments */
-	bool clear_env;
 	struct conf_output out, err;
 	/* file: outputs as they apply (see conf_log_rotation) */
 	size_t log_max_size;	/* 0: never rotated */
@@ -71,32 +70,35 @@ struct conf_setup {
 struct conf_health {
 	long watchdog_ms;	/* WATCHDOG=1 at least this often once ready */
 	int watchdog_signal;	/* sent on a miss; default SIGABRT */
-	char **argv;		/* health_command, split like command */
+	int retries;		/* failures in a row that kill it; default 3 */
+	char **argv;		/* health_command, split like command (and,
+				 * like it, one allocation) */
 	long interval_ms;	/* default 10000 */
 	long timeout_ms;	/* default 5000 */
-	int retries;		/* failures in a row that kill it; default 3 */
 	long start_period_ms;	/* failures after ready not counted; default 0 */
 };
 
 struct conf_node {
 	char *path;		/* "" for the root, "web", "web/endpoint" */
 	const char *name;	/* last component of path (points into path) */
-	bool is_sup;		/* [supervisor ...] (or a pool, see instances) */
-	bool is_pool;		/* a [worker P] with instances = N: a supervisor
-				 * whose N children P/1..P/N share its worker keys */
 	struct conf_node *parent;
 	struct conf_node **kids;	/* in file (start) order */
 	size_t nkids;
-	char *file;		/* where its section begins */
+	char *file;		/* where its section begins (its parent's string
+				 * when the same file) */
 	int line;
+	bool is_sup;		/* [supervisor ...] (or a pool, see instances) */
+	bool is_pool;		/* a [worker P] with instances = N: a supervisor
+				 * whose N children P/1..P/N share its worker keys */
+	bool significant;	/* as a child (with restart, shutdown below) */
+	bool genserver;		/* as a worker (with ready below) */
 	uint64_t keys_read[2];	/* bit i: conf_keys[i] was in its section */
 
 	/* as a child of its parent */
 	enum conf_restart restart;	/* default permanent */
+	int stop_signal;	/* default SIGTERM */
 	long shutdown_ms;	/* 0 = brutal_kill, CONF_INFINITY; default 5000
 				 * for workers, infinity for supervisors */
-	int stop_signal;	/* default SIGTERM */
-	bool significant;
 	/* backoff as written in its section, -1 when not: a worker's own, a
 	 * supervisor's the default of its children (see conf_backoff) */
 	long restart_delay_ms;
@@ -114,30 +116,31 @@ struct conf_node {
 	/* as a supervisor */
 	enum conf_strategy strategy;	/* default one_for_one */
 	int intensity;		/* default 1 */
-	long period_ms;		/* default 5000 */
 	enum conf_auto auto_shutdown;	/* default never */
+	long period_ms;		/* default 5000 */
 
-	/* as a worker */
-	char **argv;		/* command split like a shell, NULL-terminated */
-	bool genserver;
+	/* as a worker (the fields ordered without holes: most nodes are
+	 * workers) */
 	enum conf_ready ready;	/* default exec (genserver when genserver = yes) */
 	int ready_fd;		/* READY_FD: N of fd:N */
+	char **argv;		/* command split like a shell, NULL-terminated;
+				 * one allocation (conf_argv_pack) */
 	long start_timeout_ms;	/* default 30000; CONF_INFINITY = none */
 	size_t max_message;	/* default 1 MiB */
 	int instances;		/* 0 = not a pool; a pool's N as configured
 				 * (conf_pool_add does not change it) */
+	int monitor_line;	/* of monitor = */
 	struct conf_setup setup;
 	struct conf_health health;
 	char **monitor;		/* monitor = PATH...: the nodes it watches,
 				 * NULL-terminated; NULL: none (see
 				 * conf_monitors()) */
-	int monitor_line;
 
 	/* as a pool: what each member is as a child (the section's restart,
 	 * shutdown and stop_signal; the pool's own are a supervisor's) */
 	enum conf_restart member_restart;
-	long member_shutdown_ms;
 	int member_stop_signal;
+	long member_shutdown_ms;
 };
 
 struct conf {

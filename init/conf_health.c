@@ -61,9 +61,9 @@ int conf_set_health_command(struct conf_parser *p, const struct conf_key *k, con
 	}
 	free(argv[0]);
 	argv[0] = full;
-	conf_argv_free(h->argv);
-	h->argv = argv;
-	return 0;
+	free(h->argv);		/* packed, as below */
+	h->argv = conf_argv_pack(argv);
+	return h->argv ? 0 : conf_nomem(p);
 }
 
 /* health_interval (arg 0), health_timeout (1), health_start_period (2). */

@@ -160,8 +160,8 @@ int conf_set_command(struct conf_parser *p, const struct conf_key *k, const char
 	}
 	free(argv[0]);
 	argv[0] = full;
-	n->argv = argv;
-	return 0;
+	n->argv = conf_argv_pack(argv);
+	return n->argv ? 0 : conf_nomem(p);
 }
 
 int conf_set_ready(struct conf_parser *p, const struct conf_key *k, const char *v)

@@ -276,7 +276,8 @@ static void show_value(FILE *f, const struct conf_node *n, const struct conf_key
 		show_output(f, (const struct conf_output *)at);
 		break;
 	case SH_RLIMIT:
-		show_rlimit(f, &n->setup.rlimits[k->arg]);
+		if (n->setup.rlimits)
+			show_rlimit(f, &n->setup.rlimits[k->arg]);
 		break;
 	case SH_ARGV:
 		show_argv(f, *(char *const *const *)at);

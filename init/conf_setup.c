@@ -175,10 +175,16 @@ static bool conf_parse_limit(const char *s, rlim_t *out)
 /* "soft:hard" or one value for both, as prlimit(1) takes them. */
 int conf_set_rlimit(struct conf_parser *p, const struct conf_key *k, const char *v)
 {
-	struct conf_rlimit *rl = &conf_cur_setup(p)->rlimits[k->arg];
+	struct conf_setup *s = conf_cur_setup(p);
+	struct conf_rlimit *rl;
 	const char *colon = strchr(v, ':');
 	char soft[64];
 
+	if (!s->rlimits)	/* most workers set none: made at the first */
+		s->rlimits = calloc(CONF_NLIMITS, sizeof(*s->rlimits));
+	if (!s->rlimits)
+		return conf_nomem(p);
+	rl = &s->rlimits[k->arg];
 	if (!colon) {
 		if (!conf_parse_limit(v, &rl->lim.rlim_cur))
 			goto err_bad;

@@ -30,6 +30,28 @@ size_t conf_argv_len(char *const *argv)
 	return n;
 }
 
+char **conf_argv_pack(char **argv)
+{
+	size_t n = conf_argv_len(argv), size = (n + 1) * sizeof(*argv);
+	char **v, *at;
+
+	for (size_t i = 0; i < n; i++)
+		size += strlen(argv[i]) + 1;
+	v = malloc(size);
+	if (v) {
+		at = (char *)(v + n + 1);
+		for (size_t i = 0; i < n; i++) {
+			size_t len = strlen(argv[i]) + 1;
+
+			v[i] = memcpy(at, argv[i], len);
+			at += len;
+		}
+		v[n] = NULL;
+	}
+	conf_argv_free(argv);
+	return v;
+}
+
 static bool conf_is_blank(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';

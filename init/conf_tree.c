@@ -38,7 +38,8 @@ struct conf_node *conf_node_new(bool is_sup)
 }
 
 /* Frees n and its subtree. Members of a pool share the pool's argv and
- * setup, which the pool frees. */
+ * setup, which the pool frees; a node shares its parent's file name when
+ * both are in the same file. */
 void conf_node_free(struct conf_node *n)
 {
 	if (!n)
@@ -47,25 +48,32 @@ void conf_node_free(struct conf_node *n)
 		conf_node_free(n->kids[i]);
 	free(n->kids);
 	if (!(n->parent && n->parent->is_pool)) {
-		conf_argv_free(n->argv);
-		conf_argv_free(n->health.argv);
+		free(n->argv);	/* each one allocation: conf_argv_pack */
+		free(n->health.argv);
 		conf_setup_free(&n->setup);
 		conf_argv_free(n->monitor);
 	}
 	free(n->path);
-	free(n->file);
+	if (!n->parent || n->file != n->parent->file)	/* else its parent's */
+		free(n->file);
 	free(n);
 }
 
-/* Appends kid to parent's children: file order is start order. */
+/* Appends kid to parent's children: file order is start order. The array
+ * doubles when full (its size a power of 2, from nkids alone): grown by one
+ * it left a trail of freed copies in the heap, one a child. */
 int conf_node_adopt(struct conf_node *parent, struct conf_node *kid)
 {
-	struct conf_node **nk = realloc(parent->kids, (parent->nkids + 1) * sizeof(*nk));
+	size_t n = parent->nkids;
 
-	if (!nk)
-		return -1;
-	parent->kids = nk;
-	nk[parent->nkids++] = kid;
+	if ((n & (n - 1)) == 0) {	/* 0, 1, 2, 4, ...: full */
+		struct conf_node **nk = realloc(parent->kids, (n ? 2 * n : 1) * sizeof(*nk));
+
+		if (!nk)
+			return -1;
+		parent->kids = nk;
+	}
+	parent->kids[parent->nkids++] = kid;
 	kid->parent = parent;
 	return 0;
 }
@@ -119,12 +127,10 @@ struct conf_node *conf_pool_add(struct conf *c, struct conf_node *pool, const ch
 		goto err_free_node;
 	}
 	m->name = m->path + strlen(pool->path) + 1;
-	m->file = strdup(pool->file);
-	if (!m->file)
-		goto err_free_node;
 	conf_member_keys(m, pool);
 	if (conf_node_adopt(pool, m) < 0)
 		goto err_free_node;
+	m->file = pool->file;	/* freed by the pool (see conf_node_free) */
 	conf_backoff(m, &m->backoff_ms, &m->backoff_max_ms);
 	m->argv = pool->argv;	/* shared only once adopted: freed by the pool */
 	m->health.argv = pool->health.argv;
@@ -261,8 +267,10 @@ static bool conf_setup_same(const struct conf_setup *a, const struct conf_setup 
 		return false;
 	if (a->ncaps && memcmp(a->caps, b->caps, a->ncaps * sizeof(*a->caps)))
 		return false;
-	for (size_t i = 0; i < CONF_NLIMITS; i++) {
-		const struct conf_rlimit *x = &a->rlimits[i], *y = &b->rlimits[i];
+	for (size_t i = 0; (a->rlimits || b->rlimits) && i < CONF_NLIMITS; i++) {
+		static const struct conf_rlimit unset;
+		const struct conf_rlimit *x = a->rlimits ? &a->rlimits[i] : &unset;
+		const struct conf_rlimit *y = b->rlimits ? &b->rlimits[i] : &unset;
 
 		if (x->set != y->set || (x->set && (x->lim.rlim_cur != y->lim.rlim_cur ||
 						    x->lim.rlim_max != y->lim.rlim_max)))
@@ -302,6 +310,7 @@ void conf_setup_free(struct conf_setup *s)
 	free(s->home);
 	free(s->groups);
 	free(s->caps);
+	free(s->rlimits);
 	free(s->cwd);
 	conf_argv_free(s->env);
 	free(s->env_file);

@@ -45,5 +45,9 @@ int conf_find_program(const char *prog, const char *dir, char **full,
 		      const char **why);
 void conf_argv_free(char **argv);
 size_t conf_argv_len(char *const *argv);
+/* argv as one allocation, the pointers then the words, freed by one
+ * free(): what a node keeps of command and health_command, one a worker.
+ * argv is freed; NULL on ENOMEM (argv freed all the same). */
+char **conf_argv_pack(char **argv);
 
 #endif

@@ -64,10 +64,10 @@ static void put(struct reap *r, pid_t pid, void *who)
 	r->n++;
 }
 
-/* Keeps the map at most half full, so that a probe ends soon. */
-static int grow(struct reap *r)
+/* The map with cap slots (a power of 2 that holds what it has). */
+static int resize(struct reap *r, size_t cap)
 {
-	struct reap nm = { .cap = r->cap ? r->cap * 2 : 64, .warn = r->warn };
+	struct reap nm = { .cap = cap, .warn = r->warn };
 
 	nm.slot = calloc(nm.cap, sizeof(*nm.slot));
 	if (!nm.slot)
@@ -80,9 +80,19 @@ static int grow(struct reap *r)
 	return 0;
 }
 
+/* Keeps the map at most half full, so that a probe ends soon. */
+int reap_reserve(struct reap *r, size_t n)
+{
+	size_t cap = r->cap ? r->cap : 64;
+
+	while (n * 2 > cap)
+		cap *= 2;
+	return cap > r->cap ? resize(r, cap) : 0;
+}
+
 int reap_add(struct reap *r, pid_t pid, void *who)
 {
-	if ((r->n + 1) * 2 > r->cap && grow(r) < 0)
+	if (reap_reserve(r, r->n + 1) < 0)
 		return -1;
 	put(r, pid, who);
 	return 0;
@@ -183,9 +193,14 @@ const char *reap_tree(void)
 	return tree;
 }
 
-void reap_new_instance(char *buf, size_t len)
+unsigned long reap_new_instance(void)
 {
-	snprintf(buf, len, "%d.%lu", (int)getpid(), ++seq);
+	return ++seq;
+}
+
+void reap_instance(unsigned long n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d.%lu", (int)getpid(), n);
 }
 
 /* --- /proc --- */

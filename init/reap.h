@@ -24,6 +24,9 @@ struct reap *reap_new(void);
 void reap_free(struct reap *r);
 /* Remembers that pid is who's. 0, or -1 (ENOMEM). */
 int reap_add(struct reap *r, pid_t pid, void *who);
+/* Makes room for n pids in all at once: a map grown one child at a time
+ * leaves each smaller table behind in the heap. 0, or -1 (ENOMEM). */
+int reap_reserve(struct reap *r, size_t n);
 void reap_del(struct reap *r, pid_t pid);
 void *reap_find(const struct reap *r, pid_t pid);
 
@@ -45,8 +48,10 @@ void reap_warn_orphans(struct reap *r, bool warn);
 /* This arbor's identity, made once by the root ("PID-BOOTMS"). */
 void reap_init_tree(void);
 const char *reap_tree(void);
-/* A fresh ARBOR_INSTANCE value for one start, into buf. */
-void reap_new_instance(char *buf, size_t len);
+/* A fresh ARBOR_INSTANCE for one start: a number, written by
+ * reap_instance() ("PID.N", PID this process's). */
+unsigned long reap_new_instance(void);
+void reap_instance(unsigned long n, char *buf, size_t len);
 
 /* Kills every process of this tree whose ARBOR_PATH is path or below it;
  * again until a pass finds nothing. The number killed. */

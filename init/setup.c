@@ -321,7 +321,7 @@ static int apply_rlimits(const struct conf_setup *s, char *why, size_t len)
 {
 	char soft[24], hard[24];
 
-	for (int i = 0; i < CONF_NLIMITS; i++) {
+	for (int i = 0; s->rlimits && i < CONF_NLIMITS; i++) {
 		if (!s->rlimits[i].set)
 			continue;
 		if (setrlimit(i, &s->rlimits[i].lim) == 0)

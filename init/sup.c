@@ -99,8 +99,8 @@ static void on_health(struct child *c)
 
 	if (!rt)
 		return;
-	rt->health = c->check.state;
-	rt->health_failures = c->check.failures;
+	rt->health = c->check ? c->check->state : HEALTH_NONE;
+	rt->health_failures = c->check ? c->check->failures : 0;
 	rt->watchdog = c->doomed;
 	if (s->up)
 		sup_event_up(s, c->path, rt);
@@ -891,7 +891,7 @@ static void handle_exit(struct sup *s, const struct note *n)
 			decide(s, c, n->ws, false);
 		return;
 	}
-	if (cmd && c->start_err[0]) {
+	if (cmd && c->start_err) {
 		log_msg("cannot run %s (%s)", c->start_err,
 			WEXITSTATUS(n->ws) == 127 ? "check the program's name and $PATH" :
 			"check that it is an executable file");
@@ -899,7 +899,7 @@ static void handle_exit(struct sup *s, const struct note *n)
 	} else if (cmd) {
 		decide(s, c, n->ws, false);
 	} else {
-		child_failed_start(s, c, c->start_err[0] ? c->start_err : NULL);
+		child_failed_start(s, c, c->start_err);
 	}
 }
 
@@ -961,11 +961,15 @@ static void sup_kick(struct sup *s)
 static bool of_live_kid(void *ctx, const char *inst)
 {
 	struct sup *s = ctx;
+	char mine[CHILD_INSTANCE_MAX];
 
 	for (size_t i = 0; *inst && i < s->nkids; i++) {
 		struct child *k = s->kids[i];
 
-		if (k->kind != CHILD_SUPERVISOR && k->pid > 0 && !strcmp(k->instance, inst))
+		if (k->kind == CHILD_SUPERVISOR || k->pid <= 0)
+			continue;
+		reap_instance(k->instance, mine, sizeof(mine));
+		if (!strcmp(mine, inst))
 			return true;
 	}
 	return false;
@@ -1123,7 +1127,8 @@ static int sup_build(struct sup *s)
 	if (!s->reg)
 		s->reg = registry_new();
 	s->reap = reap_new();
-	if (!s->reg || !s->reap || window_init(&s->win, n->intensity, n->period_ms) < 0)
+	if (!s->reg || !s->reap || reap_reserve(s->reap, n->nkids + 1) < 0 ||
+	    window_init(&s->win, n->intensity, n->period_ms) < 0)
 		return -1;
 	reap_warn_orphans(s->reap, s->root && s->cmdopt.warn_reap);
 	s->kids = calloc(n->nkids + 1, sizeof(*s->kids));

@@ -64,10 +64,10 @@ enum act_type { ACT_STOP, ACT_START };
 
 struct action {
 	enum act_type type;
-	struct child *c;
-	struct pending *waiter;	/* an arborctl request answered when done */
 	bool again;		/* a start after a crash; a stop of a bystander
 				 * that starts again */
+	struct child *c;
+	struct pending *waiter;	/* an arborctl request answered when done */
 };
 
 enum phase { PH_BOOT, PH_RUN, PH_STOP, PH_DONE };

@@ -316,13 +316,14 @@ static void test_apply_user_caps(void)
 {
 	gid_t groups[] = { 1, 5 };
 	int caps[] = { 10 };	/* CAP_NET_BIND_SERVICE */
+	struct conf_rlimit rl[CONF_NLIMITS] = { 0 };
 	struct conf_setup s = {
 		.user = "nobody", .uid = 65534, .gid = 65534, .has_user = true,
 		.groups = groups, .ngroups = 2, .has_groups = true,
 		.has_caps = true, .caps = caps, .ncaps = 1,
 		.no_new_privs = true, .has_umask = true, .umask = 027,
 		.has_nice = true, .nice = 5, .has_oom = true, .oom_score_adj = 300,
-		.cwd = "/tmp",
+		.cwd = "/tmp", .rlimits = rl,
 	};
 	static char out[16384];
 	int rc;
@@ -413,6 +414,7 @@ static void become_nobody(void)
 static void test_apply_errors(void)
 {
 	struct conf_setup s = { .cwd = "/nonexistent/dir" };
+	struct conf_rlimit rl[CONF_NLIMITS] = { 0 };
 	static char out[4096];
 	char expect[256];
 	FILE *f;
@@ -427,7 +429,7 @@ static void test_apply_errors(void)
 		nr_open = 0;
 	if (f)
 		fclose(f);
-	s = (struct conf_setup){ 0 };
+	s = (struct conf_setup){ .rlimits = rl };
 	s.rlimits[RLIMIT_NOFILE] = (struct conf_rlimit){ true, { 10, (rlim_t)nr_open + 1 } };
 	snprintf(expect, sizeof(expect), "FAIL 1 rlimit_nofile = 10:%ld: setrlimit: ", nr_open + 1);
 	ok(apply_child(&s, NULL, out, sizeof(out)) == 1 && !strncmp(out, expect, strlen(expect)),
