@@ -277,16 +277,9 @@ static void put_own_pid(char *at)
 	*at = '\0';
 }
 
-static int __attribute__((noreturn)) in_child(void *arg)
+/* Its own process group, and the terminal for a foreground CMD. */
+static void child_session(const struct spawn_opts *o)
 {
-	const struct child_args *a = arg;
-	const struct spawn_opts *o = a->o;
-	pid_t parent = a->parent;
-	int rep = a->rep, gs_in = a->gs_in, gs_out = a->gs_out, rdy = a->rdy;
-	char why[512] = "";
-	char *const *argv = o->argv ? o->argv : o->node ? o->node->argv : NULL;
-	int above;
-
 	if (o->own_pgrp)
 		setpgid(0, 0);
 	if (o->foreground && isatty(STDIN_FILENO)) {
@@ -297,6 +290,37 @@ static int __attribute__((noreturn)) in_child(void *arg)
 		sigprocmask(SIG_BLOCK, &tt, NULL);
 		tcsetpgrp(STDIN_FILENO, getpgrp());
 	}
+}
+
+/* The exec, or its failure reported on rep. */
+static void __attribute__((noreturn)) child_exec(const struct spawn_opts *o,
+						 char *const *env, int rep)
+{
+	char *const *argv = o->argv ? o->argv : o->node ? o->node->argv : NULL;
+	char why[512];
+	int e;
+
+	if (!argv || !argv[0])
+		child_fail(rep, EINVAL, "no command");
+	if (o->search_path)
+		execvpe(argv[0], argv, env);
+	else
+		execve(argv[0], argv, env);
+	e = errno;
+	snprintf(why, sizeof(why), "%s: %s", argv[0], strerror(e));
+	child_fail(rep, e, why);
+}
+
+static int __attribute__((noreturn)) in_child(void *arg)
+{
+	const struct child_args *a = arg;
+	const struct spawn_opts *o = a->o;
+	pid_t parent = a->parent;
+	int rep = a->rep, gs_in = a->gs_in, gs_out = a->gs_out, rdy = a->rdy;
+	char why[512] = "";
+	int above;
+
+	child_session(o);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127);	/* the supervisor died before we could see it */
 	reset_signals(a->signals);
@@ -330,16 +354,7 @@ static int __attribute__((noreturn)) in_child(void *arg)
 	}
 	if (!o->keep_inherited)
 		seal_fds(o);
-	if (o->search_path)
-		execvpe(argv[0], argv, a->env);
-	else
-		execve(argv[0], argv, a->env);
-	{
-		int e = errno;
-
-		snprintf(why, sizeof(why), "%s: %s", argv[0], strerror(e));
-		child_fail(rep, e, why);
-	}
+	child_exec(o, a->env, rep);
 }
 
 /* A worker whose start changes its capabilities (see setup.c). */
