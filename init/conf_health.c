@@ -40,30 +40,17 @@ int conf_set_watchdog_signal(struct conf_parser *p, const struct conf_key *k, co
 	return 0;
 }
 
-/* Split and its program found now, as command's: `arbor check` catches a
- * missing binary, and a relative one is relative to the INI file. */
+/* Split and its program found now, as command's (conf_parse_command). */
 int conf_set_health_command(struct conf_parser *p, const struct conf_key *k, const char *v)
 {
 	struct conf_health *h = &p->sect.node->health;
-	const char *why;
-	char **argv, *full;
+	char **argv;
 
-	if (conf_split(v, &argv, &why) < 0)
-		return errno == ENOMEM ? conf_nomem(p) : conf_bad(p, k, v, "%s", why);
-	if (conf_find_program(argv[0], p->f->dir, &full, &why) < 0) {
-		if (full)
-			conf_bad(p, k, v, "%s: %s", full, why);
-		else
-			conf_nomem(p);
-		free(full);
-		conf_argv_free(argv);
+	if (conf_parse_command(p, k, v, &argv) < 0)
 		return -1;
-	}
-	free(argv[0]);
-	argv[0] = full;
-	free(h->argv);		/* packed, as below */
-	h->argv = conf_argv_pack(argv);
-	return h->argv ? 0 : conf_nomem(p);
+	free(h->argv);		/* packed */
+	h->argv = argv;
+	return 0;
 }
 
 /* health_interval (arg 0), health_timeout (1), health_start_period (2). */

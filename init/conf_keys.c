@@ -140,10 +140,10 @@ int conf_set_genserver(struct conf_parser *p, const struct conf_key *k, const ch
 
 /* The command is split and its program found now, so that `arbor check`
  * catches a missing binary. A relative program is relative to the INI file,
- * not to wherever arbor happens to run. */
-int conf_set_command(struct conf_parser *p, const struct conf_key *k, const char *v)
+ * not to wherever arbor happens to run. *out: the words, packed. */
+int conf_parse_command(struct conf_parser *p, const struct conf_key *k, const char *v,
+		       char ***out)
 {
-	struct conf_node *n = p->sect.node;
 	const char *why;
 	char **argv, *full;
 
@@ -160,8 +160,13 @@ int conf_set_command(struct conf_parser *p, const struct conf_key *k, const char
 	}
 	free(argv[0]);
 	argv[0] = full;
-	n->argv = conf_argv_pack(argv);
-	return n->argv ? 0 : conf_nomem(p);
+	*out = conf_argv_pack(argv);
+	return *out ? 0 : conf_nomem(p);
+}
+
+int conf_set_command(struct conf_parser *p, const struct conf_key *k, const char *v)
+{
+	return conf_parse_command(p, k, v, &p->sect.node->argv);
 }
 
 int conf_set_ready(struct conf_parser *p, const struct conf_key *k, const char *v)

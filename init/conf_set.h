@@ -21,6 +21,9 @@ CONF_SETTER(conf_set_stop_signal);
 CONF_SETTER(conf_set_significant);
 CONF_SETTER(conf_set_genserver);
 CONF_SETTER(conf_set_command);
+/* command's parsing, for every key that names a program (health_command) */
+int conf_parse_command(struct conf_parser *p, const struct conf_key *k, const char *v,
+		       char ***out);
 CONF_SETTER(conf_set_ready);
 CONF_SETTER(conf_set_start_timeout);
 CONF_SETTER(conf_set_restart_delay);
