@@ -12,22 +12,6 @@ teardown() { tree_teardown; }
 
 ctl() { "$ARBORCTL" "$@"; }
 
-# node_json PATH: the node's object of `arborctl status --json`.
-node_json() { ctl status --json | jq -c --arg p "$1" '.. | objects | select(.path? == $p)'; }
-
-# node_is PATH JQ-TEST: the node's JSON passes the jq test.
-node_is() { node_json "$1" | jq -e "$2" >/dev/null; }
-
-# bad_check LINE-AND-MESSAGE < INI: `arbor check` refuses INI, naming the line.
-bad_check() {
-	local f=$D/bad.ini
-	cat >"$f"
-	run --separate-stderr "$ARBOR" check -c "$f"
-	echo "stderr: $stderr"
-	assert_equal "$status" 78
-	assert_equal "$stderr" "arbor: $f:$1"
-}
-
 # feeder: a worker that records its watchdog variables, then sends
 # WATCHDOG=1 every 0.1 s until $D/hang exists, and hangs.
 feeder() {
